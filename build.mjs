@@ -1,0 +1,38 @@
+// Writes dist/: ESM and CJS bundles of each entry, .d.ts and .d.cts declarations, and prints sizes.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+
+export const entries = ['index', 'testing']
+const common = { bundle: true, platform: 'neutral', target: 'es2022', logLevel: 'error' }
+
+/** Minified, gzipped bytes of an entry as a bundler would ship it. */
+export async function minGzip(entry) {
+  const { outputFiles } = await build({ ...common, entryPoints: [`src/${entry}.ts`], format: 'esm', minify: true, write: false })
+  return gzipSync(outputFiles[0].contents, { level: 9 }).length
+}
+
+async function main() {
+  rmSync('dist', { recursive: true, force: true })
+  for (const format of ['esm', 'cjs']) {
+    const outExtension = { '.js': format === 'esm' ? '.js' : '.cjs' }
+    await build({ ...common, entryPoints: entries.map((e) => `src/${e}.ts`), outdir: 'dist', format, outExtension })
+  }
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+  for (const file of readdirSync('dist').filter((f) => f.endsWith('.d.ts'))) {
+    const text = readFileSync(`dist/${file}`, 'utf8').replace(/(from '\.\/[\w-]+)\.js'/g, "$1.cjs'")
+    writeFileSync(`dist/${file.replace(/\.d\.ts$/, '.d.cts')}`, text)
+  }
+  const rows = []
+  for (const entry of entries) {
+    for (const file of [`${entry}.js`, `${entry}.cjs`]) {
+      const bytes = readFileSync(`dist/${file}`)
+      rows.push({ file: `dist/${file}`, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length })
+    }
+    rows.push({ file: `${entry} (min+gzip)`, raw: '', gzip: await minGzip(entry) })
+  }
+  for (const { file, raw, gzip } of rows) console.log(`${file.padEnd(24)} ${String(raw).padStart(7)} B raw ${String(gzip).padStart(6)} B gzip`)
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) await main()

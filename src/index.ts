@@ -1,0 +1,7 @@
+export { PRODUCTION_URL, SANDBOX_URL, authenticateRequest, refreshRequest } from './requests.js'
+export { readAccessToken } from './token.js'
+export { authenticate, refresh } from './call.js'
+export { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
+export type { ErrorCode } from './errors.js'
+export { createSession } from './session.js'
+export type { AccessToken, CallOptions, ProblemDetails, RequestOptions, Session, SessionEvent, SessionOptions, TokenOptions } from './types.js'

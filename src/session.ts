@@ -1,0 +1,176 @@
+import { baseUrl, callOptions, fn, headers, number, object, secret, signal as checkSignal } from './checks.js'
+import { send } from './call.js'
+import { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
+import { authenticateRequest, refreshRequest } from './requests.js'
+import type { AccessToken, Session, SessionEvent, SessionOptions, TokenOptions } from './types.js'
+
+/** A token still valid for longer than this is served when its renewal fails. */
+const STALE_FLOOR = 10_000
+/** A `Retry-After` up to this many seconds is waited out; a longer one fails at once. */
+const MAX_RETRY_AFTER = 10
+
+interface Cached {
+  token: string
+  sentAt: number
+  expiresAt: number
+  dueAt: number
+}
+
+/**
+ * A session: every caller gets a valid access token, and concurrent callers share one request.
+ * Lazy (nothing runs until the first call), no timers, secrets kept in this closure only.
+ * @example
+ * const session = createSession({ apiKey: process.env.APIVIDEO_API_KEY })
+ * const response = await session.fetch('https://ws.api.video/videos')
+ */
+export function createSession(options: SessionOptions): Session {
+  const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, ...call } = object('options', options, true)
+  secret('apiKey', apiKey)
+  if (call.baseUrl !== undefined) baseUrl(call.baseUrl)
+  headers(call.headers)
+  callOptions(call)
+  number('refreshMargin', refreshMargin)
+  number('retries', retries, false, true)
+  fn('now', now)
+  fn('onEvent', onEvent)
+
+  let cached: Cached | undefined
+  let refreshToken: string | undefined
+  let renewal: Promise<string> | undefined
+  let blocked: { until: number; retryAfter: number } | undefined
+
+  function emit(type: SessionEvent['type'], details?: Omit<SessionEvent, 'type' | 'at'>): void {
+    try {
+      onEvent?.({ type, at: now(), ...details })
+    } catch {}
+  }
+
+  /** The renewal rule: a cached token is served until it is due; one from before a clock jump is dropped. */
+  function fresh(at: number): Cached | undefined {
+    if (cached && at < cached.sentAt) {
+      cached = undefined
+      emit('clock-jump')
+    }
+    return cached && at < cached.dueAt ? cached : undefined
+  }
+
+  function keep(token: AccessToken, type: 'authenticated' | 'refreshed'): string {
+    const life = token.expiresIn * 1000
+    const margin = Math.min(refreshMargin * (1 + Math.random() / 2), life / 2)
+    refreshToken = token.refreshToken
+    cached = { token: token.accessToken, sentAt: token.expiresAt - life, expiresAt: token.expiresAt, dueAt: token.expiresAt - margin }
+    emit(type, { expiresAt: token.expiresAt })
+    return token.accessToken
+  }
+
+  /** One grant: the latest refresh token if there is one (spent once sent), else the API key. */
+  async function grant(): Promise<string> {
+    const spent = refreshToken
+    refreshToken = undefined
+    if (spent) {
+      try {
+        return keep(await send(() => refreshRequest(spent, call), call, true, spent, now), 'refreshed')
+      } catch (error) {
+        if ((error as ApiVideoAuthError).code !== 'INVALID_REFRESH_TOKEN') throw error
+        emit('refresh-rejected')
+      }
+    }
+    return keep(await send(() => authenticateRequest(apiKey, call), call, false, apiKey, now), 'authenticated')
+  }
+
+  /** The retry policy: milliseconds before the next attempt, or undefined to give up. */
+  function retryDelay(error: unknown, attempt: number): number | undefined {
+    if (!isApiVideoAuthError(error) || !error.retryable) return undefined
+    const { retryAfter } = error
+    if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER) {
+      blocked = { until: now() + retryAfter * 1000, retryAfter }
+      return undefined
+    }
+    if (attempt >= retries) return undefined
+    return retryAfter !== undefined ? retryAfter * 1000 : Math.random() * Math.min(4_000, 250 * 2 ** attempt)
+  }
+
+  async function obtain(): Promise<string> {
+    const wait = blocked && (blocked.until - now()) / 1000
+    if (wait! > 0) throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await grant()
+      } catch (error) {
+        const delay = retryDelay(error, attempt)
+        const code = (error as ApiVideoAuthError).code
+        if (delay === undefined) {
+          emit('failed', { code, attempt })
+          throw error
+        }
+        emit('retry', { code, attempt: attempt + 1, delay })
+        await new Promise((resolve) => setTimeout(resolve, delay))
+      }
+    }
+  }
+
+  /** A renewal shared by every caller while it runs, forgotten as soon as it settles. */
+  async function run(): Promise<string> {
+    try {
+      return await obtain()
+    } catch (error) {
+      const at = now()
+      const stale = fresh(at) ?? cached
+      if (stale && stale.expiresAt - at > STALE_FLOOR) {
+        emit('served-stale', { code: (error as ApiVideoAuthError).code, expiresAt: stale.expiresAt })
+        return stale.token
+      }
+      throw error
+    } finally {
+      renewal = undefined
+    }
+  }
+
+  async function token(options?: TokenOptions): Promise<string> {
+    const { signal, forceRefresh } = object('options', options)
+    checkSignal(signal)
+    if (signal?.aborted) throw signal.reason
+    const hit = !forceRefresh && fresh(now())
+    if (hit) return hit.token
+    renewal ??= run()
+    return signal ? abortable(renewal, signal) : renewal
+  }
+
+  async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const request = input instanceof Request ? input : undefined
+    const signal = init?.signal ?? request?.signal
+    const replayable = typeof (init?.body as ReadableStream | null)?.getReader !== 'function'
+    const spare = replayable && request?.body && init?.body == null ? request.clone() : input
+    const attempt = (target: RequestInfo | URL, bearer: string) => {
+      const h = new Headers(init?.headers ?? request?.headers)
+      h.set('authorization', `Bearer ${bearer}`)
+      return (call.fetch ?? globalThis.fetch)(target, { ...init, headers: h })
+    }
+    const used = await token({ signal: signal ?? undefined })
+    const response = await attempt(input, used)
+    if (response.status !== 401) return response
+    if (cached?.token === used) cached = undefined
+    if (!replayable) return response
+    const next = await token({ signal: signal ?? undefined })
+    await response.body?.cancel().catch(() => {})
+    return attempt(spare, next)
+  }
+
+  return Object.freeze({
+    token,
+    authorization: async (options?: { signal?: AbortSignal }) => `Bearer ${await token(options)}`,
+    fetch: authorizedFetch,
+    invalidate: () => {
+      cached = undefined
+    },
+  })
+}
+
+/** Waits for a shared promise; the caller's abort ends only this caller's wait. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason)
+    signal.addEventListener('abort', abort)
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
+}

@@ -1,0 +1,88 @@
+import type { ErrorCode } from './errors.js'
+
+/** Where and how to build an auth request. */
+export interface RequestOptions {
+  /** API base, `PRODUCTION_URL` by default; `SANDBOX_URL` or a loopback `http:` URL for tests. */
+  baseUrl?: string | URL
+  /** Extra headers, such as `AV-Origin-App`. The content type cannot be overridden. */
+  headers?: HeadersInit
+}
+
+/** How to send one auth request. */
+export interface CallOptions extends RequestOptions {
+  /** The fetch to use; `globalThis.fetch` by default, looked up at call time. */
+  fetch?: typeof fetch
+  /** The caller's cancellation: an abort rejects with the signal's reason. */
+  signal?: AbortSignal
+  /** Milliseconds per attempt, body included; 10 000 by default. */
+  timeout?: number
+}
+
+/**
+ * A token pair read from api.video. `refreshToken` is not enumerable, so `JSON.stringify`,
+ * `inspect` and object spread leave it out; read it by name.
+ */
+export interface AccessToken {
+  accessToken: string
+  refreshToken: string
+  tokenType: string
+  /** Lifetime in seconds, as api.video sent it. */
+  expiresIn: number
+  /** Epoch ms: the moment the request was sent plus `expiresIn`. */
+  expiresAt: number
+}
+
+/** api.video's problem body (`application/json` or `application/problem+json`). */
+export interface ProblemDetails {
+  type?: string
+  title?: string
+  name?: string
+  status?: number
+  problems?: ProblemDetails[]
+}
+
+/** What a session reports. Events carry codes, times and counts, never a secret. */
+export interface SessionEvent {
+  type: 'authenticated' | 'refreshed' | 'refresh-rejected' | 'retry' | 'failed' | 'served-stale' | 'clock-jump'
+  /** Epoch ms from the session's clock. */
+  at: number
+  code?: ErrorCode
+  /** Retries so far, for `retry` and `failed`. */
+  attempt?: number
+  /** Milliseconds before the next attempt, for `retry`. */
+  delay?: number
+  /** Expiry of the token concerned, for `authenticated`, `refreshed` and `served-stale`. */
+  expiresAt?: number
+}
+
+/** Options of `createSession`. */
+export interface SessionOptions extends Omit<CallOptions, 'signal'> {
+  apiKey: string
+  /** Milliseconds before expiry at which renewal starts; 300 000 by default, plus up to 50% jitter. */
+  refreshMargin?: number
+  /** Extra attempts after a retryable failure; 2 by default. */
+  retries?: number
+  /** The clock, epoch ms; `Date.now` by default. */
+  now?: () => number
+  onEvent?: (event: SessionEvent) => void
+}
+
+/** Per-call options of `session.token()`. */
+export interface TokenOptions {
+  /** Stops this caller's wait only; a shared renewal goes on for the others. */
+  signal?: AbortSignal
+  /** Renew even a fresh token, sharing any renewal in flight. */
+  forceRefresh?: boolean
+}
+
+/** A token source that always hands out a valid access token. */
+export interface Session {
+  /** The access token, from memory while it is fresh. */
+  token(options?: TokenOptions): Promise<string>
+  /** `"Bearer <token>"`. */
+  authorization(options?: { signal?: AbortSignal }): Promise<string>
+  /** fetch with `Authorization` set; a 401 renews (once for many callers) and replays once. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
+  /** Drops the cached access token; the next call renews. */
+  invalidate(): void
+}

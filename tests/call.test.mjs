@@ -1,0 +1,189 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { authenticate, isApiVideoAuthError, refresh } from '../dist/index.js'
+import { createStandIn } from '../dist/testing.js'
+import { JSON_HEADERS, KEY, mock, serve, tokenBody } from './helpers.mjs'
+
+async function failure(promise) {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  assert.unreachable('resolved')
+}
+
+const calls = suite('authenticate and refresh (MockAgent)')
+let m
+calls.before.each(() => {
+  m = mock()
+})
+calls.after.each(() => {
+  m.agent.assertNoPendingInterceptors()
+})
+
+calls('authenticate sends the key and reads the token', async () => {
+  let seen
+  m.pool.intercept({ path: '/auth/api-key', method: 'POST', body: (b) => ((seen = JSON.parse(b)), true) }).reply(200, tokenBody(1), JSON_HEADERS)
+  const before = Date.now()
+  const token = await authenticate(KEY, { fetch: m.fetch })
+  assert.equal(seen, { apiKey: KEY })
+  assert.is(token.accessToken, 'access-1')
+  assert.is(token.refreshToken, 'refresh-1')
+  assert.ok(token.expiresAt >= before + 3_600_000 && token.expiresAt <= Date.now() + 3_600_000)
+})
+
+calls('refresh sends the refresh token; 400 there is INVALID_REFRESH_TOKEN', async () => {
+  m.pool.intercept({ path: '/auth/refresh', method: 'POST', body: JSON.stringify({ refreshToken: 'refresh-1' }) }).reply(200, tokenBody(2), JSON_HEADERS)
+  assert.is((await refresh('refresh-1', { fetch: m.fetch })).accessToken, 'access-2')
+  m.pool.intercept({ path: '/auth/refresh', method: 'POST' }).reply(400, { status: 400, title: 'The user credentials were incorrect.' }, JSON_HEADERS)
+  assert.is((await failure(refresh('refresh-1', { fetch: m.fetch }))).code, 'INVALID_REFRESH_TOKEN')
+})
+
+for (const [status, code] of [[401, 'INVALID_CREDENTIALS'], [403, 'ACCESS_DENIED'], [500, 'SERVER_ERROR'], [418, 'UNEXPECTED_STATUS']]) {
+  calls(`authenticate: ${status} rejects with ${code}`, async () => {
+    m.pool.intercept({ path: '/auth/api-key', method: 'POST' }).reply(status, {}, JSON_HEADERS)
+    assert.is((await failure(authenticate(KEY, { fetch: m.fetch }))).code, code)
+  })
+}
+
+calls('429 carries retryAfter', async () => {
+  m.pool.intercept({ path: '/auth/api-key', method: 'POST' }).reply(429, {}, { headers: { 'x-ratelimit-retry-after': '30' } })
+  const error = await failure(authenticate(KEY, { fetch: m.fetch }))
+  assert.is(error.code, 'RATE_LIMITED')
+  assert.is(error.retryAfter, 30)
+  assert.ok(error.retryable)
+})
+
+calls('a failing fetch is NETWORK_ERROR with the original as cause', async () => {
+  m.pool.intercept({ path: '/auth/api-key', method: 'POST' }).replyWithError(new Error('ECONNRESET'))
+  const error = await failure(authenticate(KEY, { fetch: m.fetch }))
+  assert.is(error.code, 'NETWORK_ERROR')
+  assert.ok(error.retryable)
+  assert.ok(error.cause)
+})
+
+calls('no answer within the timeout is TIMEOUT', async () => {
+  m.pool.intercept({ path: '/auth/api-key', method: 'POST' }).reply(200, tokenBody()).delay(5_000)
+  const error = await failure(authenticate(KEY, { fetch: m.fetch, timeout: 30 }))
+  assert.ok(isApiVideoAuthError(error))
+  assert.is(error.code, 'TIMEOUT')
+  assert.ok(error.retryable)
+  m.agent.removeAllListeners?.()
+  await m.agent.close()
+})
+
+calls.run()
+
+const bounded = suite('cancellation and bounds')
+
+bounded('a fetch that ignores its signal still times out', async () => {
+  const hang = () => new Promise(() => {})
+  assert.is((await failure(authenticate(KEY, { fetch: hang, timeout: 20 }))).code, 'TIMEOUT')
+})
+
+bounded('the timeout covers a body that never ends', async () => {
+  const stall = async () => new Response(new ReadableStream({ pull: () => new Promise(() => {}) }), { status: 200 })
+  assert.is((await failure(authenticate(KEY, { fetch: stall, timeout: 20 }))).code, 'TIMEOUT')
+})
+
+bounded("the caller's abort rejects with the signal's reason", async () => {
+  const controller = new AbortController()
+  const hang = (request, init) => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
+  const pending = authenticate(KEY, { fetch: hang, signal: controller.signal })
+  controller.abort()
+  const error = await failure(pending)
+  assert.is(error.name, 'AbortError')
+  assert.not.ok(isApiVideoAuthError(error))
+})
+
+bounded('an already aborted signal sends nothing', async () => {
+  let sent = 0
+  const reason = new Error('stop')
+  const error = await failure(authenticate(KEY, { fetch: () => sent++, signal: AbortSignal.abort(reason) }))
+  assert.is(error, reason)
+  assert.is(sent, 0)
+})
+
+bounded('fetch defaults to globalThis.fetch, looked up at call time', async () => {
+  const original = globalThis.fetch
+  let used = 0
+  globalThis.fetch = async () => (used++, new Response(JSON.stringify(tokenBody(9)), { status: 200 }))
+  try {
+    assert.is((await authenticate(KEY)).accessToken, 'access-9')
+    assert.is(used, 1)
+  } finally {
+    globalThis.fetch = original
+  }
+})
+
+bounded('bad input sends nothing and rejects with a TypeError', async () => {
+  let sent = 0
+  const fetch = async () => (sent++, new Response('{}'))
+  for (const [call, options] of [
+    [() => authenticate('', { fetch })],
+    [() => refresh(' spaced', { fetch })],
+    [() => authenticate(KEY, { fetch, timeout: 0 })],
+    [() => authenticate(KEY, { fetch, timeout: -1 })],
+    [() => authenticate(KEY, { fetch, timeout: Infinity })],
+    [() => authenticate(KEY, { fetch: 'fetch' })],
+    [() => authenticate(KEY, { fetch, signal: {} })],
+    [() => authenticate(KEY, { fetch, baseUrl: 'http://example.com' })],
+  ]) {
+    const promise = call()
+    assert.instance(promise, Promise)
+    assert.instance(await failure(promise), TypeError)
+  }
+  assert.is(sent, 0)
+})
+
+bounded.run()
+
+const loopback = suite('round trip over a real loopback server')
+
+loopback('authenticate then refresh against the stand-in over node:http', async () => {
+  const standIn = createStandIn({ apiKeys: [KEY], expiresIn: 3599 })
+  const server = await serve(standIn.handler)
+  try {
+    const first = await authenticate(KEY, { baseUrl: server.url })
+    assert.is(first.expiresIn, 3599)
+    const second = await refresh(first.refreshToken, { baseUrl: server.url })
+    assert.is.not(second.accessToken, first.accessToken)
+    const reused = await failure(refresh(first.refreshToken, { baseUrl: server.url }))
+    assert.is(reused.code, 'INVALID_REFRESH_TOKEN')
+    assert.is(reused.problem.title, 'The user credentials were incorrect.')
+    const wrong = await failure(authenticate('wrong-key', { baseUrl: server.url }))
+    assert.is(wrong.code, 'INVALID_CREDENTIALS')
+    assert.equal(standIn.requests.map((r) => r.path), ['/auth/api-key', '/auth/refresh', '/auth/refresh', '/auth/api-key'])
+  } finally {
+    await server.close()
+  }
+})
+
+loopback('a connection reset is NETWORK_ERROR, a stall is TIMEOUT', async () => {
+  const standIn = createStandIn()
+  const server = await serve(standIn.handler)
+  try {
+    standIn.fail('/auth/api-key', { networkError: true }, { delay: 2_000 })
+    assert.is((await failure(authenticate(KEY, { baseUrl: server.url }))).code, 'NETWORK_ERROR')
+    assert.is((await failure(authenticate(KEY, { baseUrl: server.url, timeout: 50 }))).code, 'TIMEOUT')
+    assert.ok((await authenticate(KEY, { baseUrl: server.url })).accessToken)
+  } finally {
+    await server.close()
+  }
+})
+
+loopback('a redirect is not followed (the key is never re-sent elsewhere)', async () => {
+  let hits = 0
+  const server = await serve(async () => (hits++, new Response(null, { status: 307, headers: { location: 'http://127.0.0.1:9/steal' } })))
+  try {
+    const error = await failure(authenticate(KEY, { baseUrl: server.url }))
+    assert.is(error.code, 'UNEXPECTED_STATUS')
+    assert.is(error.status, 307)
+    assert.is(hits, 1)
+  } finally {
+    await server.close()
+  }
+})
+
+loopback.run()

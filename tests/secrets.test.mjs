@@ -1,0 +1,100 @@
+import { inspect } from 'node:util'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { authenticate, createSession, refresh } from '../dist/index.js'
+import { createStandIn } from '../dist/testing.js'
+import { clock } from './helpers.mjs'
+
+const KEY = 'sk_live_THEAPIKEY_0123456789'
+
+/** Everything a secret could leak through: message, stack, cause chain, problem, inspect, JSON. */
+function surfaces(value) {
+  const parts = [inspect(value, { depth: 10 }), JSON.stringify(value) ?? '']
+  for (let e = value; e instanceof Error; e = e.cause) parts.push(e.message, e.stack ?? '', JSON.stringify(e.problem ?? null))
+  return parts.join('\n')
+}
+
+/** A stand-in whose issued refresh tokens are all recorded, so tests can look for them. */
+function recordingStandIn(now) {
+  const standIn = createStandIn({ apiKeys: [KEY], now })
+  const refreshTokens = []
+  const fetch = async (input, init) => {
+    const response = await standIn.fetch(input, init)
+    const body = await response.clone().json().catch(() => ({}))
+    if (body.refresh_token) refreshTokens.push(body.refresh_token)
+    return response
+  }
+  return { standIn, fetch, refreshTokens }
+}
+
+const secrets = suite('secrets stay secret')
+
+secrets('the session: JSON.stringify, inspect and its properties hold no key or token', async () => {
+  const { fetch, refreshTokens } = recordingStandIn()
+  const session = createSession({ apiKey: KEY, fetch })
+  await session.token()
+  assert.is(JSON.stringify(session), '{}')
+  const shown = inspect(session, { depth: 10, showHidden: true })
+  assert.not.match(shown, KEY)
+  assert.not.match(shown, refreshTokens[0])
+})
+
+secrets('a token object: JSON.stringify and inspect leave out the refresh token', async () => {
+  const { fetch, refreshTokens } = recordingStandIn()
+  const token = await authenticate(KEY, { fetch })
+  assert.is(token.refreshToken, refreshTokens[0])
+  assert.not.match(JSON.stringify(token), refreshTokens[0])
+  assert.not.match(inspect(token), refreshTokens[0])
+  assert.not.match(JSON.stringify({ ...token }), refreshTokens[0])
+})
+
+secrets('events and errors across every fault carry neither the key nor a refresh token', async () => {
+  const time = clock()
+  const { standIn, fetch, refreshTokens } = recordingStandIn(time.now)
+  const events = []
+  const errors = []
+  const session = createSession({ apiKey: KEY, fetch, now: time.now, retries: 1, onEvent: (e) => events.push(e) })
+  const attempt = () => session.token().catch((e) => errors.push(e))
+  await attempt()
+  for (const faults of [
+    [{ status: 401 }, { status: 503 }],
+    [{ networkError: true }],
+    [{ status: 429, headers: { 'retry-after': '0' } }],
+    [{ status: 200, body: { nope: true } }],
+  ]) {
+    time.tick(3_600_000)
+    standIn.fail('/auth/refresh', ...faults)
+    standIn.fail('/auth/api-key', ...faults)
+    await attempt()
+    await attempt()
+  }
+  standIn.fail('/auth/api-key', { status: 400 })
+  await createSession({ apiKey: KEY, fetch, retries: 0 }).token().catch((e) => errors.push(e))
+  assert.ok(errors.length >= 3, `errors: ${errors.length}`)
+  assert.ok(refreshTokens.length >= 3)
+  const text = [...events.map((e) => JSON.stringify(e)), ...errors.map(surfaces)].join('\n')
+  assert.not.match(text, KEY)
+  for (const token of refreshTokens) assert.not.match(text, token)
+})
+
+secrets('a server that echoes the secret in its error body does not leak it', async () => {
+  const echo = async (request) => {
+    const body = await request.text()
+    return new Response(JSON.stringify({ title: `Bad body: ${body}`, name: body, status: 400 }), { status: 400, headers: { 'content-type': 'application/json' } })
+  }
+  for (const call of [() => authenticate(KEY, { fetch: echo }), () => refresh(`rt_${KEY}`, { fetch: echo })]) {
+    const error = await call().catch((e) => e)
+    assert.is(error.status, 400)
+    assert.not.match(surfaces(error), 'THEAPIKEY')
+    assert.match(error.problem.title, '[redacted]')
+  }
+})
+
+secrets('argument errors name the argument, never the value', async () => {
+  const error = await authenticate(`${KEY}\n`).catch((e) => e)
+  assert.instance(error, TypeError)
+  assert.not.match(surfaces(error), 'THEAPIKEY')
+  assert.throws(() => createSession({ apiKey: ` ${KEY}` }), (e) => !surfaces(e).includes('THEAPIKEY'))
+})
+
+secrets.run()
