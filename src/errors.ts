@@ -12,16 +12,17 @@ export type ErrorCode =
   | 'INVALID_RESPONSE'
   | 'UNEXPECTED_STATUS'
 
+/** What each code tells a person to do; every message starts with "api.video". */
 const MESSAGES: Record<ErrorCode, string> = {
-  INVALID_CREDENTIALS: 'api.video refused the API key: check the key, and that it belongs to this environment (production or sandbox)',
-  INVALID_REFRESH_TOKEN: 'api.video refused the refresh token: it was used already or expired, so authenticate with the API key again',
-  ACCESS_DENIED: 'api.video denied access: the account may be suspended',
-  RATE_LIMITED: 'api.video is rate limiting these requests: wait before trying again',
-  SERVER_ERROR: 'api.video answered with a server error: try again later',
-  NETWORK_ERROR: 'The request to api.video failed before an answer came (DNS, connection or network error)',
-  TIMEOUT: 'api.video did not answer in time',
-  INVALID_RESPONSE: 'api.video answered without a valid access token in the body',
-  UNEXPECTED_STATUS: 'api.video answered with an unexpected status',
+  INVALID_CREDENTIALS: 'refused the API key: check it, and that it is for this environment (production or sandbox)',
+  INVALID_REFRESH_TOKEN: 'refused the refresh token: authenticate with the API key again',
+  ACCESS_DENIED: 'denied access: the account may be suspended',
+  RATE_LIMITED: 'is rate limiting: retry later',
+  SERVER_ERROR: 'had a server error: retry later',
+  NETWORK_ERROR: 'could not be reached: check the network, then retry',
+  TIMEOUT: 'did not answer in time: retry later',
+  INVALID_RESPONSE: 'answered without a valid token',
+  UNEXPECTED_STATUS: 'answered with an unexpected status',
 }
 
 const RETRYABLE = new Set<ErrorCode>(['RATE_LIMITED', 'SERVER_ERROR', 'NETWORK_ERROR', 'TIMEOUT'])
@@ -50,7 +51,7 @@ export class ApiVideoAuthError extends Error {
   constructor(code: ErrorCode, details: Details = {}) {
     const { status, problem, retryAfter, cause } = details
     const why = [status && `HTTP ${status}`, problem?.title, retryAfter !== undefined && `retry after ${retryAfter} s`].filter(Boolean)
-    super(`${MESSAGES[code]}${why.length ? ` (${why.join(', ')})` : ''}.`, cause === undefined ? undefined : { cause })
+    super(`api.video ${MESSAGES[code]}${why.length ? ` (${why.join(', ')})` : ''}.`, cause === undefined ? undefined : { cause })
     this.name = 'ApiVideoAuthError'
     this.code = code
     this.retryable = RETRYABLE.has(code)

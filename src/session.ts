@@ -1,4 +1,4 @@
-import { baseUrl, callOptions, fn, headers, number, object, secret, signal as checkSignal } from './checks.js'
+import { callOptions, fn, number, object, signal as checkSignal } from './checks.js'
 import { send } from './call.js'
 import { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
 import { authenticateRequest, refreshRequest } from './requests.js'
@@ -25,9 +25,7 @@ interface Cached {
  */
 export function createSession(options: SessionOptions): Session {
   const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, ...call } = object('options', options, true)
-  secret('apiKey', apiKey)
-  if (call.baseUrl !== undefined) baseUrl(call.baseUrl)
-  headers(call.headers)
+  authenticateRequest(apiKey, call)
   callOptions(call)
   number('refreshMargin', refreshMargin)
   number('retries', retries, false, true)
@@ -69,13 +67,13 @@ export function createSession(options: SessionOptions): Session {
     refreshToken = undefined
     if (spent) {
       try {
-        return keep(await send(() => refreshRequest(spent, call), call, true, spent, now), 'refreshed')
+        return keep(await send(refreshRequest(spent, call), call, true, spent, now), 'refreshed')
       } catch (error) {
         if ((error as ApiVideoAuthError).code !== 'INVALID_REFRESH_TOKEN') throw error
         emit('refresh-rejected')
       }
     }
-    return keep(await send(() => authenticateRequest(apiKey, call), call, false, apiKey, now), 'authenticated')
+    return keep(await send(authenticateRequest(apiKey, call), call, false, apiKey, now), 'authenticated')
   }
 
   /** The retry policy: milliseconds before the next attempt, or undefined to give up. */

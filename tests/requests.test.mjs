@@ -50,28 +50,18 @@ builders.run()
 const input = suite('bad input to the builders')
 const SECRET = 'sk_live_SECRETVALUE123'
 
-const badSecrets = [
-  [undefined, /non-empty string/],
-  [42, /non-empty string/],
-  ['', /non-empty string/],
-  ['   ', /non-empty string/],
-  [` ${SECRET}`, /start or end with spaces/],
-  [`${SECRET}\n`, /start or end with spaces/],
-  [`${SECRET}\r\nx`, /control characters/],
-  [`${SECRET}\u0000x`, /control characters/],
-  [`${SECRET}${'x'.repeat(8192)}`, /at most 8192/],
-]
+const badSecrets = [undefined, 42, '', '   ', ` ${SECRET}`, `${SECRET}\n`, `\t${SECRET}`, `${SECRET}\r\nx`, `${SECRET}\u0000x`, `${SECRET}\u0085x`, `${SECRET}${'x'.repeat(8192)}`]
 
 for (const [name, build] of [['apiKey', authenticateRequest], ['refreshToken', refreshRequest]]) {
   input(`${name}: each malformed value is a TypeError naming ${name}, never the value`, () => {
-    for (const [value, why] of badSecrets) {
+    for (const value of badSecrets) {
       try {
         build(value)
         assert.unreachable(`accepted ${JSON.stringify(value)?.slice(0, 40)}`)
       } catch (error) {
         assert.instance(error, TypeError)
         assert.match(error.message, name)
-        assert.match(error.message, why)
+        assert.match(error.message, /1 to 8192 characters without surrounding spaces or control characters/)
         assert.not.match(`${error.message}\n${error.stack}`, 'SECRETVALUE')
       }
     }
