@@ -12,20 +12,14 @@ export type ErrorCode =
   | 'INVALID_RESPONSE'
   | 'UNEXPECTED_STATUS'
 
-/** What each code tells a person to do; every message starts with "api.video". */
-const MESSAGES: Record<ErrorCode, string> = {
-  INVALID_CREDENTIALS: 'refused the API key: check it, and that it is for this environment (production or sandbox)',
-  INVALID_REFRESH_TOKEN: 'refused the refresh token: authenticate with the API key again',
-  ACCESS_DENIED: 'denied access: the account may be suspended',
-  RATE_LIMITED: 'is rate limiting: retry later',
-  SERVER_ERROR: 'had a server error: retry later',
-  NETWORK_ERROR: 'could not be reached: check the network, then retry',
-  TIMEOUT: 'did not answer in time: retry later',
-  INVALID_RESPONSE: 'answered without a valid token',
-  UNEXPECTED_STATUS: 'answered with an unexpected status',
+/** What a person can do about a failure that retrying will not fix. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  INVALID_CREDENTIALS: 'check the key, and that it is for this environment (production or sandbox)',
+  INVALID_REFRESH_TOKEN: 'authenticate with the API key again',
+  ACCESS_DENIED: 'the account may be suspended',
 }
 
-const RETRYABLE = new Set<ErrorCode>(['RATE_LIMITED', 'SERVER_ERROR', 'NETWORK_ERROR', 'TIMEOUT'])
+const RETRYABLE: ErrorCode[] = ['RATE_LIMITED', 'SERVER_ERROR', 'NETWORK_ERROR', 'TIMEOUT']
 
 interface Details {
   status?: number
@@ -50,14 +44,12 @@ export class ApiVideoAuthError extends Error {
 
   constructor(code: ErrorCode, details: Details = {}) {
     const { status, problem, retryAfter, cause } = details
-    const why = [status && `HTTP ${status}`, problem?.title, retryAfter !== undefined && `retry after ${retryAfter} s`].filter(Boolean)
-    super(`api.video ${MESSAGES[code]}${why.length ? ` (${why.join(', ')})` : ''}.`, cause === undefined ? undefined : { cause })
+    const retryable = RETRYABLE.includes(code)
+    const hint = retryable ? `retry ${retryAfter === undefined ? 'later' : `in ${retryAfter} s`}` : HINTS[code]
+    const http = status ? ` (HTTP ${status}${problem?.title ? `, ${problem.title}` : ''})` : ''
+    super(`api.video: ${code.toLowerCase().replace(/_/g, ' ')}${http}${hint ? `: ${hint}` : ''}.`, cause === undefined ? undefined : { cause })
     this.name = 'ApiVideoAuthError'
-    this.code = code
-    this.retryable = RETRYABLE.has(code)
-    if (status !== undefined) this.status = status
-    if (problem !== undefined) this.problem = problem
-    if (retryAfter !== undefined) this.retryAfter = retryAfter
+    Object.assign(this, { code, retryable }, status && { status }, problem && { problem }, retryAfter !== undefined && { retryAfter })
   }
 }
 

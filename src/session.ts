@@ -135,23 +135,19 @@ export function createSession(options: SessionOptions): Session {
   }
 
   async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request = input instanceof Request ? input : undefined
-    const signal = init?.signal ?? request?.signal
-    const replayable = typeof (init?.body as ReadableStream | null)?.getReader !== 'function'
-    const spare = replayable && request?.body && init?.body == null ? request.clone() : input
-    const attempt = (target: RequestInfo | URL, bearer: string) => {
-      const h = new Headers(init?.headers ?? request?.headers)
-      h.set('authorization', `Bearer ${bearer}`)
-      return (call.fetch ?? globalThis.fetch)(target, { ...init, headers: h })
+    const request = new Request(input, init)
+    const spare = typeof (init?.body as ReadableStream | null)?.getReader !== 'function' && request.clone()
+    const send = async (target: Request) => {
+      const bearer = await token({ signal: request.signal })
+      target.headers.set('authorization', `Bearer ${bearer}`)
+      return [await (call.fetch ?? globalThis.fetch)(target), bearer] as const
     }
-    const used = await token({ signal: signal ?? undefined })
-    const response = await attempt(input, used)
+    const [response, used] = await send(request)
     if (response.status !== 401) return response
     if (cached?.token === used) cached = undefined
-    if (!replayable) return response
-    const next = await token({ signal: signal ?? undefined })
+    if (!spare) return response
     await response.body?.cancel().catch(() => {})
-    return attempt(spare, next)
+    return (await send(spare))[0]
   }
 
   return Object.freeze({
