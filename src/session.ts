@@ -1,7 +1,8 @@
-import { callOptions, fn, number, object, signal as checkSignal } from './checks.js'
+import { callOptions, fail, fn, number, object, signal as checkSignal } from './checks.js'
 import { send } from './call.js'
 import { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
 import { authenticateRequest, refreshRequest } from './requests.js'
+import type { Shared, fleet as Fleet } from './store.js'
 import type { AccessToken, Session, SessionEvent, SessionOptions, TokenOptions } from './types.js'
 
 /** A token still valid for longer than this is served when its renewal fails. */
@@ -9,12 +10,7 @@ const STALE_FLOOR = 10_000
 /** A `Retry-After` up to this many seconds is waited out; a longer one fails at once. */
 const MAX_RETRY_AFTER = 10
 
-interface Cached {
-  token: string
-  sentAt: number
-  expiresAt: number
-  dueAt: number
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * A session: every caller gets a valid access token, and concurrent callers share one request.
@@ -24,18 +20,24 @@ interface Cached {
  * const response = await session.fetch('https://ws.api.video/videos')
  */
 export function createSession(options: SessionOptions): Session {
-  const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, ...call } = object('options', options, true)
-  authenticateRequest(apiKey, call)
+  const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, store, storeKey, ...call } = object('options', options, true)
+  const base = authenticateRequest(apiKey, call).url
+  const { timeout = 10_000 } = call
   callOptions(call)
   number('refreshMargin', refreshMargin)
   number('retries', retries, false, true)
   fn('now', now)
   fn('onEvent', onEvent)
+  if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function')) fail('store', 'have get and set methods')
+  fn('store.claim', store?.claim)
+  if (storeKey !== undefined && (typeof storeKey !== 'string' || !storeKey)) fail('storeKey', 'be a non-empty string')
 
-  let cached: Cached | undefined
+  let cached: Shared | undefined
   let refreshToken: string | undefined
   let renewal: Promise<string> | undefined
-  let blocked: { until: number; retryAfter: number } | undefined
+  let blockedUntil = 0
+  let rejected: string | undefined
+  let shared: Promise<ReturnType<typeof Fleet>> | undefined
 
   function emit(type: SessionEvent['type'], details?: Omit<SessionEvent, 'type' | 'at'>): void {
     try {
@@ -44,7 +46,7 @@ export function createSession(options: SessionOptions): Session {
   }
 
   /** The renewal rule: a cached token is served until it is due; one from before a clock jump is dropped. */
-  function fresh(at: number): Cached | undefined {
+  function fresh(at: number): Shared | undefined {
     if (cached && at < cached.sentAt) {
       cached = undefined
       emit('clock-jump')
@@ -54,10 +56,11 @@ export function createSession(options: SessionOptions): Session {
 
   function keep(token: AccessToken, type: 'authenticated' | 'refreshed'): string {
     const life = token.expiresIn * 1000
+    const { expiresAt } = token
     const margin = Math.min(refreshMargin * (1 + Math.random() / 2), life / 2)
     refreshToken = token.refreshToken
-    cached = { token: token.accessToken, sentAt: token.expiresAt - life, expiresAt: token.expiresAt, dueAt: token.expiresAt - margin }
-    emit(type, { expiresAt: token.expiresAt })
+    cached = { token: token.accessToken, sentAt: expiresAt - life, expiresAt, dueAt: expiresAt - margin }
+    emit(type, { expiresAt })
     return token.accessToken
   }
 
@@ -80,20 +83,26 @@ export function createSession(options: SessionOptions): Session {
   function retryDelay(error: unknown, attempt: number): number | undefined {
     if (!isApiVideoAuthError(error) || !error.retryable) return undefined
     const { retryAfter } = error
-    if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER) {
-      blocked = { until: now() + retryAfter * 1000, retryAfter }
-      return undefined
-    }
-    if (attempt >= retries) return undefined
-    return retryAfter !== undefined ? retryAfter * 1000 : Math.random() * Math.min(4_000, 250 * 2 ** attempt)
+    if (retryAfter! > MAX_RETRY_AFTER) blockedUntil = now() + retryAfter! * 1000
+    else if (attempt < retries) return retryAfter !== undefined ? retryAfter * 1000 : Math.random() * Math.min(4_000, 250 * 2 ** attempt)
+    return undefined
   }
 
-  async function obtain(): Promise<string> {
-    const wait = blocked && (blocked.until - now()) / 1000
-    if (wait! > 0) throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
+  async function obtain(force?: boolean): Promise<string> {
+    if (store) shared ??= import('./store.js').then((m) => m.fleet({ store, key: storeKey ?? [base, apiKey], timeout, now, emit }))
+    const found = store && !force && (await (await shared!).take(rejected))
+    if (found) {
+      cached = found
+      emit('shared', { expiresAt: found.expiresAt })
+      return found.token
+    }
     for (let attempt = 0; ; attempt++) {
       try {
-        return await grant()
+        const wait = (blockedUntil - now()) / 1000
+        if (wait > 0) throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
+        const token = await grant()
+        if (store) await (await shared!).put(cached!)
+        return token
       } catch (error) {
         const delay = retryDelay(error, attempt)
         const code = (error as ApiVideoAuthError).code
@@ -102,15 +111,15 @@ export function createSession(options: SessionOptions): Session {
           throw error
         }
         emit('retry', { code, attempt: attempt + 1, delay })
-        await new Promise((resolve) => setTimeout(resolve, delay))
+        await sleep(delay)
       }
     }
   }
 
   /** A renewal shared by every caller while it runs, forgotten as soon as it settles. */
-  async function run(): Promise<string> {
+  async function run(force?: boolean): Promise<string> {
     try {
-      return await obtain()
+      return await obtain(force)
     } catch (error) {
       const at = now()
       const stale = fresh(at) ?? cached
@@ -130,24 +139,25 @@ export function createSession(options: SessionOptions): Session {
     if (signal?.aborted) throw signal.reason
     const hit = !forceRefresh && fresh(now())
     if (hit) return hit.token
-    renewal ??= run()
+    renewal ??= run(forceRefresh)
     return signal ? abortable(renewal, signal) : renewal
   }
 
   async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
     const spare = typeof (init?.body as ReadableStream | null)?.getReader !== 'function' && request.clone()
-    const send = async (target: Request) => {
+    const attempt = async (target: Request) => {
       const bearer = await token({ signal: request.signal })
       target.headers.set('authorization', `Bearer ${bearer}`)
       return [await (call.fetch ?? globalThis.fetch)(target), bearer] as const
     }
-    const [response, used] = await send(request)
+    const [response, used] = await attempt(request)
     if (response.status !== 401) return response
     if (cached?.token === used) cached = undefined
+    rejected = used
     if (!spare) return response
     await response.body?.cancel().catch(() => {})
-    return (await send(spare))[0]
+    return (await attempt(spare))[0]
   }
 
   return Object.freeze({

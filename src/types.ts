@@ -43,7 +43,16 @@ export interface ProblemDetails {
 
 /** What a session reports. Events carry codes, times and counts, never a secret. */
 export interface SessionEvent {
-  type: 'authenticated' | 'refreshed' | 'refresh-rejected' | 'retry' | 'failed' | 'served-stale' | 'clock-jump'
+  type:
+    | 'authenticated'
+    | 'refreshed'
+    | 'refresh-rejected'
+    | 'retry'
+    | 'failed'
+    | 'served-stale'
+    | 'clock-jump'
+    | 'shared'
+    | 'store-error'
   /** Epoch ms from the session's clock. */
   at: number
   code?: ErrorCode
@@ -53,6 +62,17 @@ export interface SessionEvent {
   delay?: number
   /** Expiry of the token concerned, for `authenticated`, `refreshed` and `served-stale`. */
   expiresAt?: number
+}
+
+/**
+ * Somewhere instances share access tokens: Redis, Upstash, Cloudflare KV, Deno KV…
+ * Values are JSON strings; `ttlMs` is how long to keep them.
+ */
+export interface TokenStore {
+  get(key: string): Promise<string | null | undefined>
+  set(key: string, value: string, ttlMs: number): Promise<unknown>
+  /** An atomic "set if absent" lease (Redis `SET NX PX`): true for the one instance that may renew. */
+  claim?(key: string, ttlMs: number): Promise<boolean>
 }
 
 /** Options of `createSession`. */
@@ -65,6 +85,10 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   /** The clock, epoch ms; `Date.now` by default. */
   now?: () => number
   onEvent?: (event: SessionEvent) => void
+  /** Share access tokens (never refresh tokens) between instances through this store. */
+  store?: TokenStore
+  /** The store key; by default derived from a SHA-256 of base URL and API key. */
+  storeKey?: string
 }
 
 /** Per-call options of `session.token()`. */
