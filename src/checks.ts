@@ -10,7 +10,7 @@ export function fail(name: string, must: string): never {
 /** Checks an API key or refresh token: 1 to 8192 characters, no surrounding spaces, no control characters. */
 export function secret(name: string, value: unknown): string {
   if (typeof value !== 'string' || !/^(?!\s)[^\0-\x1f\x7f-\x9f]{1,8192}(?<!\s)$/.test(value)) {
-    fail(name, 'be a string of 1 to 8192 characters without surrounding spaces or control characters (a newline, say)')
+    fail(name, 'be 1 to 8192 characters, with no surrounding spaces or control characters (a newline?)')
   }
   return value
 }
@@ -22,7 +22,7 @@ export function baseUrl(value: unknown): string {
     url = new URL(typeof value === 'string' ? value : value instanceof URL ? value.href : '')
   } catch {}
   if (!url || url.username || url.password || url.search || url.hash || !(url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname)))) {
-    fail('baseUrl', 'be an absolute https: URL (http: only for localhost, 127.* or [::1]) without credentials, query or fragment')
+    fail('baseUrl', 'be an absolute https: URL (http: on loopback only), with no credentials, query or fragment')
   }
   return url.href.replace(/\/+$/, '')
 }
@@ -46,11 +46,8 @@ export function fn(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') fail(name, 'be a function')
 }
 
-export function number(name: string, value: unknown, positive?: boolean, integer?: boolean): void {
-  const n = value as number
-  if (!(Number.isFinite(n) && n >= 0 && (!positive || n) && (!integer || Number.isInteger(n)))) {
-    fail(name, `be a ${positive ? 'positive' : 'non-negative'} ${integer ? 'integer' : 'finite number'}`)
-  }
+export function number(name: string, value: unknown, min = 0, integer?: boolean): void {
+  if (!((integer ? Number.isInteger : Number.isFinite)(value) && (value as number) >= min)) fail(name, `be a${integer ? 'n integer' : ' number'} >= ${min}`)
 }
 
 export function signal(value: unknown): AbortSignal | undefined {
@@ -62,6 +59,6 @@ export function signal(value: unknown): AbortSignal | undefined {
 /** Checks the sending options shared by `authenticate`, `refresh` and `createSession`. */
 export function callOptions(options: CallOptions): void {
   fn('fetch', options.fetch)
-  if (options.timeout !== undefined) number('timeout', options.timeout, true)
+  if (options.timeout !== undefined) number('timeout', options.timeout, 1)
   signal(options.signal)
 }

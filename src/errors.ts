@@ -14,9 +14,9 @@ export type ErrorCode =
 
 /** What a person can do about a failure that retrying will not fix. */
 const HINTS: Partial<Record<ErrorCode, string>> = {
-  INVALID_CREDENTIALS: 'check the key, and that it is for this environment (production or sandbox)',
+  INVALID_CREDENTIALS: 'check the key and its environment (production or sandbox)',
   INVALID_REFRESH_TOKEN: 'authenticate with the API key again',
-  ACCESS_DENIED: 'the account may be suspended',
+  ACCESS_DENIED: 'is the account suspended?',
 }
 
 const RETRYABLE: ErrorCode[] = ['RATE_LIMITED', 'SERVER_ERROR', 'NETWORK_ERROR', 'TIMEOUT']

@@ -25,7 +25,7 @@ export function createSession(options: SessionOptions): Session {
   const { timeout = 10_000 } = call
   callOptions(call)
   number('refreshMargin', refreshMargin)
-  number('retries', retries, false, true)
+  number('retries', retries, 0, true)
   fn('now', now)
   fn('onEvent', onEvent)
   if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function')) fail('store', 'have get and set methods')
