@@ -1,11 +1,19 @@
 // Writes dist/: ESM and CJS bundles of each entry, .d.ts and .d.cts declarations, and prints sizes.
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 export const entries = ['index', 'testing']
 const common = { bundle: true, platform: 'neutral', target: 'es2022', logLevel: 'error' }
+
+/** The `apivideo-auth` command: a Node ESM bundle that imports the package's own dist/index.js and dist/testing.js. */
+async function buildCli() {
+  const external = ['./index.js', './testing.js']
+  await build({ ...common, platform: 'node', entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', format: 'esm', external, banner: { js: '#!/usr/bin/env node' } })
+  chmodSync('dist/cli.js', 0o755)
+  for (const file of ['dist/cli.d.ts', 'dist/cli.d.cts']) rmSync(file, { force: true })
+}
 
 /** Minified, gzipped bytes of an entry as a bundler would ship it. */
 export async function minGzip(entry) {
@@ -24,6 +32,7 @@ async function main() {
     const text = readFileSync(`dist/${file}`, 'utf8').replace(/(from '\.\/[\w-]+)\.js'/g, "$1.cjs'")
     writeFileSync(`dist/${file.replace(/\.d\.ts$/, '.d.cts')}`, text)
   }
+  await buildCli()
   const rows = []
   for (const entry of entries) {
     for (const file of [`${entry}.js`, `${entry}.cjs`]) {

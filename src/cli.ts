@@ -1,0 +1,211 @@
+/// <reference types="node" />
+// The `apivideo-auth` command: a token or header for scripts, and the stand-in for local development.
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { authenticate, authenticateRequest, isApiVideoAuthError, SANDBOX_URL } from './index.js'
+import { createStandIn } from './testing.js'
+
+const HELP = `Usage: apivideo-auth <command> [options]
+
+Commands:
+  token                 print an access token
+  header                print "Authorization: Bearer <access token>"
+  stand-in              serve an offline api.video stand-in on 127.0.0.1 until stopped
+
+Options of token and header:
+  --json                (token) print the token as JSON, without the refresh token
+  --sandbox             use the sandbox API (https://sandbox.api.video)
+  --base-url URL        use another API base (http: only on loopback)
+  --api-key-file PATH   read the API key from PATH, or from standard input with "-"
+
+Options of stand-in:
+  --port N              port on 127.0.0.1 (default 0: any free port)
+
+The API key comes from APIVIDEO_API_KEY or --api-key-file, never from an argument
+(arguments show in process lists). The stand-in accepts APIVIDEO_API_KEY, or test-key.
+
+Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
+`
+
+const FLAGS = new Set(['--json', '--sandbox', '--help', '-h'])
+const VALUED = new Set(['--base-url', '--api-key-file', '--port'])
+const ALLOWED: Record<string, string[]> = {
+  token: ['--json', '--sandbox', '--base-url', '--api-key-file'],
+  header: ['--sandbox', '--base-url', '--api-key-file'],
+  'stand-in': ['--port'],
+}
+
+/** A failure the user can act on: printed as one line with its code, then exit `status`. */
+class Failure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 1,
+  ) {
+    super(message)
+  }
+}
+
+const usage = (message: string) => new Failure('USAGE', `${message} (see apivideo-auth --help)`, 2)
+
+interface Args {
+  command?: string
+  options: Map<string, string>
+}
+
+/** Reads the arguments; a value is never echoed back, since a misplaced one may be a secret. */
+function parse(argv: string[]): Args {
+  const options = new Map<string, string>()
+  const positional: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg)
+      continue
+    }
+    const [name, inline] = splitOption(arg)
+    if (/^--?(api-?key|key)$/i.test(name)) throw usage('the API key is never taken from an argument: set APIVIDEO_API_KEY or use --api-key-file')
+    if (FLAGS.has(name) && inline === undefined) options.set(name, '')
+    else if (VALUED.has(name)) options.set(name, inline ?? value(argv, ++i, name))
+    else throw usage(`unknown option ${name}`)
+  }
+  if (positional.length > 1) throw usage(`one command expected, got ${positional.length} arguments`)
+  return { command: positional[0], options }
+}
+
+function splitOption(arg: string): [string, string | undefined] {
+  const at = arg.indexOf('=')
+  return at < 0 ? [arg, undefined] : [arg.slice(0, at), arg.slice(at + 1)]
+}
+
+function value(argv: string[], i: number, name: string): string {
+  if (i >= argv.length) throw usage(`${name} needs a value`)
+  return argv[i]
+}
+
+function check({ command, options }: Args): string {
+  if (command === undefined) throw usage('a command is needed: token, header or stand-in')
+  const allowed = ALLOWED[command]
+  if (!allowed) throw usage('unknown command: use token, header or stand-in')
+  for (const name of options.keys()) if (!allowed.includes(name)) throw usage(`${name} does not apply to ${command}`)
+  if (options.has('--sandbox') && options.has('--base-url')) throw usage('use either --sandbox or --base-url')
+  return command
+}
+
+/** The key from `--api-key-file` (`-` is standard input) or `APIVIDEO_API_KEY`; the file wins. */
+function apiKey(options: Map<string, string>): string {
+  const file = options.get('--api-key-file')
+  if (file === undefined) {
+    const key = process.env.APIVIDEO_API_KEY
+    if (!key) throw new Failure('MISSING_API_KEY', 'set APIVIDEO_API_KEY or use --api-key-file')
+    return key
+  }
+  try {
+    const key = readFileSync(file === '-' ? 0 : file, 'utf8').trim()
+    if (!key) throw new Failure('MISSING_API_KEY', `${file === '-' ? 'standard input' : 'the --api-key-file'} is empty`)
+    return key
+  } catch (error) {
+    if (error instanceof Failure) throw error
+    throw new Failure('UNREADABLE_API_KEY_FILE', `cannot read the --api-key-file (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+async function token(command: string, options: Map<string, string>): Promise<string> {
+  const baseUrl = options.has('--sandbox') ? SANDBOX_URL : options.get('--base-url')
+  if (baseUrl !== undefined) {
+    try {
+      authenticateRequest('unused', { baseUrl })
+    } catch {
+      throw usage('--base-url must be an absolute https: URL (http: only on localhost, 127.* or [::1])')
+    }
+  }
+  const key = apiKey(options)
+  const result = await authenticate(key, { baseUrl }).catch((error) => {
+    if (error instanceof TypeError && /^apiKey /.test(error.message)) {
+      throw new Failure('MALFORMED_API_KEY', 'the API key must be 1 to 8192 characters, without surrounding spaces or control characters')
+    }
+    throw error
+  })
+  if (command === 'header') return `Authorization: Bearer ${result.accessToken}`
+  return options.has('--json') ? JSON.stringify(result) : result.accessToken
+}
+
+/** Serves the stand-in on 127.0.0.1, logging each request (method, path, status: never a secret). */
+async function standIn(options: Map<string, string>): Promise<void> {
+  const raw = options.get('--port') ?? '0'
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN
+  if (!(port <= 65535)) throw usage('--port must be an integer from 0 to 65535')
+  const fromEnv = Boolean(process.env.APIVIDEO_API_KEY)
+  const stand = createStandIn({ apiKeys: [process.env.APIVIDEO_API_KEY || 'test-key'] })
+  const server = createServer((req, res) => void relay(stand.handler, req, res))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new Failure('LISTEN_FAILED', `cannot listen on 127.0.0.1:${port} (${error.code})`)))
+    server.listen(port, '127.0.0.1', resolve)
+  })
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  console.log(`api.video stand-in: ${url}`)
+  console.log(`key: ${fromEnv ? 'the value of APIVIDEO_API_KEY' : 'test-key'}`)
+  console.log(`try: ${fromEnv ? '' : 'APIVIDEO_API_KEY=test-key '}apivideo-auth token --base-url ${url}`)
+  const stop = () => {
+    server.closeAllConnections()
+    server.close(() => process.exit(0))
+  }
+  process.once('SIGINT', stop).once('SIGTERM', stop)
+}
+
+/** One node:http exchange through a fetch-style handler; a thrown handler drops the connection. */
+async function relay(handler: (request: Request) => Promise<Response>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const controller = new AbortController()
+  res.once('close', () => controller.abort())
+  try {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const headers = new Headers()
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1])
+    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks)
+    const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body, signal: controller.signal })
+    const response = await handler(request)
+    console.log(`${new Date().toISOString().slice(11, 19)} ${req.method} ${new URL(request.url).pathname} ${response.status}`)
+    res.writeHead(response.status, [...response.headers].flat())
+    res.end(Buffer.from(await response.arrayBuffer()))
+  } catch {
+    req.socket.destroy()
+  }
+}
+
+/** One line naming the error code; never a key, a token or an argument's value. */
+function describe(error: unknown): Failure {
+  if (error instanceof Failure) return error
+  if (isApiVideoAuthError(error)) {
+    const system = systemCode(error.cause)
+    return new Failure(error.code, system ? `${error.message.replace(/\.$/, '')} (${system}).` : error.message)
+  }
+  return new Failure('INTERNAL_ERROR', `unexpected ${(error as Error)?.name ?? 'error'}`)
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND…) somewhere in a cause chain. */
+function systemCode(cause: unknown): string | undefined {
+  for (let c = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
+    if (typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code)) return c.code
+  }
+  return undefined
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    const args = parse(argv)
+    if (args.options.has('--help') || args.options.has('-h') || args.command === 'help') {
+      process.stdout.write(HELP)
+      return
+    }
+    const command = check(args)
+    if (command === 'stand-in') return await standIn(args.options)
+    console.log(await token(command, args.options))
+  } catch (error) {
+    const failure = describe(error)
+    console.error(`apivideo-auth: ${failure.code}: ${failure.message}`)
+    process.exitCode = failure.status
+  }
+}
+
+await main(process.argv.slice(2))
