@@ -143,31 +143,16 @@ export function createSession(options: SessionOptions): Session {
     return signal ? abortable(renewal, signal) : renewal
   }
 
-  async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request = new Request(input, init)
-    const spare = typeof (init?.body as ReadableStream | null)?.getReader !== 'function' && request.clone()
-    const attempt = async (target: Request) => {
-      const bearer = await token({ signal: request.signal })
-      target.headers.set('authorization', `Bearer ${bearer}`)
-      return [await (call.fetch ?? globalThis.fetch)(target), bearer] as const
-    }
-    const [response, used] = await attempt(request)
-    if (response.status !== 401) return response
-    if (cached?.token === used) cached = undefined
-    rejected = used
-    if (!spare) return response
-    await response.body?.cancel().catch(() => {})
-    return (await attempt(spare))[0]
-  }
-
-  return Object.freeze({
+  const session: Session = Object.freeze({
     token,
     authorization: async (options?: { signal?: AbortSignal }) => `Bearer ${await token(options)}`,
-    fetch: authorizedFetch,
-    invalidate: () => {
-      cached = undefined
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => (await import('./fetch.js')).authorizedFetch(session, call.fetch, input, init),
+    invalidate: (rejectedToken?: string) => {
+      if (rejectedToken === undefined || cached?.token === rejectedToken) cached = undefined
+      rejected = rejectedToken
     },
   })
+  return session
 }
 
 /** Waits for a shared promise; the caller's abort ends only this caller's wait. */

@@ -107,6 +107,9 @@ export interface Session {
   authorization(options?: { signal?: AbortSignal }): Promise<string>
   /** fetch with `Authorization` set; a 401 renews (once for many callers) and replays once. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
-  /** Drops the cached access token; the next call renews. */
-  invalidate(): void
+  /**
+   * Drops the cached access token; the next call renews. Given the token that was refused
+   * (a 401), drops it only if it is still the current one, so many 401s cause one renewal.
+   */
+  invalidate(token?: string): void
 }
