@@ -7,7 +7,7 @@ import type { Session } from './types.js'
  * @example
  * const response = await authorizedFetch(session, fetch, 'https://ws.api.video/videos')
  */
-export async function authorizedFetch(session: Session, fetchFn: typeof fetch | undefined, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+export async function authorizedFetch(session: Session, fetchFn: typeof fetch | undefined, input: Request | string | URL, init?: RequestInit): Promise<Response> {
   const request = new Request(input, init)
   const spare = typeof (init?.body as ReadableStream | null)?.getReader !== 'function' && request.clone()
   const attempt = async (target: Request) => {

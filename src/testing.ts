@@ -1,5 +1,5 @@
 /** One scripted answer: an HTTP reply, a pause before the normal answer, or a dropped connection. */
-export type Fault = { status: number; body?: unknown; headers?: HeadersInit } | { delay: number } | { networkError: true }
+export type Fault = { status: number; body?: unknown; headers?: ConstructorParameters<typeof Headers>[0] } | { delay: number } | { networkError: true }
 
 /** A request as the stand-in saw it: never its body or headers, so never a secret. */
 export interface StandInRequest {

@@ -5,7 +5,7 @@ export interface RequestOptions {
   /** API base, `PRODUCTION_URL` by default; `SANDBOX_URL` or a loopback `http:` URL for tests. */
   baseUrl?: string | URL
   /** Extra headers, such as `AV-Origin-App`. The content type cannot be overridden. */
-  headers?: HeadersInit
+  headers?: ConstructorParameters<typeof Headers>[0]
 }
 
 /** How to send one auth request. */
@@ -106,7 +106,7 @@ export interface Session {
   /** `"Bearer <token>"`. */
   authorization(options?: { signal?: AbortSignal }): Promise<string>
   /** fetch with `Authorization` set; a 401 renews (once for many callers) and replays once. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
+  fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>
   /**
    * Drops the cached access token; the next call renews. Given the token that was refused
    * (a 401), drops it only if it is still the current one, so many 401s cause one renewal.
