@@ -3,6 +3,7 @@ import { ApiVideoAuthError } from './errors.js'
 import { authenticateRequest, refreshRequest } from './requests.js'
 import { read } from './token.js'
 import type { AccessToken, CallOptions } from './types.js'
+import { abortable } from './utils.js'
 
 /**
  * Exchanges an API key for a token pair: one attempt, bounded by `timeout`.
@@ -36,12 +37,9 @@ export async function send(request: Request, options: CallOptions = {}, refresh:
   signal?.addEventListener('abort', onAbort)
   const sentAt = now()
   try {
-    return await new Promise<AccessToken>((resolve, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason))
-      ;(async () => read(await fetchFn(request, { signal: controller.signal }), sentAt, refresh, secret))().then(resolve, (error) =>
-        reject(error instanceof ApiVideoAuthError ? error : new ApiVideoAuthError('NETWORK_ERROR', { cause: error })),
-      )
-    })
+    return await abortable((async () => read(await fetchFn(request, { signal: controller.signal }), sentAt, refresh, secret))(), controller.signal)
+  } catch (error) {
+    throw controller.signal.aborted || error instanceof ApiVideoAuthError ? error : new ApiVideoAuthError('NETWORK_ERROR', { cause: error })
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', onAbort)

@@ -4,13 +4,12 @@ import { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
 import { authenticateRequest, refreshRequest } from './requests.js'
 import type { Shared, fleet as Fleet } from './store.js'
 import type { AccessToken, Session, SessionEvent, SessionOptions, TokenOptions } from './types.js'
+import { abortable, sleep } from './utils.js'
 
 /** A token still valid for longer than this is served when its renewal fails. */
 const STALE_FLOOR = 10_000
 /** A `Retry-After` up to this many seconds is waited out; a longer one fails at once. */
 const MAX_RETRY_AFTER = 10
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * A session: every caller gets a valid access token, and concurrent callers share one request.
@@ -153,13 +152,4 @@ export function createSession(options: SessionOptions): Session {
     },
   })
   return session
-}
-
-/** Waits for a shared promise; the caller's abort ends only this caller's wait. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const abort = () => reject(signal.reason)
-    signal.addEventListener('abort', abort)
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
-  })
 }
