@@ -107,6 +107,19 @@ cache('invalidate() drops the token; the refresh token is kept', async () => {
   assert.equal(paths(), ['/auth/api-key', '/auth/refresh'])
 })
 
+cache('invalidate(token) drops the cached token only if it is still that token', async () => {
+  const { session, paths } = setup()
+  const first = await session.token()
+  session.invalidate('some-other-token')
+  assert.is(await session.token(), first)
+  session.invalidate(first)
+  const second = await session.token()
+  assert.is.not(second, first)
+  session.invalidate(first)
+  assert.is(await session.token(), second)
+  assert.equal(paths(), ['/auth/api-key', '/auth/refresh'])
+})
+
 cache('forceRefresh renews a fresh token', async () => {
   const { session, paths } = setup()
   const first = await session.token()
