@@ -1,0 +1,75 @@
+// A consumer of the published package: it uses every export, and check.mjs type-checks it (as .ts and .cts)
+// under moduleResolution bundler, node16 and nodenext, with the DOM lib and with @types/node instead.
+import {
+  ApiVideoAuthError,
+  PRODUCTION_URL,
+  SANDBOX_URL,
+  authenticate,
+  authenticateRequest,
+  createSession,
+  isApiVideoAuthError,
+  readAccessToken,
+  refresh,
+  refreshRequest,
+} from 'apivideo-auth'
+import type {
+  AccessToken,
+  CallOptions,
+  ErrorCode,
+  ProblemDetails,
+  RequestOptions,
+  Session,
+  SessionEvent,
+  SessionOptions,
+  TokenOptions,
+  TokenStore,
+} from 'apivideo-auth'
+import { createStandIn } from 'apivideo-auth/testing'
+import type { Fault, StandIn, StandInOptions, StandInRequest } from 'apivideo-auth/testing'
+
+export async function main(): Promise<string[]> {
+  const standInOptions: StandInOptions = { apiKeys: ['test-key'], expiresIn: 3599, now: Date.now }
+  const standIn: StandIn = createStandIn(standInOptions)
+  const faults: Fault[] = [{ status: 503, headers: { 'retry-after': '1' } }, { delay: 10 }, { networkError: true }]
+  standIn.fail('/auth/refresh', ...faults)
+
+  const requestOptions: RequestOptions = { baseUrl: SANDBOX_URL, headers: { 'AV-Origin-App': 'consumer:1.0.0' } }
+  const callOptions: CallOptions = { baseUrl: PRODUCTION_URL, fetch: standIn.fetch, timeout: 5_000, signal: new AbortController().signal }
+  const requests: Request[] = [authenticateRequest('test-key', requestOptions), refreshRequest('rt', requestOptions)]
+  const first: AccessToken = await authenticate('test-key', callOptions)
+  const second: AccessToken = await refresh(first.refreshToken, callOptions)
+  const read: AccessToken = await readAccessToken(await standIn.fetch(requests[0]!), { sentAt: Date.now() })
+
+  const events: SessionEvent[] = []
+  const memory = new Map<string, string>()
+  const store: TokenStore = {
+    get: async (key) => memory.get(key),
+    set: async (key, value) => memory.set(key, value),
+  }
+  const options: SessionOptions = { apiKey: 'test-key', fetch: standIn.fetch, retries: 1, onEvent: (event) => events.push(event), store }
+  const session: Session = createSession(options)
+  const tokenOptions: TokenOptions = { signal: AbortSignal.timeout(1_000), forceRefresh: true }
+  const token: string = await session.token(tokenOptions)
+  const header: string = await session.authorization()
+  const response: Response = await session.fetch(new URL('https://ws.api.video/videos'), { method: 'POST', body: '{}' })
+  session.invalidate()
+
+  try {
+    await authenticate('wrong-key', callOptions)
+  } catch (error) {
+    if (isApiVideoAuthError(error)) {
+      const code: ErrorCode = error.code
+      const problem: ProblemDetails | undefined = error.problem
+      const retryable: boolean = error.retryable
+      events.push({ type: 'failed', at: Date.now(), code, attempt: problem?.status ?? (retryable ? 1 : 0) })
+    }
+    if (error instanceof ApiVideoAuthError && error.retryAfter !== undefined) events.push({ type: 'retry', at: 0, delay: error.retryAfter })
+  }
+
+  // @ts-expect-error: not an error code, so the types are not `any`
+  const unknownCode: ErrorCode = 'NOT_A_CODE'
+  // @ts-expect-error: an API key is required
+  createSession({})
+  const seen: StandInRequest[] = standIn.requests
+  return [second.accessToken, read.tokenType, token, header, String(response.status), unknownCode, ...seen.map((r) => r.path)]
+}

@@ -1,0 +1,12 @@
+// Node entry, CommonJS: `node tests/runtimes/node.cjs <dist dir>` requires the built package and runs the suite over node:http.
+const { resolve } = require('node:path')
+
+const dist = resolve(process.argv[2])
+const lib = require(`${dist}/index.cjs`)
+const testing = require(`${dist}/testing.cjs`)
+
+;(async () => {
+  const { serve } = await import('../helpers.mjs')
+  const { run } = await import('./suite.mjs')
+  process.exitCode = (await run({ lib, testing, serve })) ? 1 : 0
+})()
