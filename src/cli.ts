@@ -143,9 +143,9 @@ async function standIn(options: Map<string, string>): Promise<void> {
     server.listen(port, '127.0.0.1', resolve)
   })
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
-  console.log(`api.video stand-in: ${url}`)
-  console.log(`key: ${fromEnv ? 'the value of APIVIDEO_API_KEY' : 'test-key'}`)
-  console.log(`try: ${fromEnv ? '' : 'APIVIDEO_API_KEY=test-key '}apivideo-auth token --base-url ${url}`)
+  const key = fromEnv ? 'the value of APIVIDEO_API_KEY' : 'test-key'
+  const example = `${fromEnv ? '' : 'APIVIDEO_API_KEY=test-key '}apivideo-auth token --base-url ${url}`
+  process.stdout.write(`api.video stand-in: ${url}\nkey: ${key}\ntry: ${example}\n`)
   const stop = () => {
     server.closeAllConnections()
     server.close(() => process.exit(0))

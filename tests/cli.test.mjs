@@ -1,0 +1,321 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createStandIn } from '../dist/testing.js'
+import { serve } from './helpers.mjs'
+
+const CLI = new URL('../dist/cli.js', import.meta.url).pathname
+const SECRET_KEY = 'sk_live_CLI_SECRET_KEY_0123456789'
+
+/** The environment of a child: the parent's, without any api.video key unless given. */
+function childEnv(extra = {}) {
+  const env = { ...process.env, ...extra }
+  if (!('APIVIDEO_API_KEY' in extra)) delete env.APIVIDEO_API_KEY
+  return env
+}
+
+/** Runs the CLI to completion: exit code, stdout, stderr. A watchdog kills a hung child. */
+function run(args, { env = {}, input } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env) })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdin.end(input)
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.on('close', (code, signal) => {
+      clearTimeout(watchdog)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+/** A stand-in on 127.0.0.1 that also remembers every refresh token it issued. */
+async function recordingServer(apiKeys = [SECRET_KEY]) {
+  const standIn = createStandIn({ apiKeys })
+  const refreshTokens = []
+  const server = await serve(async (request) => {
+    const response = await standIn.handler(request)
+    const body = await response.clone().json().catch(() => ({}))
+    if (body.refresh_token) refreshTokens.push(body.refresh_token)
+    return response
+  })
+  return { standIn, server, refreshTokens, secrets: () => [SECRET_KEY, ...refreshTokens] }
+}
+
+function assertNoSecret(result, secrets) {
+  const output = result.stdout + result.stderr
+  for (const secret of secrets) assert.not.ok(output.includes(secret), 'a secret was printed')
+}
+
+function assertFailure(result, status, code) {
+  assert.is(result.code, status, result.stderr)
+  assert.is(result.stdout, '')
+  assert.match(result.stderr, new RegExp(`^apivideo-auth: ${code}: [^\\n]+\\n$`))
+}
+
+const usage = suite('cli: usage')
+
+usage('--help prints the usage and exits 0', async () => {
+  for (const args of [['--help'], ['-h'], ['help'], ['token', '--help']]) {
+    const result = await run(args)
+    assert.is(result.code, 0)
+    assert.match(result.stdout, /^Usage: apivideo-auth <command>/)
+    for (const word of ['token', 'header', 'stand-in', '--json', '--sandbox', '--base-url', '--api-key-file', '--port', 'APIVIDEO_API_KEY']) assert.ok(result.stdout.includes(word), word)
+    assert.is(result.stderr, '')
+  }
+})
+
+usage('usage errors exit 2 with one line naming USAGE', async () => {
+  const cases = [
+    [],
+    ['tokens'],
+    ['token', '--jsn'],
+    ['token', 'extra'],
+    ['header', '--json'],
+    ['token', '--port', '80'],
+    ['stand-in', '--sandbox'],
+    ['token', '--base-url'],
+    ['token', '--sandbox', '--base-url', 'http://127.0.0.1:1'],
+    ['token', '--base-url', 'ftp://127.0.0.1/'],
+    ['token', '--base-url', 'not a url'],
+    ['stand-in', '--port', '70000'],
+    ['stand-in', '--port=-1'],
+  ]
+  for (const args of cases) {
+    const result = await run(args, { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assertFailure(result, 2, 'USAGE')
+    assertNoSecret(result, [SECRET_KEY])
+  }
+})
+
+usage('a key passed as an argument is refused and never echoed', async () => {
+  const cases = [
+    ['token', '--api-key', SECRET_KEY],
+    ['token', `--api-key=${SECRET_KEY}`],
+    ['token', `--apiKey=${SECRET_KEY}`],
+    ['token', `--key=${SECRET_KEY}`],
+    ['token', SECRET_KEY],
+    ['token', `--unknown=${SECRET_KEY}`],
+  ]
+  for (const args of cases) {
+    const result = await run(args)
+    assertFailure(result, 2, 'USAGE')
+    assertNoSecret(result, [SECRET_KEY])
+  }
+  assert.match((await run(['token', '--api-key', SECRET_KEY])).stderr, /APIVIDEO_API_KEY/)
+})
+
+usage.run()
+
+const token = suite('cli: token and header against the stand-in')
+
+token('token prints an access token the API accepts; nothing else is printed', async () => {
+  const { server, standIn, secrets } = await recordingServer()
+  try {
+    const result = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assert.is(result.code, 0, result.stderr)
+    assert.is(result.stderr, '')
+    assert.match(result.stdout, /^\S+\n$/)
+    const check = await fetch(`${server.url}/videos`, { headers: { authorization: `Bearer ${result.stdout.trim()}` } })
+    assert.is(check.status, 200)
+    assert.equal(standIn.requests.map((r) => r.path), ['/auth/api-key', '/videos'])
+    assertNoSecret(result, secrets())
+  } finally {
+    await server.close()
+  }
+})
+
+token('header prints "Authorization: Bearer …", and --base-url=URL works too', async () => {
+  const { server, secrets } = await recordingServer()
+  try {
+    const result = await run(['header', `--base-url=${server.url}/`], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assert.is(result.code, 0, result.stderr)
+    const [name, value] = result.stdout.trim().split(': ')
+    assert.is(name, 'Authorization')
+    assert.match(value, /^Bearer \S+$/)
+    assert.is((await fetch(`${server.url}/videos`, { headers: { [name]: value } })).status, 200)
+    assertNoSecret(result, secrets())
+  } finally {
+    await server.close()
+  }
+})
+
+token('--json prints the token object without the refresh token', async () => {
+  const { server, secrets, refreshTokens } = await recordingServer()
+  try {
+    const before = Date.now()
+    const result = await run(['token', '--json', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assert.is(result.code, 0, result.stderr)
+    const token = JSON.parse(result.stdout)
+    assert.equal(Object.keys(token).sort(), ['accessToken', 'expiresAt', 'expiresIn', 'tokenType'])
+    assert.is(token.tokenType, 'Bearer')
+    assert.is(token.expiresIn, 3600)
+    assert.ok(token.expiresAt >= before + 3_600_000)
+    assert.is(refreshTokens.length, 1)
+    assertNoSecret(result, secrets())
+  } finally {
+    await server.close()
+  }
+})
+
+token('--api-key-file reads a file (trailing newline and all) or standard input with "-"', async () => {
+  const { server, secrets } = await recordingServer()
+  const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-cli-'))
+  try {
+    const file = join(dir, 'key')
+    writeFileSync(file, `${SECRET_KEY}\n`)
+    const fromFile = await run(['token', '--api-key-file', file, '--base-url', server.url])
+    assert.is(fromFile.code, 0, fromFile.stderr)
+    const fromStdin = await run(['token', '--api-key-file', '-', '--base-url', server.url], { input: `${SECRET_KEY}\r\n` })
+    assert.is(fromStdin.code, 0, fromStdin.stderr)
+    const fileWins = await run(['token', '--api-key-file', file, '--base-url', server.url], { env: { APIVIDEO_API_KEY: 'another-key' } })
+    assert.is(fileWins.code, 0, fileWins.stderr)
+    for (const result of [fromFile, fromStdin, fileWins]) assertNoSecret(result, secrets())
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    await server.close()
+  }
+})
+
+token.run()
+
+const failures = suite('cli: failures exit 1 with one line naming the code, and no secret')
+
+failures('a missing, empty or malformed key is refused before anything is sent', async () => {
+  const { server, standIn } = await recordingServer()
+  const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-cli-'))
+  try {
+    writeFileSync(join(dir, 'empty'), '\n')
+    const cases = [
+      [[], {}, undefined, 'MISSING_API_KEY'],
+      [[], { APIVIDEO_API_KEY: '' }, undefined, 'MISSING_API_KEY'],
+      [['--sandbox'], {}, undefined, 'MISSING_API_KEY'],
+      [['--api-key-file', join(dir, 'empty')], {}, undefined, 'MISSING_API_KEY'],
+      [['--api-key-file', '-'], {}, '', 'MISSING_API_KEY'],
+      [['--api-key-file', join(dir, 'absent')], {}, undefined, 'UNREADABLE_API_KEY_FILE'],
+      [[], { APIVIDEO_API_KEY: ` ${SECRET_KEY}` }, undefined, 'MALFORMED_API_KEY'],
+      [['--api-key-file', '-'], {}, `${SECRET_KEY}\nsecond line`, 'MALFORMED_API_KEY'],
+    ]
+    for (const [args, env, input, code] of cases) {
+      const base = args.includes('--sandbox') ? [] : ['--base-url', server.url]
+      const result = await run(['token', ...args, ...base], { env, input })
+      assertFailure(result, 1, code)
+      assertNoSecret(result, [SECRET_KEY])
+    }
+    assert.equal(standIn.requests, [])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    await server.close()
+  }
+})
+
+failures('a wrong key is INVALID_CREDENTIALS, and neither key is printed', async () => {
+  const { server, secrets } = await recordingServer(['sk_live_THE_RIGHT_ONE'])
+  try {
+    const result = await run(['header', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assertFailure(result, 1, 'INVALID_CREDENTIALS')
+    assertNoSecret(result, [...secrets(), 'sk_live_THE_RIGHT_ONE'])
+  } finally {
+    await server.close()
+  }
+})
+
+failures('server errors, rate limits and odd answers each name their code', async () => {
+  const { server, standIn, secrets } = await recordingServer()
+  try {
+    standIn.fail('/auth/api-key', { status: 503 }, { status: 429, headers: { 'x-ratelimit-retry-after': '30' } }, { status: 403 }, { status: 200, body: {} })
+    for (const code of ['SERVER_ERROR', 'RATE_LIMITED', 'ACCESS_DENIED', 'INVALID_RESPONSE']) {
+      const result = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+      assertFailure(result, 1, code)
+      assertNoSecret(result, secrets())
+    }
+  } finally {
+    await server.close()
+  }
+})
+
+failures('a dropped connection and a closed port are NETWORK_ERROR', async () => {
+  const { server, standIn } = await recordingServer()
+  standIn.fail('/auth/api-key', { networkError: true })
+  const dropped = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+  await server.close()
+  const refused = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+  for (const result of [dropped, refused]) {
+    assertFailure(result, 1, 'NETWORK_ERROR')
+    assertNoSecret(result, [SECRET_KEY])
+  }
+  assert.match(refused.stderr, /\(ECONNREFUSED\)/)
+})
+
+failures.run()
+
+/** Starts `apivideo-auth stand-in`, resolving once it printed its URL. */
+function startStandIn(args = ['--port', '0'], env = {}) {
+  const child = spawn(process.execPath, [CLI, 'stand-in', ...args], { env: childEnv(env) })
+  const output = { stdout: '', stderr: '' }
+  child.stdout.on('data', (d) => (output.stdout += d))
+  child.stderr.on('data', (d) => (output.stderr += d))
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ code, signal }))))
+  const url = new Promise((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const found = /^api\.video stand-in: (http:\/\/127\.0\.0\.1:\d+)\n(.*\n){2}/.exec(output.stdout)
+      if (found) resolve(found[1])
+    })
+    exited.then(() => reject(new Error(`stand-in exited: ${output.stderr}`)))
+  })
+  return { child, output, url, exited }
+}
+
+const serveCommand = suite('cli: stand-in')
+
+serveCommand('serves on 127.0.0.1, prints the URL and the key, accepts test-key, stops cleanly on SIGTERM', async () => {
+  const standIn = startStandIn()
+  try {
+    const url = await standIn.url
+    assert.match(standIn.output.stdout, /^key: test-key$/m)
+    const ok = await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } })
+    assert.is(ok.code, 0, ok.stderr)
+    assert.is((await fetch(`${url}/videos`, { headers: { authorization: `Bearer ${ok.stdout.trim()}` } })).status, 200)
+    assertFailure(await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'other-key' } }), 1, 'INVALID_CREDENTIALS')
+  } finally {
+    standIn.child.kill('SIGTERM')
+  }
+  assert.equal(await standIn.exited, { code: 0, signal: null })
+  assert.match(standIn.output.stdout, / POST \/auth\/api-key 200\n/)
+  assert.match(standIn.output.stdout, / GET \/videos 200\n/)
+  assert.match(standIn.output.stdout, / POST \/auth\/api-key 400\n/)
+})
+
+serveCommand('takes its key from APIVIDEO_API_KEY and never prints it', async () => {
+  const standIn = startStandIn(['--port=0'], { APIVIDEO_API_KEY: SECRET_KEY })
+  try {
+    const url = await standIn.url
+    assert.match(standIn.output.stdout, /^key: the value of APIVIDEO_API_KEY$/m)
+    const ok = await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assert.is(ok.code, 0, ok.stderr)
+    assertFailure(await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } }), 1, 'INVALID_CREDENTIALS')
+  } finally {
+    standIn.child.kill('SIGINT')
+  }
+  assert.equal(await standIn.exited, { code: 0, signal: null })
+  assertNoSecret(standIn.output, [SECRET_KEY])
+})
+
+serveCommand('a port in use is LISTEN_FAILED, exit 1', async () => {
+  const busy = await serve(async () => new Response('busy'))
+  try {
+    const result = await run(['stand-in', '--port', new URL(busy.url).port])
+    assertFailure(result, 1, 'LISTEN_FAILED')
+    assert.match(result.stderr, /EADDRINUSE/)
+  } finally {
+    await busy.close()
+  }
+})
+
+serveCommand.run()
