@@ -1,7 +1,7 @@
-import { callOptions, fail, fn, number, object, signal as checkSignal } from './checks.js'
+import { baseUrl, callOptions, fail, fn, headers, number, object, secret, signal as checkSignal } from './checks.js'
 import { send } from './call.js'
 import { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
-import { authenticateRequest, refreshRequest } from './requests.js'
+import { PRODUCTION_URL, authenticateRequest, refreshRequest } from './requests.js'
 import type { Shared, fleet as Fleet } from './store.js'
 import type { AccessToken, Session, SessionEvent, SessionOptions, TokenOptions } from './types.js'
 import { abortable, sleep } from './utils.js'
@@ -20,7 +20,10 @@ const MAX_RETRY_AFTER = 10
  */
 export function createSession(options: SessionOptions): Session {
   const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, store, storeKey, ...call } = object('options', options, true)
-  const base = authenticateRequest(apiKey, call).url
+  // Checked without building a Request: a Worker may create the session at global scope, where a body is not allowed.
+  secret('apiKey', apiKey)
+  headers(call.headers)
+  const base = `${baseUrl(call.baseUrl ?? PRODUCTION_URL)}/auth/api-key`
   const { timeout = 10_000 } = call
   callOptions(call)
   number('refreshMargin', refreshMargin)
