@@ -1,30 +1,36 @@
 // Cloudflare Workers entry, bundled by esbuild (run.mjs maps 'apivideo-auth' to the built dist/) and run by
-// `workerd test`. As in the README's Worker snippet, the session lives at module scope and is created by the
-// first request (the key comes with its `env`), so every later request of the isolate reuses its token.
+// `workerd test`. Sessions live at module scope, as a Worker holds them across the requests of its isolate:
+// one created at global scope, one created by the first request with the key from its `env` (the README's snippet).
 import * as lib from 'apivideo-auth'
 import * as testing from 'apivideo-auth/testing'
 import { equal } from './assert.mjs'
 import { run } from './suite.mjs'
 
 const standIn = testing.createStandIn({ apiKeys: ['test-key'] })
-let session
+const sessions = { global: lib.createSession({ apiKey: 'test-key', fetch: standIn.fetch }), lazy: undefined }
 
 export default {
   async fetch(request, env) {
-    session ??= lib.createSession({ apiKey: env.APIVIDEO_API_KEY, fetch: standIn.fetch })
-    const upstream = await session.fetch(`https://ws.api.video${new URL(request.url).pathname}`)
+    const [, which, ...path] = new URL(request.url).pathname.split('/')
+    sessions.lazy ??= lib.createSession({ apiKey: env.APIVIDEO_API_KEY, fetch: standIn.fetch })
+    const upstream = await sessions[which].fetch(`https://ws.api.video/${path.join('/')}`)
     return new Response(upstream.body, upstream)
   },
 }
 
+const authPaths = () => standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path)
+
 const moduleScope = [
-  'workerd: one module-scope session serves concurrent requests of the isolate, and replays a 401',
+  'workerd: a module-scope session (global or lazy) serves concurrent requests of the isolate with one token, and replays a 401',
   async ({ env }) => {
-    const get = async () => (await env.SELF.fetch('http://worker/videos')).status
-    equal(await Promise.all(Array.from({ length: 20 }, get)), Array(20).fill(200))
-    standIn.revoke()
-    equal(await get(), 200)
-    equal(standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path), ['/auth/api-key', '/auth/refresh'])
+    const get = async (which) => (await env.SELF.fetch(`http://worker/${which}/videos`)).status
+    for (const which of ['global', 'lazy']) {
+      const before = authPaths().length
+      equal(await Promise.all(Array.from({ length: 20 }, () => get(which))), Array(20).fill(200), which)
+      standIn.revoke()
+      equal(await get(which), 200, `${which} after a revocation`)
+      equal(authPaths().slice(before), ['/auth/api-key', '/auth/refresh'], which)
+    }
   },
 ]
 
