@@ -1,0 +1,39 @@
+// Import cost: wall time and peak RSS of a Node process that imports a package, against an empty one.
+import { median, rotate, timed } from './lib.mjs'
+
+const RSS = 'process.stdout.write(String(process.resourceUsage().maxRSS))'
+
+/** What each process runs (`node -e …`): the timing runs run exactly this; the memory runs then print maxRSS. */
+export const VARIANTS = {
+  empty: '',
+  emptyModule: "import('./bench/fixtures/empty.mjs')",
+  ours: "import('apivideo-auth')",
+  oursCjs: "require('apivideo-auth')",
+  official: "import('@api.video/nodejs-client')",
+}
+
+const withRss = (code) => (!code ? RSS : code.startsWith('require') ? `${code}; ${RSS}` : `${code}.then(() => ${RSS})`)
+
+/** Interleaved rounds (order rotated each round, two warm-up rounds dropped); medians, and ratios as medians of per-round ratios. */
+export async function measureImportCost(rounds = 40) {
+  const names = Object.keys(VARIANTS)
+  const ms = Object.fromEntries(names.map((n) => [n, []]))
+  const rss = Object.fromEntries(names.map((n) => [n, []]))
+  for (let round = -2; round < rounds; round++) {
+    for (const name of rotate(names, round + 2)) {
+      const t = await timed(['-e', VARIANTS[name]])
+      const m = await timed(['-e', withRss(VARIANTS[name])])
+      if (round < 0) continue
+      ms[name].push(t.ms)
+      rss[name].push(Number(m.stdout) / 1024)
+    }
+  }
+  const over = (name, base) => median(ms[name].map((v, i) => v / ms[base][i]))
+  return {
+    rounds,
+    ms: Object.fromEntries(names.map((n) => [n, median(ms[n])])),
+    rssMB: Object.fromEntries(names.map((n) => [n, median(rss[n])])),
+    ratio: Object.fromEntries(names.map((n) => [n, over(n, 'empty')])),
+    oursOverEmptyModule: over('ours', 'emptyModule'),
+  }
+}

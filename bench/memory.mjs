@@ -1,0 +1,45 @@
+// Memory (child process, --expose-gc): retained heap per session holding a cached token, token strings aside.
+import { createSession } from 'apivideo-auth'
+
+const SESSIONS = 10_000
+const BODY = JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: 'a', refresh_token: 'r' })
+const fetchToken = async () => new Response(BODY, { status: 200, headers: { 'content-type': 'application/json' } })
+
+function heap() {
+  for (let i = 0; i < 6; i++) globalThis.gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** Heap retained by what `fill(slots)` stores in slots preallocated before the first reading. */
+async function retained(length, fill) {
+  const slots = new Array(length).fill(0)
+  await fill(slots) // warm-up: compiles the code and creates its shared objects once
+  slots.fill(0)
+  const before = heap()
+  await fill(slots)
+  const after = heap()
+  if (slots.some((s) => s === 0)) throw new Error('a slot was left empty')
+  return after - before
+}
+
+// The token strings alone, parsed the way a session gets them: one access and one refresh token per session.
+const strings = await retained(SESSIONS * 2, async (slots) => {
+  for (let i = 0; i < SESSIONS; i++) {
+    const { access_token, refresh_token } = await (await fetchToken()).json()
+    slots[2 * i] = access_token
+    slots[2 * i + 1] = refresh_token
+  }
+})
+
+const sessions = await retained(SESSIONS, async (slots) => {
+  for (let i = 0; i < SESSIONS; i++) slots[i] = createSession({ apiKey: 'test-key', fetch: fetchToken })
+  const tokens = await Promise.all(slots.map((s) => s.token()))
+  if (tokens.some((t) => t !== 'a')) throw new Error('a session has no token')
+})
+
+console.log(JSON.stringify({
+  sessions: SESSIONS,
+  perSession: sessions / SESSIONS,
+  tokenStringsPerSession: strings / SESSIONS,
+  beyondStrings: (sessions - strings) / SESSIONS,
+}))

@@ -1,0 +1,132 @@
+// The results: rows of figure / ours / peers / target / aim / verdict, as a console table, Markdown and an SVG chart.
+import { bytes, ratio } from './lib.mjs'
+
+const KB = 1024
+const n = (x, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+/** PASS when the must-reach holds (saying whether the aim does too), MISS otherwise. Lower is better for every figure. */
+function verdict(value, must, aim) {
+  return value > must ? 'MISS' : value > aim ? 'PASS (aim not reached)' : 'PASS (aim reached)'
+}
+
+export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, memory }) {
+  const official = size.officialNeutral.error ? `neutral platform: fails (${size.officialNeutral.error.split(':')[0]})` : bytes(size.officialNeutral.gzip)
+  return [
+    {
+      figure: 'main entry, min+gzip',
+      ours: bytes(size.main.gzip),
+      peers: `official client's auth path ${bytes(size.official.gzip)} (node platform; ${official}); oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
+      must: `≤ ${bytes(3 * KB)}`, aim: bytes(2 * KB), verdict: verdict(size.main.gzip, 3 * KB, 2 * KB),
+    },
+    {
+      figure: 'the two builders alone, min+gzip',
+      ours: bytes(size.builders.gzip),
+      peers: `oauth4webapi refresh subset ${bytes(size.oauthRefresh.gzip)}`,
+      must: `≤ ${bytes(700)}`, aim: bytes(450), verdict: verdict(size.builders.gzip, 700, 450),
+    },
+    {
+      figure: 'import wall time / empty Node',
+      ours: `${ratio(ic.ratio.ours)} (${n(ic.ms.ours, 1)} ms vs ${n(ic.ms.empty, 1)} ms)`,
+      peers: `official client ${ratio(ic.ratio.official)} (${n(ic.ms.official, 1)} ms); an empty ES module ${ratio(ic.ratio.emptyModule)}`,
+      must: '≤ 1.05', aim: '1.02', verdict: verdict(ic.ratio.ours, 1.05, 1.02),
+    },
+    {
+      figure: 'import peak RSS',
+      ours: `${n(ic.rssMB.ours, 1)} MB (empty Node ${n(ic.rssMB.empty, 1)} MB)`,
+      peers: `official client ${n(ic.rssMB.official, 1)} MB`,
+      must: '–', aim: '–', verdict: '–',
+    },
+    {
+      figure: 'cached `token()` / async-constant baseline',
+      ours: `${ratio(hot.ratio)} (${n(hot.ops.token / 1e6, 1)} M ops/s vs ${n(hot.ops.constant / 1e6, 1)} M)`,
+      peers: `\`async () => (Date.now(), constant)\` ${ratio(hot.clockRatio)}`,
+      must: '≤ 3.0', aim: '1.5', verdict: verdict(hot.ratio, 3, 1.5),
+    },
+    {
+      figure: '`session.fetch` / plain fetch, loopback',
+      ours: `${ratio(fo.ratio)} (${n(fo.perSecond.session)} vs ${n(fo.perSecond.plain)} requests/s)`,
+      peers: 'plain `fetch` with a fixed `Authorization` header',
+      must: '≤ 1.10', aim: '1.03', verdict: verdict(fo.ratio, 1.1, 1.03),
+    },
+    {
+      figure: `requests for ${n(callers.callers)} cold callers`,
+      ours: `${n(callers.ours.cold.requests)} (at renewal: ${n(callers.ours.renewal.requests)})`,
+      peers: `official \`getAccessToken()\` ${n(callers.official.cold.requests)} (again: ${n(callers.official.renewal.requests)})`,
+      must: '1', aim: '1', verdict: verdict(Math.max(callers.ours.cold.requests, callers.ours.renewal.requests), 1, 1),
+    },
+    {
+      figure: 'retained heap per session, token strings aside',
+      ours: `${bytes(Math.round(memory.beyondStrings))} (${n(memory.beyondStrings / KB, 2)} KB)`,
+      peers: '–',
+      must: `≤ ${bytes(2 * KB)}`, aim: bytes(KB), verdict: verdict(memory.beyondStrings, 2 * KB, KB),
+    },
+  ]
+}
+
+export function markdownTable(list) {
+  const head = '| figure | apivideo-auth | peers | must reach | aim | result |\n|---|---|---|---|---|---|'
+  return [head, ...list.map((r) => `| ${r.figure} | ${r.ours} | ${r.peers} | ${r.must} | ${r.aim} | ${r.verdict} |`)].join('\n')
+}
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+/** A small bar chart: one panel per measure, bars scaled to that panel's largest value, each labelled. */
+export function chart(panels) {
+  const width = 740, label = 250, bar = 330, row = 22, gap = 18
+  let y = 0
+  const parts = []
+  for (const { title, unit, bars } of panels) {
+    y += gap + 4
+    parts.push(`<text x="0" y="${y}" font-weight="bold">${esc(title)}</text>`)
+    y += 8
+    const max = Math.max(...bars.map((b) => b.value))
+    for (const { name, value, ours } of bars) {
+      const w = Math.max(1, Math.round((value / max) * bar))
+      parts.push(
+        `<text x="${label - 8}" y="${y + 15}" text-anchor="end">${esc(name)}</text>`,
+        `<rect x="${label}" y="${y + 3}" width="${w}" height="${row - 6}" fill="${ours ? '#2a7ae2' : '#9aa5b1'}"/>`,
+        `<text x="${label + w + 6}" y="${y + 15}">${esc(`${n(value, unit === 'B' ? 0 : 1)} ${unit}`)}</text>`,
+      )
+      y += row
+    }
+  }
+  const height = y + gap
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="#fff"/>
+<g transform="translate(10,0)">
+${parts.join("\n")}
+</g>
+</svg>
+`
+}
+
+export function chartPanels({ size, importCost: ic }) {
+  return [
+    {
+      title: 'Bundle size, minified + gzip (lower is better)', unit: 'B',
+      bars: [
+        { name: 'apivideo-auth, main entry', value: size.main.gzip, ours: true },
+        { name: 'apivideo-auth, the two builders', value: size.builders.gzip, ours: true },
+        { name: 'oauth4webapi, refresh subset', value: size.oauthRefresh.gzip },
+        { name: 'oauth4webapi, whole', value: size.oauthWhole.gzip },
+        { name: '@api.video/nodejs-client, auth path', value: size.official.gzip },
+      ],
+    },
+    {
+      title: 'Import wall time, node -e (lower is better)', unit: 'ms',
+      bars: [
+        { name: 'empty Node', value: ic.ms.empty },
+        { name: 'apivideo-auth', value: ic.ms.ours, ours: true },
+        { name: '@api.video/nodejs-client', value: ic.ms.official },
+      ],
+    },
+    {
+      title: 'Import peak RSS (lower is better)', unit: 'MB',
+      bars: [
+        { name: 'empty Node', value: ic.rssMB.empty },
+        { name: 'apivideo-auth', value: ic.rssMB.ours, ours: true },
+        { name: '@api.video/nodejs-client', value: ic.rssMB.official },
+      ],
+    },
+  ]
+}
