@@ -150,8 +150,9 @@ export function createSession(options: SessionOptions): Session {
     authorization: async (options?: { signal?: AbortSignal }) => `Bearer ${await token(options)}`,
     fetch: async (input: RequestInfo | URL, init?: RequestInit) => (await import('./fetch.js')).authorizedFetch(session, call.fetch, input, init),
     invalidate: (rejectedToken?: string) => {
-      if (rejectedToken === undefined || cached?.token === rejectedToken) cached = undefined
-      rejected = rejectedToken
+      // The dropped token is never taken back from a store: a plain invalidate() follows a 401 too.
+      rejected = rejectedToken ?? cached?.token ?? rejected
+      if (cached?.token === rejected) cached = undefined
     },
   })
   return session
