@@ -75,12 +75,15 @@ async function apiCalls(n) {
   return responses.map((r) => r.status)
 }
 
-/** Lines of one moment; repeated identical lines are counted rather than repeated. */
+/**
+ * Lines of one moment, repeats counted: an API call's line where it first appeared (concurrent calls
+ * finish in any order), any other line when it repeats the one before.
+ */
 function squeeze(list) {
   const out = []
   for (const line of list) {
-    const last = out.at(-1)
-    if (last?.line === line) last.n++
+    const same = line.startsWith('GET /videos') ? out.find((o) => o.line === line) : out.at(-1)?.line === line && out.at(-1)
+    if (same) same.n++
     else out.push({ line, n: 1 })
   }
   return out.map(({ line, n }) => (n > 1 ? `${line}  x${n}` : line))
