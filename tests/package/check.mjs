@@ -11,6 +11,8 @@ const root = resolve(import.meta.dirname, '../..')
 const here = join(root, 'tests/package')
 const bin = (name) => join(root, 'node_modules/.bin', name)
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+/** The machine's own Node: inside npm scripts `node` is the node@22 alias's binary from node_modules/.bin. */
+const node = process.env.npm_node_execpath || process.execPath
 
 /** Every file the tarball must hold, and nothing else: a new file in dist/ belongs here on purpose, or not in the package. */
 const FILES = [
@@ -127,13 +129,13 @@ try {
 
   await check('ESM import of the installed package (and its CJS copy recognised by isApiVideoAuthError)', () => {
     copyFileSync(join(here, 'import.mjs'), join(project, 'import.mjs'))
-    const out = JSON.parse(clean(process.execPath, ['import.mjs'], project))
+    const out = JSON.parse(clean(node, ['import.mjs'], project))
     deepStrictEqual(out, { exports: EXPORTS, testing: ['createStandIn'], token: true, requests: ['/auth/api-key', '/auth/api-key'], crossCopy: [true, false, 'INVALID_CREDENTIALS'] })
   })
 
   await check('CJS require of the installed package', () => {
     copyFileSync(join(here, 'require.cjs'), join(project, 'require.cjs'))
-    const out = JSON.parse(clean(process.execPath, ['require.cjs'], project))
+    const out = JSON.parse(clean(node, ['require.cjs'], project))
     deepStrictEqual(out, { exports: EXPORTS, testing: ['createStandIn'], version: pkg.version, token: true, requests: ['/auth/api-key'] })
   })
 

@@ -32,8 +32,12 @@ const node = (label, binary) => ({
   ],
 })
 
+// Inside npm scripts `node` is node_modules/.bin/node, which the aliased node@N packages provide: the machine's
+// own Node is the one running npm.
+const machineNode = process.env.npm_node_execpath || process.execPath
+
 const runtimes = [
-  node('Node', process.execPath),
+  node('Node', machineNode),
   ...[22, 24, 26].map((major) => node('Node', nodeBinary(major))),
   { label: 'Bun', binary: bin('bun'), version: [bin('bun'), ['--version']], steps: [['suite', bin('bun'), [`${here}/bun.mjs`, dist]]] },
   {
