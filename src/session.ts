@@ -66,7 +66,10 @@ export function createSession(options: SessionOptions): Session {
     return token.accessToken
   }
 
-  /** One grant: the latest refresh token if there is one (spent once sent), else the API key. */
+  /**
+   * One grant: the latest refresh token if there is one, else the API key. A refresh token counts
+   * as spent once sent, unless a 429 shows it was turned away before use.
+   */
   async function grant(): Promise<string> {
     const spent = refreshToken
     refreshToken = undefined
@@ -74,7 +77,9 @@ export function createSession(options: SessionOptions): Session {
       try {
         return keep(await send(refreshRequest(spent, call), call, true, spent, now), 'refreshed')
       } catch (error) {
-        if ((error as ApiVideoAuthError).code !== 'INVALID_REFRESH_TOKEN') throw error
+        const { code } = error as ApiVideoAuthError
+        if (code === 'RATE_LIMITED') refreshToken = spent
+        if (code !== 'INVALID_REFRESH_TOKEN') throw error
         emit('refresh-rejected')
       }
     }

@@ -308,6 +308,15 @@ faults('a refresh that failed otherwise is not reused: the next attempt uses the
   assert.equal(paths(), ['/auth/api-key', '/auth/refresh', '/auth/api-key'])
 })
 
+faults('a 429 on /auth/refresh keeps the refresh token: it was turned away, not spent', async () => {
+  const { session, standIn, paths, time } = setup()
+  await session.token()
+  time.tick(HOUR - 1_000)
+  standIn.fail('/auth/refresh', { status: 429, headers: { 'retry-after': '0' } })
+  assert.ok(await session.token())
+  assert.equal(paths(), ['/auth/api-key', '/auth/refresh', '/auth/refresh'])
+})
+
 faults('a failed renewal serves the still-valid token, then tries again next call', async () => {
   const { session, standIn, paths, time, events } = setup({ retries: 0 })
   const first = await session.token()
