@@ -1,4 +1,3 @@
-/// <reference types="node" />
 // The `apivideo-auth` command: a token or header for scripts, and the stand-in for local development.
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
