@@ -4,7 +4,7 @@ import { createSession } from 'apivideo-auth'
 import { loopbackServer, median } from './lib.mjs'
 
 const BATCH = 400
-const ROUNDS = 20
+const ROUNDS = 30
 
 const server = await loopbackServer()
 const session = createSession({ apiKey: 'test-key', baseUrl: server.url })

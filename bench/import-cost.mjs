@@ -12,27 +12,41 @@ export const VARIANTS = {
   official: "import('@api.video/nodejs-client')",
 }
 
+/**
+ * The environment of a plain Node: without NODE_OPTIONS, and without NODE_EXTRA_CA_CERTS, which makes
+ * every Node process read and parse a CA bundle at startup (tens of ms on some machines).
+ */
+export function plainEnv() {
+  const env = { ...process.env }
+  delete env.NODE_OPTIONS
+  delete env.NODE_EXTRA_CA_CERTS
+  return env
+}
+
 const withRss = (code) => (!code ? RSS : code.startsWith('require') ? `${code}; ${RSS}` : `${code}.then(() => ${RSS})`)
 
-/** Interleaved rounds (order rotated each round, two warm-up rounds dropped); medians, and ratios as medians of per-round ratios. */
-export async function measureImportCost(rounds = 40) {
+/**
+ * Interleaved rounds (order rotated each round, two warm-up rounds dropped): medians, and ratios as
+ * medians of per-round ratios. Peak RSS comes from separate runs that print it, when `memory` is set.
+ */
+export async function measureImportCost({ rounds = 40, env = plainEnv(), memory = true } = {}) {
   const names = Object.keys(VARIANTS)
   const ms = Object.fromEntries(names.map((n) => [n, []]))
   const rss = Object.fromEntries(names.map((n) => [n, []]))
   for (let round = -2; round < rounds; round++) {
     for (const name of rotate(names, round + 2)) {
-      const t = await timed(['-e', VARIANTS[name]])
-      const m = await timed(['-e', withRss(VARIANTS[name])])
+      const t = await timed(['-e', VARIANTS[name]], env)
+      const m = memory && (await timed(['-e', withRss(VARIANTS[name])], env))
       if (round < 0) continue
       ms[name].push(t.ms)
-      rss[name].push(Number(m.stdout) / 1024)
+      if (m) rss[name].push(Number(m.stdout) / 1024)
     }
   }
   const over = (name, base) => median(ms[name].map((v, i) => v / ms[base][i]))
   return {
     rounds,
     ms: Object.fromEntries(names.map((n) => [n, median(ms[n])])),
-    rssMB: Object.fromEntries(names.map((n) => [n, median(rss[n])])),
+    rssMB: memory ? Object.fromEntries(names.map((n) => [n, median(rss[n])])) : undefined,
     ratio: Object.fromEntries(names.map((n) => [n, over(n, 'empty')])),
     oursOverEmptyModule: over('ours', 'emptyModule'),
   }

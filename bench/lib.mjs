@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
+/**
+ * The Node every measurement runs on: the machine's, also under npm scripts, where `node` is
+ * node_modules/.bin/node (the node@22 alias devDependency) and npm names its own Node in npm_node_execpath.
+ */
+export const NODE = process.env.npm_node_execpath || process.execPath
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
@@ -12,7 +18,7 @@ export function median(values) {
 
 /** Runs `node [flags] bench/<script>` and returns the JSON it printed last. */
 export function child(script, flags = []) {
-  const out = execFileSync(process.execPath, [...flags, fileURLToPath(new URL(script, import.meta.url))], {
+  const out = execFileSync(NODE, [...flags, fileURLToPath(new URL(script, import.meta.url))], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -22,10 +28,10 @@ export function child(script, flags = []) {
 }
 
 /** Spawns a node process and resolves with its wall time in ms and its stdout. */
-export function timed(args) {
+export function timed(args, env = process.env) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint()
-    const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(NODE, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let stdout = ''
     proc.stdout.on('data', (chunk) => (stdout += chunk))
     proc.on('error', reject)

@@ -10,12 +10,13 @@ function verdict(value, must, aim) {
 }
 
 export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, memory }) {
-  const official = size.officialNeutral.error ? `neutral platform: fails (${size.officialNeutral.error.split(':')[0]})` : bytes(size.officialNeutral.gzip)
+  const failed = size.officialNeutral.error?.match(/^(\d+) errors: ([^;]*)/)
+  const official = failed ? `does not build for the neutral platform: ${failed[1]} errors, e.g. ${failed[2]}` : `neutral ${bytes(size.officialNeutral.gzip)}`
   return [
     {
       figure: 'main entry, min+gzip',
       ours: bytes(size.main.gzip),
-      peers: `official client's auth path ${bytes(size.official.gzip)} (node platform; ${official}); oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
+      peers: `official client's auth path ${bytes(size.official.gzip)} (for node; ${official}); oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
       must: `≤ ${bytes(3 * KB)}`, aim: bytes(2 * KB), verdict: verdict(size.main.gzip, 3 * KB, 2 * KB),
     },
     {
@@ -25,7 +26,7 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, me
       must: `≤ ${bytes(700)}`, aim: bytes(450), verdict: verdict(size.builders.gzip, 700, 450),
     },
     {
-      figure: 'import wall time / empty Node',
+      figure: 'import wall time / empty Node (plain env)',
       ours: `${ratio(ic.ratio.ours)} (${n(ic.ms.ours, 1)} ms vs ${n(ic.ms.empty, 1)} ms)`,
       peers: `official client ${ratio(ic.ratio.official)} (${n(ic.ms.official, 1)} ms); an empty ES module ${ratio(ic.ratio.emptyModule)}`,
       must: '≤ 1.05', aim: '1.02', verdict: verdict(ic.ratio.ours, 1.05, 1.02),
