@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
+import { machineNode } from './machine-node.mjs'
 import { tests } from './suite.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -32,12 +33,8 @@ const node = (label, binary) => ({
   ],
 })
 
-// Inside npm scripts `node` is node_modules/.bin/node, which the aliased node@N packages provide: the machine's
-// own Node is the one running npm.
-const machineNode = process.env.npm_node_execpath || process.execPath
-
 const runtimes = [
-  node('Node', machineNode),
+  node('Node', machineNode()),
   ...[22, 24, 26].map((major) => node('Node', nodeBinary(major))),
   { label: 'Bun', binary: bin('bun'), version: [bin('bun'), ['--version']], steps: [['suite', bin('bun'), [`${here}/bun.mjs`, dist]]] },
   {
