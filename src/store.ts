@@ -23,18 +23,25 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Token sharing through a store, loaded only by sessions that have one. Every store call is
- * bounded by the timeout, and a store that fails, hangs or holds garbage reads as empty.
+ * bounded by the timeout; once one fails or hangs, the rest of that renewal goes on without the
+ * store, and a value that is garbage, foreign or expired reads as empty. Each reports `store-error`.
+ * @example
+ * const { take, put } = fleet({ store, key: [base, apiKey], timeout: 10_000, now: Date.now, emit })
+ * const found = await take()   // the fleet's token, or undefined: renew, then put() it
  */
 export function fleet({ store, key, timeout, now, emit }: FleetOptions) {
-  let storeKey: Promise<string> | undefined
+  let named: Promise<string> | undefined
+  let down = false
 
   async function op<T>(run: (key: string) => Promise<T>, fallback?: T): Promise<T | undefined> {
+    if (down) return fallback
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      storeKey ??= typeof key === 'string' ? Promise.resolve(key) : hashKey(...key)
-      const k = await storeKey
+      named ??= typeof key === 'string' ? Promise.resolve(key) : hashKey(...key)
+      const k = await named
       return await Promise.race([run(k), new Promise<never>((_, reject) => (timer = setTimeout(reject, timeout)))])
     } catch {
+      down = true
       emit('store-error')
       return fallback
     } finally {
@@ -42,28 +49,41 @@ export function fleet({ store, key, timeout, now, emit }: FleetOptions) {
     }
   }
 
-  /** The store's token if this version wrote it under this key, it is not due, and it is not `rejected`. */
-  async function read(rejected?: string): Promise<Shared | undefined> {
-    const found = await op(async (k) => {
-      const value = await store.get(k)
-      return value == null ? undefined : decode(k, value)
-    })
-    return found && found.token !== rejected && found.dueAt > now() ? found : undefined
+  /** The store's token if usable (this version, this key, not due, not `rejected`), and a tag of what the store held. */
+  async function read(rejected?: string): Promise<[Shared | undefined, string]> {
+    const [k, value] = (await op(async (k) => [k, await store.get(k)] as const)) ?? []
+    if (value == null) return [undefined, 'none']
+    const at = now()
+    const found = decode(k!, value, at)
+    if (!found) emit('store-error')
+    // A writer whose clock runs ahead must not make this one see a clock jump.
+    const usable = found && found.token !== rejected && found.dueAt > at
+    return [usable ? { ...found, sentAt: Math.min(found.sentAt, at) } : undefined, tag(String(value))]
   }
 
   return {
-    /** The fleet's token, or undefined once this instance holds the lease (or waited long enough). */
+    /**
+     * The fleet's token, or undefined once this instance holds the lease, waited 2 timeouts, or lost the store.
+     * The lease is on the value being replaced, so a lease left by the last renewal never delays the next.
+     */
     async take(rejected?: string): Promise<Shared | undefined> {
-      let found = await read(rejected)
-      for (let polls = 0; !found && store.claim && polls < timeout / 100; polls++) {
-        if (await op((k) => store.claim!(`${k}:lease`, timeout), true)) return undefined
-        await sleep(100 + Math.random() * 100)
-        found = await read(rejected)
+      down = false
+      let [found, seen] = await read(rejected)
+      for (let waited = 0; !found && !down && store.claim && waited < 2 * timeout; ) {
+        if (await op((k) => store.claim!(`${k}:lease:${seen}`, Math.ceil(timeout)), true)) return undefined
+        const pause = 100 + Math.random() * 100
+        await sleep(pause)
+        waited += pause
+        ;[found, seen] = await read(rejected)
       }
       return found
     },
-    /** Shares a fresh token until its due time. */
-    put: (shared: Shared) => op((k) => store.set(k, JSON.stringify({ v: VERSION, key: k, ...shared }), shared.dueAt - now())),
+    /** Shares a fresh token until its due time, unless the store failed during this renewal. */
+    async put({ token, sentAt, expiresAt, dueAt }: Shared): Promise<void> {
+      const ttl = Math.ceil(dueAt - now())
+      if (ttl > 0) await op((k) => store.set(k, JSON.stringify({ v: VERSION, key: k, token, sentAt, expiresAt, dueAt }), ttl))
+      down = false
+    },
   }
 }
 
@@ -73,11 +93,19 @@ async function hashKey(base: string, apiKey: string): Promise<string> {
   return `apivideo-auth:v${VERSION}:${Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
-/** The shared token in `value` if this version wrote it under this key; throws on anything else. */
-function decode(key: string, value: string): Shared {
-  const { v, key: k, token, sentAt, expiresAt, dueAt } = JSON.parse(value)
-  if (v !== VERSION || k !== key || typeof token !== 'string' || !token || ![sentAt, dueAt, expiresAt].every(Number.isFinite) || !(sentAt <= dueAt && dueAt <= expiresAt)) {
-    throw new TypeError('foreign value')
-  }
-  return { token, sentAt, expiresAt, dueAt }
+/** A short FNV-1a hash of a stored value, naming the lease to replace it. */
+function tag(value: string): string {
+  let h = 0x811c9dc5
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(36)
+}
+
+/** The shared token in `value` if this version wrote it under this key, it is a header-safe string and it has not expired. */
+function decode(key: string, value: unknown, at: number): Shared | undefined {
+  try {
+    const { v, key: k, token, sentAt, expiresAt, dueAt } = JSON.parse(value as string)
+    const times = [sentAt, dueAt, expiresAt].every(Number.isFinite) && sentAt <= dueAt && dueAt <= expiresAt && expiresAt > at
+    if (v === VERSION && k === key && typeof token === 'string' && /^[!-~]{1,8192}$/.test(token) && times) return { token, sentAt, expiresAt, dueAt }
+  } catch {}
+  return undefined
 }
