@@ -17,6 +17,7 @@ if (!process.env.BENCH_OUT) {
   for (const path of readdirSync(ROOT).filter((p) => !skip.has(p))) cpSync(`${ROOT}${path}`, `${snapshot}${path}`, { recursive: true })
   symlinkSync(`${ROOT}node_modules`, `${snapshot}node_modules`)
   execFileSync(NODE, [`${snapshot}bench/run.mjs`], { cwd: snapshot, stdio: 'inherit', env: { ...process.env, BENCH_OUT: `${ROOT}bench/` } })
+  rmSync(snapshot, { recursive: true, force: true })
   process.exit(0)
 }
 const OUT = process.env.BENCH_OUT
