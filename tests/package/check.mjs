@@ -6,13 +6,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict'
-import { machineNode } from '../runtimes/machine-node.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
 const here = join(root, 'tests/package')
 const bin = (name) => join(root, 'node_modules/.bin', name)
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const node = machineNode()
+const node = process.execPath
 
 /** Every file the tarball must hold, and nothing else: a new file in dist/ belongs here on purpose, or not in the package. */
 const FILES = [

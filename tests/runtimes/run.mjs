@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
-import { machineNode } from './machine-node.mjs'
 import { tests } from './suite.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -17,9 +16,13 @@ const src = resolve(root, args.src)
 const bin = (name) => join(root, 'node_modules/.bin', name)
 const workerd = JSON.parse(execFileSync(process.execPath, ['-p', "JSON.stringify(require('workerd'))"], { cwd: root })).compatibilityDate
 
-/** An aliased `node@N` package's binary: the hard link its installer makes, or the platform package it installed. */
+/** Node 22, 24 and 26 live in their own package (tests/runtimes/nodes), installed from its lock file on first use. */
 function nodeBinary(major) {
-  const dir = join(root, `node_modules/node${major}`)
+  const nodes = join(root, here, 'nodes')
+  if (!existsSync(join(nodes, 'node_modules'))) {
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: nodes, stdio: ['ignore', 'ignore', 'inherit'] })
+  }
+  const dir = join(nodes, `node_modules/node${major}`)
   return [join(dir, 'bin/node'), join(dir, `node_modules/node-${process.platform}-${process.arch}/bin/node`)].find(existsSync) ?? `${dir}/bin/node`
 }
 
@@ -34,7 +37,7 @@ const node = (label, binary) => ({
 })
 
 const runtimes = [
-  node('Node', machineNode()),
+  node('Node', process.execPath),
   ...[22, 24, 26].map((major) => node('Node', nodeBinary(major))),
   { label: 'Bun', binary: bin('bun'), version: [bin('bun'), ['--version']], steps: [['suite', bin('bun'), [`${here}/bun.mjs`, dist]]] },
   {
