@@ -1,14 +1,21 @@
 // Shared bench parts: statistics, child processes that answer with one JSON line, formatting.
 import { execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { delimiter, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * The Node every measurement runs on: the machine's, also under npm scripts, where `node` is
- * node_modules/.bin/node (the node@22 alias devDependency) and npm names its own Node in npm_node_execpath.
+ * The Node every measurement runs on: the machine's, the first `node` on PATH outside node_modules/.bin
+ * (inside npm scripts, node_modules/.bin/node may be a Node from a devDependency).
  */
-export const NODE = process.env.npm_node_execpath || process.execPath
+export const NODE =
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir && !dir.includes(`node_modules${sep}.bin`))
+    .map((dir) => join(dir, 'node'))
+    .find((file) => existsSync(file)) ?? process.execPath
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
