@@ -1,6 +1,7 @@
 import type { CallOptions } from './types.js'
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
+/** `https:` anywhere; plain `http:` only on loopback (localhost, 127.*, [::1]). */
+const SECURE = /^(https:|http:(localhost|127(\.\d{1,3}){3}|\[::1\])$)/
 
 /** Throws the argument error: it names the argument, never its value. */
 export function fail(name: string, must: string): never {
@@ -10,7 +11,7 @@ export function fail(name: string, must: string): never {
 /** Checks an API key or refresh token: 1 to 8192 characters, no surrounding spaces, no control characters. */
 export function secret(name: string, value: unknown): string {
   if (typeof value !== 'string' || !/^(?!\s)[^\0-\x1f\x7f-\x9f]{1,8192}(?<!\s)$/.test(value)) {
-    fail(name, 'be 1 to 8192 characters, with no surrounding spaces or control characters (a newline?)')
+    fail(name, 'be 1-8192 characters without surrounding spaces or control characters')
   }
   return value
 }
@@ -19,10 +20,10 @@ export function secret(name: string, value: unknown): string {
 export function baseUrl(value: unknown): string {
   let url: URL | undefined
   try {
-    url = new URL(typeof value === 'string' ? value : value instanceof URL ? value.href : '')
+    url = new URL(value as string)
   } catch {}
-  if (!url || url.username || url.password || url.search || url.hash || !(url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.test(url.hostname)))) {
-    fail('baseUrl', 'be an absolute https: URL (http: on loopback only), with no credentials, query or fragment')
+  if (!url || url.username + url.password + url.search + url.hash || !SECURE.test(url.protocol + url.hostname)) {
+    fail('baseUrl', 'be an https: URL (http: only on loopback) without credentials, query or fragment')
   }
   return url.href.replace(/\/+$/, '')
 }

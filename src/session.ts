@@ -40,6 +40,7 @@ export function createSession(options: SessionOptions): Session {
   let blockedUntil = 0
   let rejected: string | undefined
   let shared: Promise<ReturnType<typeof Fleet>> | undefined
+  let authorized: Promise<typeof import('./fetch.js')> | undefined
 
   function emit(type: SessionEvent['type'], details?: Omit<SessionEvent, 'type' | 'at'>): void {
     try {
@@ -153,7 +154,7 @@ export function createSession(options: SessionOptions): Session {
   const session: Session = Object.freeze({
     token,
     authorization: async (options?: { signal?: AbortSignal }) => `Bearer ${await token(options)}`,
-    fetch: async (input: RequestInfo | URL, init?: RequestInit) => (await import('./fetch.js')).authorizedFetch(session, call.fetch, input, init),
+    fetch: async (input: Request | string | URL, init?: RequestInit) => (await (authorized ??= import('./fetch.js'))).authorizedFetch(session, call.fetch, input, init),
     invalidate: (rejectedToken?: string) => {
       // The dropped token is never taken back from a store: a plain invalidate() follows a 401 too.
       rejected = rejectedToken ?? cached?.token ?? rejected
