@@ -1,0 +1,65 @@
+// One instance of the fleet: a session sharing its token through Redis, driven by its parent over IPC.
+// Its clock is Date.now() plus an offset the parent moves; it exits by itself when told to stop.
+import { createClient } from 'redis'
+import { createSession } from '../../dist/index.js'
+
+const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM, CALLERS } = process.env
+
+// The README's node-redis recipe, as written there.
+const redis = await createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' })
+  .on('error', () => {})
+  .connect()
+const store = {
+  get: (key) => redis.get(key),
+  set: (key, value, ttlMs) => redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } }),
+  claim: async (key, ttlMs) => (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
+}
+
+// What the parent wants to know: the keys used, the leases won, the events.
+const keys = new Set()
+let leasesWon = 0
+let events = {}
+const observed = {
+  get: (key) => (keys.add(key), store.get(key)),
+  set: (key, value, ttlMs) => (keys.add(key), store.set(key, value, ttlMs)),
+  async claim(key, ttlMs) {
+    const won = await store.claim(key, ttlMs)
+    if (won) leasesWon++
+    if (won && VICTIM === '1') {
+      process.send({ claimed: key })
+      await new Promise(() => {}) // holds the lease and never renews: the parent kills this process
+    }
+    return won
+  },
+}
+if (CLAIM !== '1') delete observed.claim
+
+let offset = 0
+const session = createSession({
+  apiKey: API_KEY,
+  baseUrl: STAND_IN_URL,
+  store: observed,
+  timeout: Number(TIMEOUT),
+  now: () => Date.now() + offset,
+  onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
+})
+
+/** CALLERS concurrent token() calls, then one authorized request: what each got. */
+async function burst() {
+  events = {}
+  const results = await Promise.allSettled(Array.from({ length: Number(CALLERS) }, () => session.token()))
+  const tokens = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
+  const status = await session.fetch(`${STAND_IN_URL}/videos`).then(async (r) => (await r.body?.cancel(), r.status), () => 0)
+  return { tokens: [...new Set(tokens)], failures: results.length - tokens.length, status, events, leasesWon, keys: [...keys] }
+}
+
+process.on('message', async ({ cmd, offset: moved }) => {
+  if (cmd === 'burst') {
+    offset = moved ?? offset
+    process.send({ done: await burst() })
+  } else if (cmd === 'exit') {
+    redis.destroy()
+    process.disconnect()
+  }
+})
+process.send({ ready: true })
