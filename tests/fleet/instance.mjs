@@ -5,9 +5,9 @@ import { createSession } from '../../dist/index.js'
 
 const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM, CALLERS } = process.env
 
-// The README's node-redis recipe, as written there.
+// The README's node-redis recipe; the test turns the offline queue on for half the fleet.
 const redis = await createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' })
-  .on('error', () => {})
+  .on('error', () => {}) // the session reports store-error itself
   .connect()
 const store = {
   get: (key) => redis.get(key),
