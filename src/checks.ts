@@ -11,7 +11,7 @@ export function fail(name: string, must: string): never {
 /** Checks an API key or refresh token: 1 to 8192 characters, no surrounding spaces, no control characters. */
 export function secret(name: string, value: unknown): string {
   if (typeof value !== 'string' || !/^(?!\s)[^\0-\x1f\x7f-\x9f]{1,8192}(?<!\s)$/.test(value)) {
-    fail(name, 'be 1-8192 characters without surrounding spaces or control characters')
+    fail(name, 'be 1-8192 characters, trimmed, with no control characters')
   }
   return value
 }
@@ -23,7 +23,7 @@ export function baseUrl(value: unknown): string {
     url = new URL(value as string)
   } catch {}
   if (!url || url.username + url.password + url.search + url.hash || !SECURE.test(url.protocol + url.hostname)) {
-    fail('baseUrl', 'be an https: URL (http: only on loopback) without credentials, query or fragment')
+    fail('baseUrl', 'be an https: URL (http: on loopback only), with no credentials, query or hash')
   }
   return url.href.replace(/\/+$/, '')
 }
@@ -32,15 +32,14 @@ export function headers(value: unknown): Headers {
   try {
     return new Headers(value as HeadersInit | undefined)
   } catch {
-    return fail('headers', 'be a valid HeadersInit')
+    return fail('headers', 'be valid headers')
   }
 }
 
 /** An options object; `{}` when it is optional and absent. */
 export function object<T>(name: string, value: T | undefined, required?: boolean): T {
   if (value === undefined && !required) return {} as T
-  if (typeof value !== 'object' || !value) fail(name, 'be an object')
-  return value
+  return typeof value === 'object' && value ? value : fail(name, 'be an object')
 }
 
 export function fn(name: string, value: unknown): void {
