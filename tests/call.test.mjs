@@ -2,16 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, isApiVideoAuthError, refresh } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { JSON_HEADERS, KEY, mock, serve, tokenBody } from './helpers.mjs'
-
-async function failure(promise) {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  assert.unreachable('resolved')
-}
+import { JSON_HEADERS, KEY, failure, mock, serve, tokenBody } from './helpers.mjs'
 
 const calls = suite('authenticate and refresh (MockAgent)')
 let m

@@ -1,6 +1,7 @@
 // Shared test parts: a loopback server for a fetch handler, a fake clock, MockAgent wiring.
 import { createServer } from 'node:http'
 import { Readable } from 'node:stream'
+import * as assert from 'uvu/assert'
 import { MockAgent } from 'undici'
 
 export const KEY = 'test-key'
@@ -55,3 +56,13 @@ export function tokenBody(n = 1, expiresIn = 3600) {
 
 /** Resolves after pending microtasks and I/O callbacks have run. */
 export const settle = () => new Promise((resolve) => setImmediate(resolve))
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function failure(promise) {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  assert.unreachable('resolved')
+}

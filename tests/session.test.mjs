@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createSession, isApiVideoAuthError } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock } from './helpers.mjs'
+import { KEY, clock, failure } from './helpers.mjs'
 
 const HOUR = 3_600_000
 const MARGIN = 300_000
@@ -15,15 +15,6 @@ function setup(options = {}, standInOptions = {}) {
   const session = createSession({ apiKey: KEY, fetch: standIn.fetch, now: time.now, onEvent: (e) => events.push(e), ...options })
   const paths = () => standIn.requests.map((r) => r.path)
   return { time, standIn, session, events, paths, types: () => events.map((e) => e.type) }
-}
-
-async function failure(promise) {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  assert.unreachable('resolved')
 }
 
 function withRandom(value, run) {

@@ -6,7 +6,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, authenticateRequest, createSession, readAccessToken, refresh, refreshRequest } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock, serve } from './helpers.mjs'
+import { KEY, clock, failure, serve } from './helpers.mjs'
 
 const URL_ = 'https://ws.api.video'
 const openapi = parse(readFileSync(new URL('fixtures/auth-openapi.yaml', import.meta.url), 'utf8'))
@@ -16,15 +16,6 @@ const INVALID_TOKEN = {
   title: 'The access token is invalid or expired.',
   name: '',
   status: 401,
-}
-
-async function failure(promise) {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  assert.unreachable('resolved')
 }
 
 const post = (path, body, headers = { 'content-type': 'application/json' }) =>

@@ -1,21 +1,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ApiVideoAuthError, isApiVideoAuthError, readAccessToken } from '../dist/index.js'
-import { tokenBody } from './helpers.mjs'
+import { failure, tokenBody } from './helpers.mjs'
 
 const reply = (status, body, headers = { 'content-type': 'application/json' }, url = 'https://ws.api.video/auth/api-key') => {
   const response = new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers })
   Object.defineProperty(response, 'url', { value: url })
   return response
-}
-
-async function failure(promise) {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  assert.unreachable('resolved')
 }
 
 const read = suite('readAccessToken')
