@@ -141,8 +141,10 @@ counts('with claim, started together: at most 2 auth requests; then at renewal t
   record('claim, 8 started together', first, '<= 2 (aim 1)')
   assert.ok(first >= 1 && first <= 2, `${first} auth requests`)
   assert.is(cold.reduce((n, r) => n + (r.events.shared ?? 0), 0), INSTANCES - first)
-  const stored = JSON.parse(await client.get(key))
-  assert.equal(Object.keys(stored).sort(), ['dueAt', 'expiresAt', 'key', 'sentAt', 'token', 'v'])
+  const value = await client.get(key)
+  assert.not.ok(value.includes(api.apiKey))
+  const stored = JSON.parse(value)
+  assert.equal(Object.keys(stored).sort(), ['dueAt', 'expiresAt', 'key', 'sentAt', 'token', 'v'], 'only the access token and its times')
   const ttl = await client.pTTL(key)
   assert.ok(ttl > 0 && ttl <= stored.dueAt - Date.now() + 1_000, `ttl ${ttl}`)
 
@@ -203,7 +205,7 @@ faults.after(async () => {
   client.destroy()
   await redis.stop()
   console.log(`\nfleet: auth requests measured (${Math.round((Date.now() - started) / 100) / 10} s)`)
-  for (const { scenario, count, bound } of measured) console.log(`  ${scenario.padEnd(58)} ${String(count).padStart(3)}   (${bound})`)
+  for (const { scenario, count, bound } of measured) console.log(`  ${scenario.padEnd(52)} ${String(count).padStart(3)}   (${bound})`)
 })
 
 faults('Redis stopped mid-test: the instances keep serving, from memory and then by renewing alone', async () => {
@@ -217,7 +219,8 @@ faults('Redis stopped mid-test: the instances keep serving, from memory and then
   served(before)
   await storeKeyOf(before, api, null) // that Redis goes away with its keys
   const first = api.auth().length
-  assert.ok(first <= 2)
+  record('Redis stopped: first, 8 together with claim', first, '<= 2')
+  assert.ok(first >= 1 && first <= 2)
 
   await own.stop()
   const cached = await Promise.all(fleet.map((i) => i.burst(0)))
@@ -229,7 +232,7 @@ faults('Redis stopped mid-test: the instances keep serving, from memory and then
   served(renewed)
   for (const r of renewed) assert.ok(r.events['store-error'] >= 1, 'no store-error event')
   const alone = api.auth().length - first
-  record('Redis stopped, then renewal time', alone, '<= 8, every instance serving')
+  record('Redis stopped: then at renewal time', alone, '<= 8, every instance serving')
   assert.ok(alone >= 1 && alone <= INSTANCES)
   await stop(fleet)
   await api.close()
@@ -273,7 +276,7 @@ faults('the lease holder is killed: another instance takes the expired lease and
   await storeKeyOf(reports, api)
   const [request] = api.auth()
   record('lease holder killed, 7 survivors', api.auth().length, '= 1, by the next lease holder')
-  record(`  (ms from the kill to the survivor's request; lease ${TIMEOUT} ms)`, request.at - killedAt, 'measured')
+  record(`  ms from the kill to that request (lease ${TIMEOUT} ms)`, request.at - killedAt, 'measured, not asserted')
   assert.equal(api.paths(), ['/auth/api-key'])
   assert.is(reports.reduce((n, r) => n + r.leasesWon, 0), 1, 'exactly one survivor won the expired lease')
   assert.is(new Set(reports.map((r) => r.tokens[0])).size, 1)
