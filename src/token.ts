@@ -16,17 +16,18 @@ export async function readAccessToken(response: Response, options?: { sentAt?: n
   return read(response, sentAt, /\/auth\/refresh\/?(\?|$)/.test(response.url))
 }
 
-/** Reads a response; `secret` is scrubbed from error bodies in case a proxy echoes it. */
+/** Reads a response; `secret` is scrubbed from an error body in case a proxy echoes it. */
 export async function read(response: Response, sentAt: number, refresh: boolean, secret?: string): Promise<AccessToken> {
   const { status, headers } = response
   const text = await response.text().catch((cause) => {
     throw new ApiVideoAuthError('NETWORK_ERROR', { status, cause })
   })
+  const ok = status > 199 && status < 300
   let body: any
   try {
-    body = JSON.parse(secret ? text.split(secret).join('[redacted]') : text)
+    body = JSON.parse(secret && !ok ? text.split(secret).join('[redacted]') : text)
   } catch {}
-  if (status > 199 && status < 300) {
+  if (ok) {
     const { access_token: accessToken, refresh_token: refreshToken, expires_in: expiresIn, token_type: type } = body ?? {}
     if (!filled(accessToken) || !filled(refreshToken) || typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn < Infinity)) {
       throw new ApiVideoAuthError('INVALID_RESPONSE', { status })

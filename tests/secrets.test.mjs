@@ -90,6 +90,12 @@ secrets('a server that echoes the secret in its error body does not leak it', as
   }
 })
 
+secrets('scrubbing is for error bodies only: a short key that appears in a good answer does not spoil it', async () => {
+  const body = { token_type: 'Bearer', expires_in: 3600, access_token: 'a-k-a', refresh_token: 'k-r' }
+  const token = await authenticate('k', { fetch: async () => new Response(JSON.stringify(body), { status: 200 }) })
+  assert.is(token.accessToken, 'a-k-a')
+})
+
 secrets('argument errors name the argument, never the value', async () => {
   const error = await authenticate(`${KEY}\n`).catch((e) => e)
   assert.instance(error, TypeError)
