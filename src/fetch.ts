@@ -10,6 +10,8 @@ import type { Session } from './types.js'
  */
 export async function authorizedFetch(session: Session, fetchFn: typeof fetch | undefined, input: Request | string | URL, init?: RequestInit): Promise<Response> {
   const request = input instanceof Request ? input : undefined
+  if (!request && typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('input must be a URL, a string or a Request')
+  if (init !== undefined && (typeof init !== 'object' || !init)) throw new TypeError('init must be an object')
   const signal = init?.signal ?? request?.signal
   const options = signal ? { signal } : undefined
   const replayable = typeof (init?.body as ReadableStream | null)?.getReader !== 'function'

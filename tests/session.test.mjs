@@ -408,6 +408,16 @@ authorized('50 concurrent 401s cause one renewal', async () => {
   assert.equal(paths().filter((p) => p.startsWith('/auth/')), ['/auth/api-key', '/auth/refresh'])
 })
 
+authorized('bad input is a TypeError, and no token is requested for it', async () => {
+  const { session, paths } = setup()
+  for (const [input, init] of [[42], [undefined], [{ url: 'https://ws.api.video/videos' }], ['https://ws.api.video/videos', 'GET']]) {
+    const error = await failure(session.fetch(input, init))
+    assert.instance(error, TypeError)
+    assert.match(error.message, /^(input|init) must be/)
+  }
+  assert.equal(paths(), [])
+})
+
 authorized('a second 401 is returned, not looped', async () => {
   const { session, standIn, paths } = setup()
   standIn.fail('/videos', { status: 401 }, { status: 401 }, { status: 401 })
