@@ -114,14 +114,14 @@ async function token(command: string, options: Map<string, string>): Promise<str
   if (baseUrl !== undefined) {
     try {
       authenticateRequest('unused', { baseUrl })
-    } catch {
-      throw usage('--base-url must be an absolute https: URL (http: only on localhost, 127.* or [::1])')
+    } catch (error) {
+      throw usage(`--base-url: ${(error as TypeError).message}`)
     }
   }
   const key = apiKey(options)
   const result = await authenticate(key, { baseUrl }).catch((error) => {
     if (error instanceof TypeError && /^apiKey /.test(error.message)) {
-      throw new Failure('MALFORMED_API_KEY', 'the API key must be 1 to 8192 characters, without surrounding spaces or control characters')
+      throw new Failure('MALFORMED_API_KEY', `the ${error.message}`)
     }
     throw error
   })
