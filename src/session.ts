@@ -23,7 +23,7 @@ export function createSession(options: SessionOptions): Session {
   // Checked without building a Request: a Worker may create the session at global scope, where a body is not allowed.
   secret('apiKey', apiKey)
   headers(call.headers)
-  const base = `${baseUrl(call.baseUrl ?? PRODUCTION_URL)}/auth/api-key`
+  const endpoint = `${baseUrl(call.baseUrl ?? PRODUCTION_URL)}/auth/api-key`
   const { timeout = 10_000 } = call
   callOptions(call)
   number('refreshMargin', refreshMargin)
@@ -97,7 +97,7 @@ export function createSession(options: SessionOptions): Session {
   }
 
   async function obtain(force?: boolean): Promise<string> {
-    if (store) shared ??= import('./store.js').then((m) => m.fleet({ store, key: storeKey ?? [base, apiKey], timeout, now, emit }))
+    if (store) shared ??= import('./store.js').then((m) => m.fleet({ store, key: storeKey ?? [endpoint, apiKey], timeout, now, emit }))
     const found = store && !force && (await (await shared!).take(rejected))
     if (found) {
       cached = found

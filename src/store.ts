@@ -11,7 +11,7 @@ export interface Shared {
 /** What the session lends the fleet: its clock, its events and its timeout. */
 export interface FleetOptions {
   store: TokenStore
-  /** The store key, or what to derive it from: [base URL, API key]. */
+  /** The store key, or what to derive it from: [the /auth/api-key URL, the API key]. */
   key: string | [string, string]
   timeout: number
   now: () => number
