@@ -1,38 +1,11 @@
 // Shared test parts: a loopback server for a fetch handler, a fake clock, MockAgent wiring.
-import { createServer } from 'node:http'
-import { Readable } from 'node:stream'
 import * as assert from 'uvu/assert'
 import { MockAgent } from 'undici'
 
 export const KEY = 'test-key'
 
-/** Serves a `(Request) => Promise<Response>` handler on 127.0.0.1; a throwing handler resets the connection. */
-export async function serve(handler) {
-  const server = createServer(async (req, res) => {
-    const controller = new AbortController()
-    res.on('close', () => controller.abort())
-    try {
-      const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-      const request = new Request(`http://127.0.0.1${req.url}`, {
-        method: req.method,
-        headers: Object.entries(req.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
-        body: hasBody ? Readable.toWeb(req) : undefined,
-        duplex: 'half',
-        signal: controller.signal,
-      })
-      const response = await handler(request)
-      res.writeHead(response.status, Object.fromEntries(response.headers))
-      res.end(Buffer.from(await response.arrayBuffer()))
-    } catch {
-      req.socket.destroy()
-    }
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => server.closeAllConnections() ?? server.close(resolve)),
-  }
-}
+/** Serves a `(Request) => Promise<Response>` handler on 127.0.0.1 (the demo's and examples' adapter). */
+export { listen as serve } from '../scripts/loopback.mjs'
 
 /** A clock that moves only when told. */
 export function clock(start = 1_700_000_000_000) {
