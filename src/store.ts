@@ -19,6 +19,7 @@ export interface FleetOptions {
 }
 
 const VERSION = 1
+// Its own sleep: importing utils.ts here would split a shared chunk out of the main entry.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
