@@ -32,7 +32,7 @@ const ENV_KEY = 'APIVIDEO_API_KEY'
 /** Header-safe: 1 to 8,192 visible ASCII characters. Keys and tokens are read and sent under this one rule. */
 const isHeaderSafe = (value: unknown): value is string => typeof value === 'string' && /^[!-~]{1,8192}$/.test(value)
 /** `https:` anywhere; plain `http:` on loopback only (localhost, 127.*, [::1]). */
-const SECURE_ORIGIN = /^(https:|http:(localhost|127(\.\d{1,3}){3}|\[::1\])$)/
+const SECURE_ORIGIN = /^(https:\/\/|http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$)/
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types
@@ -260,12 +260,9 @@ function errorCodeFor(status: number, endpoint: Endpoint): ErrorCode {
   return status >= 500 && status < 600 ? 'SERVER_ERROR' : 'UNEXPECTED_STATUS'
 }
 
-/** A server's text made safe for one line on a terminal: no escape sequences, no control characters, 200 at most. */
+/** A server's text made safe for one terminal line: control characters (ESC, so any escape sequence, CR, LF) become spaces. */
 function printable(text: string): string {
-  return text
-    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/[\0-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ')
-    .slice(0, 200)
+  return text.replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -276,15 +273,10 @@ function fail(name: string, must: string): never {
   throw new TypeError(`${name} must ${must}`)
 }
 
-/** `got number`, `got null`: what a wrong argument was, never what it held. */
-function got(value: unknown): string {
-  return `got ${value === null ? 'null' : typeof value}`
-}
-
 /** An options object (`{}` when absent) with no property outside `known`; a near miss is named. */
 function checkOptions<T extends object>(name: string, value: T | undefined, known: string[]): T {
   if (value === undefined) return {} as T
-  if (typeof value !== 'object' || value === null) fail(name, `be an object (${got(value)})`)
+  if (typeof value !== 'object' || value === null) fail(name, 'be an object')
   for (const property of Object.keys(value)) {
     if (known.includes(property)) continue
     const loose = (word: string) => word.toLowerCase().replace(/ms$/, '')
@@ -297,7 +289,9 @@ function checkOptions<T extends object>(name: string, value: T | undefined, know
 /** An API key or refresh token: header-safe, since it is sent back in a body or header. */
 function checkSecret(name: string, value: unknown): string {
   if (isHeaderSafe(value)) return value
-  return fail(name, `be 1-8192 visible ASCII characters (${typeof value === 'string' ? 'got another string' : got(value)})`)
+  // The type it got, never the value.
+  const got = typeof value === 'string' ? 'another string' : value === null ? 'null' : typeof value
+  return fail(name, `be 1-8192 visible ASCII characters (got ${got})`)
 }
 
 /** An absolute `https:` base URL (`http:` on loopback only), without its trailing slashes. */
@@ -306,8 +300,8 @@ function checkBaseUrl(value: unknown): string {
   try {
     url = new URL(value as string)
   } catch {}
-  const extra = url && (url.username || url.password || url.search || url.hash || /[?#]/.test(String(value)))
-  if (!url || extra || !SECURE_ORIGIN.test(url.protocol + url.hostname)) {
+  // Anything beyond origin and path (credentials, a query or a hash, even an empty one) shows in `href`.
+  if (!url || url.href !== url.origin + url.pathname || !SECURE_ORIGIN.test(url.origin)) {
     fail('baseUrl', 'be an https: URL (http: on loopback only), with no credentials, query or hash')
   }
   return url.href.replace(/\/+$/, '')
@@ -322,7 +316,7 @@ function checkHeaders(value: unknown): Headers {
 }
 
 function checkFunction(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') fail(name, `be a function (${got(value)})`)
+  if (value !== undefined && typeof value !== 'function') fail(name, 'be a function')
 }
 
 function checkNumber(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false } = {}): void {
@@ -333,7 +327,7 @@ function checkNumber(name: string, value: unknown, { min = 0, max = Number.MAX_S
 /** A real `AbortSignal`, from this realm or another. */
 function checkSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined || value instanceof AbortSignal) return value
-  if (Object.prototype.toString.call(value) !== '[object AbortSignal]') fail('signal', `be an AbortSignal (${got(value)})`)
+  if (Object.prototype.toString.call(value) !== '[object AbortSignal]') fail('signal', 'be an AbortSignal')
   return value as AbortSignal
 }
 
@@ -393,7 +387,7 @@ function buildRequest(endpoint: Endpoint, body: object, options: RequestOptions 
  * const token = await readAccessToken(await fetch(authenticateRequest(apiKey)), { sentAt })
  */
 export async function readAccessToken(response: Response, options?: { sentAt?: number | undefined }): Promise<AccessToken> {
-  if (typeof response?.text !== 'function') fail('response', `be a Response (${got(response)})`)
+  if (typeof response?.text !== 'function') fail('response', 'be a Response')
   const { sentAt = Date.now() } = checkOptions('options', options, ['sentAt'])
   checkNumber('sentAt', sentAt)
   return readAnswer(response, { sentAt, endpoint: /\/auth\/refresh\/?$/.test(response.url) ? 'refresh' : 'api-key' })
@@ -425,7 +419,7 @@ async function readAnswer(response: Response, { sentAt, endpoint, secret, signal
     const token = { accessToken, tokenType, expiresIn, expiresAt: sentAt + expiresIn * 1000 }
     return Object.defineProperty(token, 'refreshToken', { value: refreshToken, writable: true }) as AccessToken
   }
-  const problem = typeof body === 'object' && body !== null && !Array.isArray(body) ? (scrub(body, secret) as ProblemDetails) : undefined
+  const problem = typeof body === 'object' && body !== null && !Array.isArray(body) ? scrub(body, secret) : undefined
   const retryAfter = code === 'RATE_LIMITED' ? retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after')) : undefined
   throw new ApiVideoAuthError(code, { status, problem, retryAfter })
 }
@@ -437,7 +431,7 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
   const cancel = () => reader.cancel().catch(() => {})
   if (signal?.aborted) cancel()
   signal?.addEventListener('abort', cancel)
-  const chunks: Uint8Array[] = []
+  const chunks: BlobPart[] = []
   let size = 0
   try {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
@@ -453,27 +447,26 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
   } finally {
     signal?.removeEventListener('abort', cancel)
   }
-  const decoder = new TextDecoder()
-  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join('') + decoder.decode()
+  return new Blob(chunks).text()
 }
 
-/** Every string in a decoded problem with `secret` replaced, so no escaping of an echo can bring it back. */
-function scrub(value: unknown, secret: string | undefined, depth = 0): unknown {
-  if (typeof value === 'string') return secret ? value.split(secret).join('[redacted]') : value
-  if (typeof value !== 'object' || value === null) return value
-  if (depth > 8) return undefined
-  if (Array.isArray(value)) return value.map((item) => scrub(item, secret, depth + 1))
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [scrub(key, secret), scrub(item, secret, depth + 1)]))
+/**
+ * A decoded problem with `secret` replaced wherever it stands. The problem is encoded again first, so however the
+ * server escaped an echo (`\u0041`, `\/`), the secret now reads exactly as `JSON.stringify` writes it.
+ */
+function scrub(problem: object, secret: string | undefined): ProblemDetails {
+  const json = JSON.stringify(problem)
+  return JSON.parse(secret ? json.replaceAll(JSON.stringify(secret).slice(1, -1), '[redacted]') : json)
 }
 
-/** Seconds from a `Retry-After`-style header: a plain number of seconds or one HTTP date, at most an hour. */
+/**
+ * Seconds from a `Retry-After`-style header, at most an hour: a plain number of seconds, or one HTTP date written
+ * exactly as `toUTCString` writes it. Anything else (`5, 5` from two headers) is undefined: the normal backoff.
+ */
 function retryAfterSeconds(value: string | null): number | undefined {
   const text = value?.trim() ?? ''
-  const seconds = /^\d+(\.\d+)?$/.test(text)
-    ? Number(text)
-    : /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)
-      ? (Date.parse(text) - Date.now()) / 1000
-      : NaN
+  const date = Date.parse(text)
+  const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : new Date(date).toUTCString() === text ? (date - Date.now()) / 1000 : NaN
   return Number.isNaN(seconds) ? undefined : Math.min(Math.max(0, seconds), DEFAULTS.longestLockout)
 }
 
@@ -487,9 +480,7 @@ function retryAfterSeconds(value: string | null): number | undefined {
  * const { accessToken, expiresAt } = await authenticate(process.env.APIVIDEO_API_KEY, { timeout: 5_000 })
  */
 export async function authenticate(apiKey: string, options?: CallOptions): Promise<AccessToken> {
-  const call = checkOptions('options', options, CALL_OPTIONS)
-  checkCallOptions(call)
-  return sendOnce(authenticateRequest(apiKey, requestOptions(call)), call, { endpoint: 'api-key', secret: apiKey })
+  return callOnce('api-key', apiKey, options)
 }
 
 /**
@@ -498,13 +489,15 @@ export async function authenticate(apiKey: string, options?: CallOptions): Promi
  * token = await refresh(token.refreshToken, { baseUrl: SANDBOX_URL })
  */
 export async function refresh(refreshToken: string, options?: CallOptions): Promise<AccessToken> {
-  const call = checkOptions('options', options, CALL_OPTIONS)
-  checkCallOptions(call)
-  return sendOnce(refreshRequest(refreshToken, requestOptions(call)), call, { endpoint: 'refresh', secret: refreshToken })
+  return callOnce('refresh', refreshToken, options)
 }
 
-function requestOptions({ baseUrl, headers }: RequestOptions): RequestOptions {
-  return { baseUrl, headers }
+async function callOnce(endpoint: Endpoint, secret: string, options: CallOptions | undefined): Promise<AccessToken> {
+  const call = checkOptions('options', options, CALL_OPTIONS)
+  checkCallOptions(call)
+  const where = { baseUrl: call.baseUrl, headers: call.headers }
+  const request = endpoint === 'refresh' ? refreshRequest(secret, where) : authenticateRequest(secret, where)
+  return sendOnce(request, call, { endpoint, secret })
 }
 
 interface SendOptions {
@@ -570,13 +563,8 @@ function apiKeyFromEnvironment(): unknown {
   return key
 }
 
-/** A monotonic epoch-like clock where the runtime has one: a wall clock stepped back moves no token's age. */
-function defaultClock(): () => number {
-  const { performance } = globalThis
-  return typeof performance?.now === 'function' && typeof performance.timeOrigin === 'number'
-    ? () => performance.timeOrigin + performance.now()
-    : Date.now
-}
+/** A monotonic epoch-like clock: a wall clock stepped back (NTP, a resumed VM) moves no token's age. */
+const monotonicNow = () => performance.timeOrigin + performance.now()
 
 /** The body kinds `fetch` can send again: anything else (a stream, an async iterable) is sent once. */
 function replayable(body: unknown): boolean {
@@ -608,7 +596,7 @@ export function createSession(options?: SessionOptions): Session {
     timeout = DEFAULTS.timeout,
     refreshMargin = DEFAULTS.refreshMargin,
     retries = DEFAULTS.retries,
-    now = defaultClock(),
+    now = monotonicNow,
     onEvent,
     share,
   } = settings
@@ -775,7 +763,7 @@ export function createSession(options?: SessionOptions): Session {
   }
 
   function invalidate(refused?: string): void {
-    if (refused !== undefined && typeof refused !== 'string') fail('token', `be a string (${got(refused)})`)
+    if (refused !== undefined && typeof refused !== 'string') fail('token', 'be a string')
     // The dropped token is never taken back from a share: a plain invalidate() follows a 401 too.
     rejected = refused ?? current?.token ?? rejected
     if (current?.token === rejected) current = undefined
@@ -788,7 +776,7 @@ export function createSession(options?: SessionOptions): Session {
     try {
       url = new URL(input instanceof Request ? input.url : input)
     } catch {}
-    if (!url || url.origin !== origin) fail('input', `be a path or a URL on ${origin}, where the token belongs`)
+    if (!url || url.origin !== origin) fail('input', `be a path, or a URL or Request on ${origin}, where the token belongs`)
     return input
   }
 
@@ -808,8 +796,7 @@ export function createSession(options?: SessionOptions): Session {
 
   async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const request = input instanceof Request ? input : undefined
-    if (!request && typeof input !== 'string' && !(input instanceof URL)) fail('input', `be a path, a URL or a Request (${got(input)})`)
-    if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', `be an object (${got(init)})`)
+    if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
     const url = target(input)
     const signal = init?.signal ?? request?.signal ?? undefined
     const body = init && 'body' in init ? init.body : undefined
