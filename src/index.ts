@@ -38,8 +38,11 @@ const SECURE_ORIGIN = /^(https:\/\/|http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\
 // Types
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Any fetch: `globalThis.fetch`, undici's, a test double. The package always passes a `Request`. */
-export type FetchFunction = (request: Request, init?: RequestInit) => Promise<Response>
+/**
+ * Any fetch: `globalThis.fetch`, undici's own, a test double. It is always given a `Request`. The types are loose on
+ * purpose: undici's `Request` and `Response` types differ from the DOM's, and both must fit.
+ */
+export type FetchFunction = (request: any, init?: any) => Promise<Pick<Response, 'status' | 'headers' | 'url' | 'ok' | 'text' | 'json' | 'arrayBuffer'>>
 
 /** Where and how to build an auth request. */
 export interface RequestOptions {
@@ -331,9 +334,10 @@ function checkSignal(value: unknown): AbortSignal | undefined {
   return value as AbortSignal
 }
 
+/** The options each function knows, so a typo is caught. */
 const REQUEST_OPTIONS = ['baseUrl', 'headers']
-const CALL_OPTIONS = [...REQUEST_OPTIONS, 'fetch', 'signal', 'timeout']
-const SESSION_OPTIONS = [...CALL_OPTIONS.filter((name) => name !== 'signal'), 'apiKey', 'refreshMargin', 'retries', 'now', 'onEvent', 'share']
+const CALL_OPTIONS = ['baseUrl', 'headers', 'fetch', 'signal', 'timeout']
+const SESSION_OPTIONS = ['baseUrl', 'headers', 'fetch', 'timeout', 'apiKey', 'refreshMargin', 'retries', 'now', 'onEvent', 'share']
 
 /** The sending options shared by `authenticate`, `refresh` and `createSession`. */
 function checkCallOptions(options: CallOptions): void {
@@ -520,7 +524,7 @@ async function sendOnce(request: Request, call: CallOptions, { endpoint, secret,
   const timer = setTimeout(() => controller.abort(new ApiVideoAuthError('TIMEOUT')), timeout)
   signal?.addEventListener('abort', stop)
   const exchange = async () => {
-    const response = await fetch(new Request(request, { signal: controller.signal }), { signal: controller.signal })
+    const response = (await fetch(new Request(request, { signal: controller.signal }), { signal: controller.signal })) as Response
     return readAnswer(response, { sentAt, endpoint, secret, signal: controller.signal })
   }
   try {
@@ -805,7 +809,7 @@ export function createSession(options?: SessionOptions): Session {
     const send = (to: string | URL | Request, bearer: string) => {
       const headers = new Headers(init?.headers ?? request?.headers)
       headers.set('authorization', `Bearer ${bearer}`)
-      return (givenFetch ?? globalThis.fetch)(new Request(to, { ...init, headers }))
+      return (givenFetch ?? globalThis.fetch)(new Request(to, { ...init, headers })) as Promise<Response>
     }
     const used = await token({ signal })
     const response = await send(url, used)
