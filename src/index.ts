@@ -255,6 +255,8 @@ export function isApiVideoAuthError(value: unknown): value is ApiVideoAuthError 
   return Object.prototype.toString.call(error) === '[object Error]' && error!.name === 'ApiVideoAuthError' && typeof error!.code === 'string'
 }
 
+const codeOf = (error: unknown) => (isApiVideoAuthError(error) ? error.code : undefined)
+
 /** The error mapping: what an HTTP status means on each auth endpoint. */
 function errorCodeFor(status: number, endpoint: Endpoint): ErrorCode {
   if (status === 400 || status === 401) return endpoint === 'refresh' ? 'INVALID_REFRESH_TOKEN' : 'INVALID_CREDENTIALS'
@@ -358,7 +360,7 @@ type Endpoint = 'api-key' | 'refresh'
  * const response = await fetch(authenticateRequest(process.env.APIVIDEO_API_KEY, { baseUrl: SANDBOX_URL }))
  */
 export function authenticateRequest(apiKey: string, options?: RequestOptions): Request {
-  return buildRequest('api-key', { apiKey: checkSecret('apiKey', apiKey) }, options)
+  return buildRequest('api-key', apiKey, options)
 }
 
 /**
@@ -367,11 +369,13 @@ export function authenticateRequest(apiKey: string, options?: RequestOptions): R
  * const next = await readAccessToken(await fetch(refreshRequest(token.refreshToken)))
  */
 export function refreshRequest(refreshToken: string, options?: RequestOptions): Request {
-  return buildRequest('refresh', { refreshToken: checkSecret('refreshToken', refreshToken) }, options)
+  return buildRequest('refresh', refreshToken, options)
 }
 
 /** Redirects are not followed, so the secret in the body is never posted to another host. */
-function buildRequest(endpoint: Endpoint, body: object, options: RequestOptions | undefined): Request {
+function buildRequest(endpoint: Endpoint, secret: string, options: RequestOptions | undefined): Request {
+  const field = endpoint === 'refresh' ? 'refreshToken' : 'apiKey'
+  const body = { [field]: checkSecret(field, secret) }
   const { baseUrl = PRODUCTION_URL, headers } = checkOptions('options', options, REQUEST_OPTIONS)
   const all = checkHeaders(headers)
   all.set('content-type', 'application/json')
@@ -500,8 +504,7 @@ async function callOnce(endpoint: Endpoint, secret: string, options: CallOptions
   const call = checkOptions('options', options, CALL_OPTIONS)
   checkCallOptions(call)
   const where = { baseUrl: call.baseUrl, headers: call.headers }
-  const request = endpoint === 'refresh' ? refreshRequest(secret, where) : authenticateRequest(secret, where)
-  return sendOnce(request, call, { endpoint, secret })
+  return sendOnce(buildRequest(endpoint, secret, where), call, { endpoint, secret })
 }
 
 interface SendOptions {
@@ -675,17 +678,20 @@ export function createSession(options?: SessionOptions): Session {
     refreshToken = undefined
     if (spent) {
       try {
-        const request = refreshRequest(spent, where)
-        return remember(await sendOnce(request, call, { endpoint: 'refresh', secret: spent, now: clock }), 'refreshed')
+        return await exchange('refresh', spent)
       } catch (error) {
-        const code = isApiVideoAuthError(error) ? error.code : undefined
+        const code = codeOf(error)
         if (code === 'RATE_LIMITED') refreshToken = spent
         if (code !== 'INVALID_REFRESH_TOKEN') throw error
         emit('refresh-rejected')
       }
     }
-    const request = authenticateRequest(apiKey, where)
-    return remember(await sendOnce(request, call, { endpoint: 'api-key', secret: apiKey, now: clock }), 'authenticated')
+    return exchange('api-key', apiKey)
+  }
+
+  async function exchange(endpoint: Endpoint, secret: string): Promise<SharedToken> {
+    const token = await sendOnce(buildRequest(endpoint, secret, where), call, { endpoint, secret, now: clock })
+    return remember(token, endpoint === 'refresh' ? 'refreshed' : 'authenticated')
   }
 
   /**
@@ -715,7 +721,7 @@ export function createSession(options?: SessionOptions): Session {
         return await renewOnce()
       } catch (error) {
         const delay = retryDelay(error, attempt)
-        const code = isApiVideoAuthError(error) ? error.code : undefined
+        const code = codeOf(error)
         if (delay === undefined) {
           emit('failed', { code, attempt })
           throw error
@@ -741,7 +747,7 @@ export function createSession(options?: SessionOptions): Session {
     } catch (error) {
       const stale = usableToken(clock(), { afterFailure: true })
       if (!stale) throw error
-      emit('served-stale', { code: isApiVideoAuthError(error) ? error.code : undefined, expiresAt: stale.expiresAt })
+      emit('served-stale', { code: codeOf(error), expiresAt: stale.expiresAt })
       return stale.token
     } finally {
       renewal = undefined
