@@ -55,6 +55,12 @@ export function extractBlocks(markdown, file) {
   return blocks
 }
 
+/** A block's opt-out, `// doc-test: skip (reason)`: its reason ('' when it gives none), or undefined. */
+export function optOut(code) {
+  const skip = SKIP.exec(code)
+  return skip ? { reason: (skip[1] ?? '').trim() } : undefined
+}
+
 /** Which runtime runs a block, and how it is driven once imported. */
 export function kindOf(code) {
   if (/\bDeno\.|from\s+['"](npm|jsr):/.test(code)) return { runtime: 'deno', server: /\bDeno\.serve\(/.test(code) }
@@ -182,10 +188,10 @@ const config :Workerd.Config = (
 /** Runs one block against a fresh stand-in; returns its line. */
 async function check(block, work) {
   const where = `${relative(root, block.file)}:${block.line}`
-  const skip = SKIP.exec(block.code)
+  const skip = optOut(block.code)
   if (skip) {
-    if (!skip[1]?.trim()) return { failed: true, line: `FAIL  ${where.padEnd(26)} an opt-out must say why: // doc-test: skip (reason)` }
-    return { skipped: true, line: `skip  ${where.padEnd(26)} ${skip[1].trim()}` }
+    if (!skip.reason) return { failed: true, line: `FAIL  ${where.padEnd(26)} an opt-out must say why: // doc-test: skip (reason)` }
+    return { skipped: true, line: `skip  ${where.padEnd(26)} ${skip.reason}` }
   }
   const kind = kindOf(block.code)
   const label = kind.drive ?? (kind.server ? `${kind.runtime} server` : kind.runtime)
