@@ -6,14 +6,15 @@
 // - APIVIDEO_API_KEY=test-key, the key the stand-in accepts.
 // - A fetch that sends https://ws.api.video/* and https://sandbox.api.video/* to a fresh stand-in on 127.0.0.1
 //   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs, nothing leaves the machine.
-// - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/, as users receive it.
+// - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/, as users receive it;
+//   beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js (dist/index.js), the copy-paste install.
 // The runtime follows from the code: Deno.* or an npm:/jsr: import runs under Deno, Bun.* under Bun, a Worker
 // (`export default { fetch }`) under workerd, everything else under Node (TypeScript made JavaScript by esbuild).
 // A Lambda handler, a Vercel Edge route (`export function GET`) or a server (Bun.serve, Deno.serve) is then called
 // the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
 // A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { build, transform } from 'esbuild'
 import { listen } from '../../scripts/loopback.mjs'
@@ -201,6 +202,9 @@ async function check(block, work) {
   const dir = mkdtempSync(join(work, 'block-'))
   try {
     writeFileSync(join(dir, 'route.mjs'), route(server.url))
+    // The copy-paste install: the one-file core beside the block, as the docs tell users to save it.
+    copyFileSync(join(root, 'src/index.ts'), join(dir, 'apivideo-auth.ts'))
+    copyFileSync(join(root, 'dist/index.js'), join(dir, 'apivideo-auth.js'))
     const { code, signal, output } = await runners[kind.runtime](block, kind, dir).catch((error) => ({ code: 'none', output: error.message }))
     const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).length
     const seen = `stand-in: ${auth} auth, ${standIn.requests.length - auth} other`
