@@ -1,18 +1,20 @@
 // Imported before each documentation block by the doc test (tests/docs/run.mjs), on Node, Deno, Bun and workerd.
 // The block runs unchanged; only where its requests land changes:
 // - fetch to api.video's production or sandbox origin goes to the stand-in on 127.0.0.1 (path and query kept);
-//   every other URL goes to the runtime's own fetch (and under Deno, only 127.0.0.1 is allowed at all);
+//   loopback URLs go to the runtime's own fetch, and any other URL is a network error: nothing leaves the machine;
 // - a server the block starts with Bun.serve or Deno.serve listens on 127.0.0.1, on a free port, and is recorded
 //   for the driver, which sends it requests and stops it.
 const STAND_IN = '__STAND_IN_URL__'
 const API_ORIGINS = new Set(['https://ws.api.video', 'https://sandbox.api.video'])
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const servers = (globalThis[Symbol.for('doc-test.servers')] = [])
 
 const networkFetch = globalThis.fetch
 globalThis.fetch = async function fetch(input, init) {
   const request = new Request(input, init)
   const url = new URL(request.url)
-  if (!API_ORIGINS.has(url.origin)) return networkFetch(request)
+  if (LOOPBACK.has(url.hostname)) return networkFetch(request)
+  if (!API_ORIGINS.has(url.origin)) throw new TypeError(`fetch failed: the doc test reaches only api.video's stand-in and loopback, not ${url.origin}`)
   const routed = new Request(STAND_IN + url.pathname + url.search, {
     method: request.method,
     headers: request.headers,
