@@ -57,7 +57,10 @@ runtimes('follows the code: Deno, Bun, a Worker, a Lambda handler, a Vercel Edge
   assert.equal(kindOf('export default {\n  async fetch(request, env) {}\n}'), { runtime: 'workerd' })
   assert.equal(kindOf('export const handler = async () => ({})'), { runtime: 'node', drive: 'lambda' })
   assert.equal(kindOf("export const runtime = 'edge'\nexport async function GET() {}"), { runtime: 'node', drive: 'edge' })
+  assert.equal(kindOf("// main.ts: deno run --allow-env main.ts\nimport { createSession } from './apivideo-auth.ts'"), { runtime: 'deno', server: false })
+  assert.equal(kindOf("// main.ts: bun run main.ts\nimport { createSession } from './apivideo-auth.ts'"), { runtime: 'bun', server: false })
   assert.equal(kindOf("import { createSession } from 'apivideo-auth'"), { runtime: 'node' })
+  assert.equal(kindOf("const note = 'deno run is not a comment here'"), { runtime: 'node' })
 })
 
 runtimes.run()

@@ -8,7 +8,8 @@
 //   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs, nothing leaves the machine.
 // - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/, as users receive it;
 //   beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js (dist/index.js), the copy-paste install.
-// The runtime follows from the code: Deno.* or an npm:/jsr: import runs under Deno, Bun.* under Bun, a Worker
+// The runtime follows from the code: Deno.*, an npm:/jsr: import or a comment saying `deno run` runs under Deno,
+// Bun.* or a comment saying `bun run` under Bun, a Worker
 // (`export default { fetch }`) under workerd, everything else under Node (TypeScript made JavaScript by esbuild).
 // A Lambda handler, a Vercel Edge route (`export function GET`) or a server (Bun.serve, Deno.serve) is then called
 // the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
@@ -64,8 +65,8 @@ export function optOut(code) {
 
 /** Which runtime runs a block, and how it is driven once imported. */
 export function kindOf(code) {
-  if (/\bDeno\.|from\s+['"](npm|jsr):/.test(code)) return { runtime: 'deno', server: /\bDeno\.serve\(/.test(code) }
-  if (/\bBun\./.test(code)) return { runtime: 'bun', server: /\bBun\.serve\(/.test(code) }
+  if (/\bDeno\.|from\s+['"](npm|jsr):|\/\/.*\bdeno run\b/.test(code)) return { runtime: 'deno', server: /\bDeno\.serve\(/.test(code) }
+  if (/\bBun\.|\/\/.*\bbun run\b/.test(code)) return { runtime: 'bun', server: /\bBun\.serve\(/.test(code) }
   if (/export\s+default\s*\{[\s\S]*\bfetch\b/.test(code)) return { runtime: 'workerd' }
   if (/export\s+(const|let|async\s+function|function)\s+handler\b/.test(code)) return { runtime: 'node', drive: 'lambda' }
   if (/export\s+(async\s+)?function\s+(GET|POST)\b|export\s+const\s+runtime\s*=\s*['"]edge['"]/.test(code)) return { runtime: 'node', drive: 'edge' }
@@ -166,7 +167,7 @@ export default {
 }
 `,
     )
-    await build({ entryPoints: [join(dir, 'main.mjs')], bundle: true, format: 'esm', platform: 'browser', conditions: ['workerd', 'worker'], target: 'es2022', outfile: join(dir, 'worker.js'), logLevel: 'error' })
+    await build({ entryPoints: [join(dir, 'main.mjs')], bundle: true, format: 'esm', platform: 'browser', conditions: ['workerd', 'worker'], target: 'es2022', outfile: join(dir, 'worker.js'), logLevel: 'silent' })
     writeFileSync(
       join(dir, 'config.capnp'),
       `using Workerd = import "/workerd/workerd.capnp";
