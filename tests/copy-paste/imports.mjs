@@ -3,11 +3,14 @@
 // and esbuild's own parser, which sees each import record a bundler would follow.
 import { build } from 'esbuild'
 
-/** Each `import` statement, `import type`, dynamic `import()`, `export … from` and `require()`, matched in `codeOnly`. */
+/** Each `import` statement, `import type`, `import()`, `export … from` and `require()`, matched in `codeOnly`. */
 const IMPORT_PATTERNS = [/\bimport\b(?!\s*\.\s*meta\b)/g, /\brequire\s*\(/g, /\bfrom\s*['"]/g]
 
 /** Words after which a `/` starts a regex literal rather than a division. */
-const BEFORE_REGEX_WORDS = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'instanceof', 'yield', 'await'])
+const BEFORE_REGEX_WORDS = new Set([
+  'return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new',
+  'delete', 'void', 'throw', 'instanceof', 'yield', 'await',
+])
 const BEFORE_REGEX_PUNCTUATION = '(,=:[!&|?{};+-*%<>~^'
 
 /** Keeps the newlines (so line numbers survive) and blanks everything else. */
@@ -29,7 +32,8 @@ export function codeOnly(text) {
   /** Scans template text from `at` (just after a backtick or a closing `}`) to its end or to the next `${`. */
   function template() {
     let i = at
-    while (i < text.length && text[i] !== '`' && !(text[i] === '$' && text[i + 1] === '{')) i += text[i] === '\\' ? 2 : 1
+    const opensExpression = (index) => text[index] === '$' && text[index + 1] === '{'
+    while (i < text.length && text[i] !== '`' && !opensExpression(i)) i += text[i] === '\\' ? 2 : 1
     out += blank(text.slice(at, i))
     if (text[i] === '`') {
       out += '`'
@@ -73,7 +77,7 @@ export function codeOnly(text) {
       out += '}'
       at++
       template()
-    } else if (char === '/' && (last === '' || BEFORE_REGEX_PUNCTUATION.includes(last) || BEFORE_REGEX_WORDS.has(last))) {
+    } else if (char === '/' && (!last || BEFORE_REGEX_PUNCTUATION.includes(last) || BEFORE_REGEX_WORDS.has(last))) {
       let i = at + 1
       let inClass = false
       while (i < text.length && text[i] !== '\n' && (inClass || text[i] !== '/')) {
@@ -137,6 +141,8 @@ export async function importsByEsbuild(text, loader) {
       })
     },
   }
-  await build({ stdin: { contents: text, loader }, bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent', plugins: [recordEveryImport] })
+  const stdin = { contents: text, loader }
+  const plugins = [recordEveryImport]
+  await build({ stdin, plugins, bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent' })
   return found
 }

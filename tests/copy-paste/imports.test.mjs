@@ -46,8 +46,18 @@ detector('blanks contents but keeps the code around them, line for line', () => 
 })
 
 detector('esbuild sees static, dynamic and require imports, and nothing in a file without any', async () => {
-  const text = "import { a } from './a.js'\nexport * from 'node:fs'\nconst d = () => import('./d.js')\nconst e = require('e')\n"
-  assert.equal(await importsByEsbuild(text, 'js'), ['import-statement ./a.js', 'import-statement node:fs', 'dynamic-import ./d.js', 'require-call e'])
+  const text = [
+    "import { a } from './a.js'",
+    "export * from 'node:fs'",
+    "const d = () => import('./d.js')",
+    "const e = require('e')",
+  ]
+  assert.equal(await importsByEsbuild(text.join('\n'), 'js'), [
+    'import-statement ./a.js',
+    'import-statement node:fs',
+    'dynamic-import ./d.js',
+    'require-call e',
+  ])
   assert.equal(await importsByEsbuild("/** import { x } from 'y' */\nexport const z = 'import(\"w\")'\n", 'ts'), [])
 })
 

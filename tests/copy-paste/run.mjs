@@ -16,13 +16,20 @@ import { listen } from '../../scripts/loopback.mjs'
 import { codeOnly, importsByEsbuild, importsByRegex } from './imports.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
-const { values: args } = parseArgs({ options: { dist: { type: 'string', default: 'dist/index.js' }, src: { type: 'string', default: 'src/index.ts' }, only: { type: 'string' } } })
+const options = {
+  dist: { type: 'string', default: 'dist/index.js' },
+  src: { type: 'string', default: 'src/index.ts' },
+  only: { type: 'string' },
+}
+const { values: args } = parseArgs({ options })
 const cores = { dist: resolve(root, args.dist), src: resolve(root, args.src) }
+const coreName = (runtime) => relative(root, cores[runtime.core])
 const bin = (name) => join(root, 'node_modules/.bin', name)
 const KEY = 'copy-paste-key'
 /** Authorized calls each handler makes through its one session. */
 const CALLS = 5
-const workerdDate = JSON.parse(execFileSync(process.execPath, ['-p', "JSON.stringify(require('workerd'))"], { cwd: root })).compatibilityDate
+const workerdPackage = execFileSync(process.execPath, ['-p', "JSON.stringify(require('workerd'))"], { cwd: root })
+const workerdDate = JSON.parse(workerdPackage).compatibilityDate
 
 /*
  * The handler code pasted under the core, as a user would write it. Each prints `statuses <status> …` (the Lambda
@@ -92,6 +99,11 @@ const workerHarness = `export default {
 }
 `
 
+/** No deno.json, lock file, remote or npm module: the pasted file alone. */
+const DENO_ISOLATED = ['--no-config', '--no-lock', '--no-remote', '--no-npm']
+/** What the handler needs, nothing more: --no-prompt makes any other access fail. */
+const DENO_PERMISSIONS = ['--no-prompt', '--allow-env=APIVIDEO_API_KEY,APIVIDEO_BASE_URL', '--allow-net=127.0.0.1']
+
 const runtimes = [
   {
     name: 'Node (ESM)',
@@ -99,7 +111,7 @@ const runtimes = [
     file: 'handler.mjs',
     handler: nodeHandler,
     version: [process.execPath, ['--version']],
-    run: ({ file, env, standInUrl }) => exec(process.execPath, [file, standInUrl], { env }),
+    run: ({ file, dir, env, standInUrl }) => exec(process.execPath, [file, standInUrl], { env, cwd: dir }),
   },
   {
     name: 'AWS Lambda (Node)',
@@ -107,7 +119,11 @@ const runtimes = [
     file: 'index.mjs',
     handler: lambdaHandler,
     version: [process.execPath, ['--version']],
-    run: ({ file, env, standInUrl }) => exec(process.execPath, ['--input-type=module', '-e', lambdaDriver, pathToFileURL(file).href], { env: { ...env, APIVIDEO_BASE_URL: standInUrl } }),
+    run: ({ file, dir, env, standInUrl }) =>
+      exec(process.execPath, ['--input-type=module', '-e', lambdaDriver, pathToFileURL(file).href], {
+        env: { ...env, APIVIDEO_BASE_URL: standInUrl },
+        cwd: dir,
+      }),
   },
   {
     name: 'Deno (.ts)',
@@ -116,9 +132,10 @@ const runtimes = [
     handler: denoHandler,
     version: [bin('deno'), ['eval', 'console.log(Deno.version.deno)']],
     // --check: the pasted TypeScript must type-check as it stands, as an editor or `deno check` would see it.
-    run: ({ file, env, standInUrl }) =>
-      exec(bin('deno'), ['run', '--check', '--no-prompt', '--no-config', '--no-lock', '--no-remote', '--no-npm', '--allow-env=APIVIDEO_API_KEY,APIVIDEO_BASE_URL', '--allow-net=127.0.0.1', file], {
+    run: ({ file, dir, env, standInUrl }) =>
+      exec(bin('deno'), ['run', '--check', ...DENO_ISOLATED, ...DENO_PERMISSIONS, file], {
         env: { ...env, APIVIDEO_BASE_URL: standInUrl },
+        cwd: dir,
       }),
   },
   {
@@ -127,7 +144,8 @@ const runtimes = [
     file: 'handler.ts',
     handler: bunHandler,
     version: [bin('bun'), ['--version']],
-    run: ({ file, env, standInUrl }) => exec(bin('bun'), ['run', file], { env: { ...env, APIVIDEO_BASE_URL: standInUrl } }),
+    run: ({ file, dir, env, standInUrl }) =>
+      exec(bin('bun'), ['run', file], { env: { ...env, APIVIDEO_BASE_URL: standInUrl }, cwd: dir }),
   },
   {
     name: 'workerd (bundled)',
@@ -146,9 +164,14 @@ const runtimes = [
  * `export { … }` list, had the file one), as the README's copy-paste section says; nothing else changes.
  */
 function withoutExports(core) {
-  const edited = core.replace(/^export \{[^}]*\};?[ \t]*$/gm, '').replace(/^export (?=(async\s+)?(function|class|const|let|var)\b)/gm, '')
-  const left = /^.*\bexport\b.*$/m.exec(codeOnly(edited))
-  if (left) throw new Error(`an export the Worker's edit cannot remove: ${edited.split('\n')[edited.slice(0, left.index).split('\n').length - 1].trim()}`)
+  const edited = core
+    .replace(/^export \{[^}]*\};?[ \t]*$/gm, '')
+    .replace(/^export (?=(async\s+)?(function|class|const|let|var)\b)/gm, '')
+  const left = /\bexport\b/.exec(codeOnly(edited))
+  if (left) {
+    const line = edited.slice(0, left.index).split('\n').length
+    throw new Error(`an export the Worker's edit cannot remove, line ${line}: ${edited.split('\n')[line - 1].trim()}`)
+  }
   return edited
 }
 
@@ -159,9 +182,15 @@ function withoutExports(core) {
 async function runWorker({ file, scratch, standInUrl }) {
   const refuseImports = {
     name: 'refuse-imports',
-    setup: (b) => b.onResolve({ filter: /.*/ }, ({ path, kind }) => (kind === 'entry-point' ? undefined : { errors: [{ text: `the Worker imports ${path}` }] })),
+    setup: (b) =>
+      b.onResolve({ filter: /.*/ }, ({ path, kind }) =>
+        kind === 'entry-point' ? undefined : { errors: [{ text: `the Worker imports ${path}` }] },
+      ),
   }
-  await build({ entryPoints: [file], bundle: true, format: 'esm', platform: 'neutral', outfile: join(scratch, 'worker.bundle.js'), plugins: [refuseImports], logLevel: 'silent' })
+  const outfile = join(scratch, 'worker.bundle.js')
+  const plugins = [refuseImports]
+  const bundling = { bundle: true, format: 'esm', platform: 'neutral', logLevel: 'silent' }
+  await build({ entryPoints: [file], outfile, plugins, ...bundling })
   writeFileSync(join(scratch, 'harness.js'), workerHarness)
   writeFileSync(join(scratch, 'config.capnp'), workerdConfig(standInUrl))
   return exec(bin('workerd'), ['test', join(scratch, 'config.capnp')])
@@ -191,7 +220,8 @@ const config :Workerd.Config = (
 /** Runs a command to its end (killed after 60 s); resolves with its exit code (or signal) and its output. */
 function exec(command, argv, { env = {}, cwd = tmpdir() } = {}) {
   return new Promise((done) => {
-    const child = spawn(command, argv, { cwd, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', NO_PROXY: '127.0.0.1,localhost', ...env } })
+    const quiet = { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', NO_PROXY: '127.0.0.1,localhost' }
+    const child = spawn(command, argv, { cwd, env: { ...process.env, ...quiet, ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -214,28 +244,39 @@ const tail = ({ stdout, stderr }) => `${stdout}\n${stderr}`.trim().split('\n').s
  */
 async function check(runtime, dir, scratch) {
   const core = (runtime.edit ?? String)(readFileSync(cores[runtime.core], 'utf8'))
-  const text = `${core.replace(/\n*$/, '\n')}\n// ---- pasted above: ${runtime.core === 'src' ? 'src/index.ts' : 'dist/index.js'}; the handler: ----\n${runtime.handler}`
+  const separator = `// ---- pasted above: ${coreName(runtime)}; the handler: ----`
+  const text = `${core.replace(/\n*$/, '\n')}\n${separator}\n${runtime.handler}`
   const file = join(dir, runtime.file)
   writeFileSync(file, text)
 
   const byRegex = importsByRegex(text)
   const byEsbuild = await importsByEsbuild(text, runtime.file.endsWith('.ts') ? 'ts' : 'js')
-  if (byRegex.length || byEsbuild.length) throw new Error(`the pasted file imports:\n${[...byRegex, ...byEsbuild.map((found) => `esbuild: ${found}`)].join('\n')}`)
+  if (byRegex.length || byEsbuild.length) {
+    const found = [...byRegex, ...byEsbuild.map((record) => `esbuild: ${record}`)]
+    throw new Error(`the pasted file imports:\n${found.join('\n')}`)
+  }
   const beside = readdirSync(dir).filter((name) => name !== runtime.file)
   if (beside.length) throw new Error(`files beside the pasted one: ${beside.join(', ')}`)
 
   const standIn = createStandIn({ apiKeys: [KEY] })
   const server = await listen(standIn.handler)
   try {
-    const result = await runtime.run({ file, scratch, standInUrl: server.url, env: { APIVIDEO_API_KEY: KEY } })
+    const result = await runtime.run({ file, dir, scratch, standInUrl: server.url, env: { APIVIDEO_API_KEY: KEY } })
     const statuses = /^statuses ([\d ]+)$/m.exec(result.stdout)?.[1].split(' ').map(Number)
     if (result.code !== 0 || !statuses) throw new Error(`exit ${result.code}, no statuses line\n${tail(result)}`)
-    const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => `${r.method} ${r.path}`)
-    const calls = standIn.requests.filter((r) => !r.path.startsWith('/auth/')).map((r) => `${r.method} ${r.path}`)
+    const seen = standIn.requests.map((r) => `${r.method} ${r.path}`)
+    const auth = seen.filter((request) => request.includes(' /auth/'))
+    const calls = seen.filter((request) => !request.includes(' /auth/'))
     const problems = []
-    if (auth.join() !== 'POST /auth/api-key') problems.push(`auth requests: ${auth.join(', ') || 'none'} (expected exactly one POST /auth/api-key)`)
-    if (statuses.length !== CALLS || statuses.some((status) => status !== 200)) problems.push(`statuses: ${statuses.join(' ')} (expected ${CALLS} × 200)`)
-    if (calls.length !== CALLS || calls.some((call) => call !== 'GET /videos')) problems.push(`the stand-in saw: ${calls.join(', ') || 'no API call'} (expected ${CALLS} × GET /videos)`)
+    if (auth.join() !== 'POST /auth/api-key') {
+      problems.push(`auth requests: ${auth.join(', ') || 'none'} (expected exactly one POST /auth/api-key)`)
+    }
+    if (statuses.length !== CALLS || statuses.some((status) => status !== 200)) {
+      problems.push(`statuses: ${statuses.join(' ')} (expected ${CALLS} × 200)`)
+    }
+    if (calls.length !== CALLS || calls.some((call) => call !== 'GET /videos')) {
+      problems.push(`the stand-in saw: ${calls.join(', ') || 'no API call'} (expected ${CALLS} × GET /videos)`)
+    }
     if (problems.length) throw new Error(`${problems.join('\n')}\n${tail(result)}`)
     return `${CALLS} × GET /videos 200 after 1 POST /auth/api-key`
   } finally {
@@ -244,23 +285,26 @@ async function check(runtime, dir, scratch) {
 }
 
 const missing = Object.entries(cores).filter(([, path]) => !existsSync(path))
-for (const [core, path] of missing) console.log(`missing ${relative(root, path)}${core === 'dist' ? ': run `npm run build` first' : ''}`)
+for (const [core, path] of missing) {
+  console.log(`missing ${relative(root, path)}${core === 'dist' ? ': run `npm run build` first' : ''}`)
+}
 const only = args.only?.split(',').map((s) => s.toLowerCase())
 const selected = runtimes.filter((r) => !only || only.some((o) => r.name.toLowerCase().includes(o)))
-console.log(`copy-paste test: ${relative(root, cores.dist)} or ${relative(root, cores.src)} pasted above a handler, alone in a directory, on ${selected.length} runtimes`)
+const [dist, src] = [relative(root, cores.dist), relative(root, cores.src)]
+console.log(`copy-paste test on ${selected.length} runtimes: ${dist} or ${src} pasted above a handler, alone in a folder`)
 let passed = 0
 let failed = 0
 for (const runtime of selected) {
   const started = performance.now()
   const version = (await exec(...runtime.version)).stdout.trim().split('\n')[0].replace(/^v|^workerd /, '')
   const label = `${runtime.name} ${version}`.padEnd(30)
-  const source = `${runtime.core === 'src' ? 'src/index.ts' : 'dist/index.js'}${runtime.edit ? ' without `export`' : ''}`
+  const source = `${coreName(runtime)}${runtime.edit ? ' without `export`' : ''}`
   const pasted = `${runtime.file} = ${source} + ${runtime.handler.trim().split('\n').length} lines`.padEnd(52)
   const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-paste-'))
   const scratch = mkdtempSync(join(tmpdir(), 'apivideo-auth-paste-build-'))
   let line
   try {
-    if (missing.some(([core]) => core === runtime.core)) throw new Error(`no ${relative(root, cores[runtime.core])} to paste`)
+    if (!existsSync(cores[runtime.core])) throw new Error(`no ${coreName(runtime)} to paste`)
     const seen = await check(runtime, dir, scratch)
     passed++
     line = `ok    ${label} ${pasted} ${seen}`
