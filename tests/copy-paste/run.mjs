@@ -291,7 +291,7 @@ for (const [core, path] of missing) {
 const only = args.only?.split(',').map((s) => s.toLowerCase())
 const selected = runtimes.filter((r) => !only || only.some((o) => r.name.toLowerCase().includes(o)))
 const [dist, src] = [relative(root, cores.dist), relative(root, cores.src)]
-console.log(`copy-paste test on ${selected.length} runtimes: ${dist} or ${src} pasted above a handler, alone in a folder`)
+console.log(`copy-paste test, ${selected.length} runtimes: ${dist} or ${src} pasted above a handler, alone in a folder`)
 let passed = 0
 let failed = 0
 for (const runtime of selected) {
