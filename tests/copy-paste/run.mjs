@@ -2,6 +2,7 @@
 // src/index.ts is pasted above a few lines of handler code into one file, alone in a fresh directory; the file must
 // hold no import or require, and, run on its runtime against the stand-in on 127.0.0.1, must take one token
 // (exactly one POST /auth/api-key) and get 200 for each of its authorized `session.fetch('/videos')` calls.
+// A Worker may export only its handlers, so its paste has the word `export` deleted (see withoutExports).
 // `node tests/copy-paste/run.mjs [--dist <file>] [--src <file>] [--only <name,…>]`: dist/index.js and src/index.ts
 // by default. One line per runtime, then "N passed, N failed"; exit 1 on any failure.
 import { execFileSync, spawn } from 'node:child_process'
