@@ -61,7 +61,7 @@ for (const [name, build] of [['apiKey', authenticateRequest], ['refreshToken', r
       } catch (error) {
         assert.instance(error, TypeError)
         assert.match(error.message, name)
-        assert.match(error.message, /1-8192 characters, trimmed, with no control characters/)
+        assert.match(error.message, /1-8192 visible ASCII characters/)
         assert.not.match(`${error.message}\n${error.stack}`, 'SECRETVALUE')
       }
     }

@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { parse } from 'yaml'
 import { suite } from 'uvu'
@@ -329,24 +328,3 @@ http('faults travel over the wire: a status with headers, and a dropped connecti
 })
 
 http.run()
-
-const readme = suite('README: Testing your code')
-
-readme('its example passes under node --test, importing the package by name', () => {
-  const text = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-  const section = text.slice(text.indexOf('\n## Testing your code\n'))
-  const code = /```js\n([\s\S]*?)```/.exec(section)[1]
-  const dir = new URL('../.tmp/', import.meta.url)
-  const file = new URL(`readme-testing-${process.pid}.test.mjs`, dir)
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(file, code)
-  try {
-    const { status, stdout, stderr } = spawnSync(process.execPath, ['--test', file.pathname], { encoding: 'utf8', timeout: 30_000 })
-    assert.is(status, 0, stdout + stderr)
-    assert.match(stdout, /# pass 1\n/)
-  } finally {
-    rmSync(file, { force: true })
-  }
-})
-
-readme.run()

@@ -17,37 +17,8 @@ const node = process.execPath
 const FILES = [
   'LICENSE',
   'README.md',
-  'dist/call.d.cts',
-  'dist/call.d.ts',
-  'dist/checks.d.cts',
-  'dist/checks.d.ts',
   'dist/cli.js',
-  'dist/errors.d.cts',
-  'dist/errors.d.ts',
-  'dist/fetch.d.cts',
-  'dist/fetch.d.ts',
-  'dist/fetch.js',
-  'dist/index.cjs',
-  'dist/index.d.cts',
-  'dist/index.d.ts',
-  'dist/index.js',
-  'dist/requests.d.cts',
-  'dist/requests.d.ts',
-  'dist/session.d.cts',
-  'dist/session.d.ts',
-  'dist/store.d.cts',
-  'dist/store.d.ts',
-  'dist/store.js',
-  'dist/testing.cjs',
-  'dist/testing.d.cts',
-  'dist/testing.d.ts',
-  'dist/testing.js',
-  'dist/token.d.cts',
-  'dist/token.d.ts',
-  'dist/types.d.cts',
-  'dist/types.d.ts',
-  'dist/utils.d.cts',
-  'dist/utils.d.ts',
+  ...['index', 'share', 'testing'].flatMap((entry) => ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`)),
   'package.json',
 ]
 const EXPORTS = ['ApiVideoAuthError', 'PRODUCTION_URL', 'SANDBOX_URL', 'authenticate', 'authenticateRequest', 'createSession', 'isApiVideoAuthError', 'readAccessToken', 'refresh', 'refreshRequest']
@@ -147,9 +118,9 @@ try {
     clean(bin('attw'), [tarball, '--no-definitely-typed', '--format', 'ascii', '--no-emoji'])
   })
 
-  await check('the type-test consumer uses every export of both entry points', () => {
+  await check('the type-test consumer uses every export of every entry point', () => {
     const consumer = readFileSync(join(here, 'consumer.ts'), 'utf8')
-    const names = ['index.d.ts', 'testing.d.ts'].flatMap((f) => declaredExports(join(project, 'node_modules/apivideo-auth/dist', f)))
+    const names = ['index.d.ts', 'share.d.ts', 'testing.d.ts'].flatMap((f) => declaredExports(join(project, 'node_modules/apivideo-auth/dist', f)))
     ok(names.length > EXPORTS.length, `found ${names.length} exports`)
     const unused = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(consumer))
     deepStrictEqual(unused, [], 'exports the consumer does not use (add them to tests/package/consumer.ts)')
@@ -170,7 +141,7 @@ try {
     const jsr = JSON.parse(readFileSync(join(root, 'jsr.json'), 'utf8'))
     ok(/^@[a-z0-9-]+\/[a-z0-9-]+$/.test(jsr.name), jsr.name)
     strictEqual(jsr.version, pkg.version)
-    deepStrictEqual(jsr.exports, { '.': './src/index.ts', './testing': './src/testing.ts' })
+    deepStrictEqual(jsr.exports, { '.': './src/index.ts', './share': './src/share.ts', './testing': './src/testing.ts' })
     for (const file of Object.values(jsr.exports)) ok(existsSync(join(root, file)), file)
   })
 } finally {

@@ -22,8 +22,13 @@ import type {
   SessionEvent,
   SessionOptions,
   TokenOptions,
-  TokenStore,
+  FetchFunction,
+  ShareContext,
+  SharedToken,
+  TokenShare,
 } from 'apivideo-auth'
+import { shareTokens } from 'apivideo-auth/share'
+import type { TokenStore } from 'apivideo-auth/share'
 import { createStandIn } from 'apivideo-auth/testing'
 import type { Fault, StandIn, StandInOptions, StandInRequest } from 'apivideo-auth/testing'
 
@@ -46,7 +51,10 @@ export async function main(): Promise<string[]> {
     get: async (key) => memory.get(key),
     set: async (key, value) => memory.set(key, value),
   }
-  const options: SessionOptions = { apiKey: 'test-key', fetch: standIn.fetch, retries: 1, onEvent: (event) => events.push(event), store }
+  const fetch: FetchFunction = standIn.fetch
+  const share: (context: ShareContext) => TokenShare = shareTokens(store)
+  const seenShared: SharedToken[] = []
+  const options: SessionOptions = { apiKey: 'test-key', fetch, retries: 1, onEvent: (event) => events.push(event), share }
   const session: Session = createSession(options)
   const tokenOptions: TokenOptions = { signal: AbortSignal.timeout(1_000), forceRefresh: true }
   const token: string = await session.token(tokenOptions)
@@ -68,8 +76,8 @@ export async function main(): Promise<string[]> {
 
   // @ts-expect-error: not an error code, so the types are not `any`
   const unknownCode: ErrorCode = 'NOT_A_CODE'
-  // @ts-expect-error: an API key is required
-  createSession({})
+  // @ts-expect-error: a misspelt option is refused
+  createSession({ baseURL: SANDBOX_URL })
   const seen: StandInRequest[] = standIn.requests
-  return [second.accessToken, read.tokenType, token, header, String(response.status), unknownCode, ...seen.map((r) => r.path)]
+  return [...seenShared.map((s) => s.token), second.accessToken, read.tokenType, token, header, String(response.status), unknownCode, ...seen.map((r) => r.path)]
 }

@@ -1,0 +1,250 @@
+// `npm run test:docs`: runs every JavaScript/TypeScript code block of the README and docs/ on its runtime, as written,
+// against the api.video stand-in served on 127.0.0.1. One line per block, then "N passed, N failed, N skipped";
+// exit 1 if any block fails. `node tests/docs/run.mjs [file.md …]` checks only those files.
+//
+// What each block gets:
+// - APIVIDEO_API_KEY=test-key, the key the stand-in accepts.
+// - A fetch that sends https://ws.api.video/* and https://sandbox.api.video/* to a fresh stand-in on 127.0.0.1
+//   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs, nothing leaves the machine.
+// - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/, as users receive it;
+//   beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js (dist/index.js), the copy-paste install.
+// The runtime follows from the code: Deno.*, an npm:/jsr: import or a comment saying `deno run` runs under Deno,
+// Bun.* or a comment saying `bun run` under Bun, a Worker
+// (`export default { fetch }`) under workerd, everything else under Node (TypeScript made JavaScript by esbuild).
+// A Lambda handler, a Vercel Edge route (`export function GET`) or a server (Bun.serve, Deno.serve) is then called
+// the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
+// A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
+import { spawn } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import { build, transform } from 'esbuild'
+import { listen } from '../../scripts/loopback.mjs'
+
+const root = resolve(import.meta.dirname, '../..')
+const bin = (name) => join(root, 'node_modules/.bin', name)
+const API_KEY = 'test-key'
+const BOUND_MS = 30_000
+const CALLS = 3 // requests sent to a handler or a server, concurrently
+const LANGUAGES = new Set(['js', 'javascript', 'mjs', 'ts', 'typescript'])
+const SKIP = /\/\/\s*doc-test:\s*skip\b(?:\s*\(([^)]*)\))?/
+
+/** The Markdown files whose blocks are checked: the README, CONTRIBUTING, SECURITY and every page of docs/. */
+function documents() {
+  const given = process.argv.slice(2)
+  if (given.length) return given.map((file) => resolve(file))
+  const top = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md'].map((f) => join(root, f))
+  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort() : []
+  return [...top, ...docs.map((f) => join(root, 'docs', f))].filter((file) => existsSync(file))
+}
+
+/** Fenced blocks in a JS/TS language, with the line they start on and the heading above them. */
+export function extractBlocks(markdown, file) {
+  const blocks = []
+  let heading = ''
+  let open
+  markdown.split('\n').forEach((line, index) => {
+    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(line)
+    if (open) {
+      if (fence && fence[2][0] === open.fence[0] && fence[2].length >= open.fence.length && !fence[3]) {
+        if (LANGUAGES.has(open.language)) blocks.push({ file, line: open.line, heading, language: open.language, code: open.lines.join('\n') })
+        open = undefined
+      } else open.lines.push(line.slice(Math.min(open.indent, /^\s*/.exec(line)[0].length)))
+      return
+    }
+    if (fence) open = { fence: fence[2], indent: fence[1].length, language: fence[3].toLowerCase(), line: index + 1, lines: [] }
+    else if (/^#{1,6}\s/.test(line)) heading = line.replace(/^#+\s*/, '')
+  })
+  return blocks
+}
+
+/** A block's opt-out, `// doc-test: skip (reason)`: its reason ('' when it gives none), or undefined. */
+export function optOut(code) {
+  const skip = SKIP.exec(code)
+  return skip ? { reason: (skip[1] ?? '').trim() } : undefined
+}
+
+/** Which runtime runs a block, and how it is driven once imported. */
+export function kindOf(code) {
+  if (/\bDeno\.|from\s+['"](npm|jsr):|\/\/.*\bdeno run\b/.test(code)) return { runtime: 'deno', server: /\bDeno\.serve\(/.test(code) }
+  if (/\bBun\.|\/\/.*\bbun run\b/.test(code)) return { runtime: 'bun', server: /\bBun\.serve\(/.test(code) }
+  if (/export\s+default\s*\{[\s\S]*\bfetch\b/.test(code)) return { runtime: 'workerd' }
+  if (/export\s+(const|let|async\s+function|function)\s+handler\b/.test(code)) return { runtime: 'node', drive: 'lambda' }
+  if (/export\s+(async\s+)?function\s+(GET|POST)\b|export\s+const\s+runtime\s*=\s*['"]edge['"]/.test(code)) return { runtime: 'node', drive: 'edge' }
+  return { runtime: 'node' }
+}
+
+/** The driver module: the route first, then the block, then whatever calls the block the way its platform would. */
+function driver(kind, blockFile) {
+  const lines = [`import './route.mjs'`, `const block = await import('./${blockFile}')`, `const expect2xx = (status, what) => { if (status < 200 || status > 299) throw new Error(what + ' answered ' + status) }`]
+  if (kind.drive === 'lambda') {
+    lines.push(`for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.handler({}, {})).statusCode, 'the Lambda handler')`)
+  } else if (kind.drive === 'edge') {
+    lines.push(`const GET = block.GET ?? block.POST`)
+    lines.push(`const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => GET(new Request('http://localhost/api/videos'))))`)
+    lines.push(`for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`)
+  } else if (kind.server) {
+    lines.push(`const servers = globalThis[Symbol.for('doc-test.servers')]`)
+    lines.push(`if (!servers.length) throw new Error('the block started no server')`)
+    lines.push(`for (const server of servers) {`)
+    lines.push(`  const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => fetch(server.url)))`)
+    lines.push(`  for (const answer of answers) expect2xx(answer.status, 'the server'), await answer.arrayBuffer()`)
+    lines.push(`  await server.stop()`)
+    lines.push(`}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** The route module's text: api.video's origins to the stand-in, and a server started by the block on 127.0.0.1:0. */
+function route(standInUrl) {
+  return readFileSync(join(root, 'tests/docs/route.mjs'), 'utf8').replace('__STAND_IN_URL__', standInUrl)
+}
+
+/** Runs a command to its end, killed after BOUND_MS. */
+function exec(command, args, { cwd, env }) {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } })
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    child.stderr.on('data', (d) => (output += d))
+    const bound = setTimeout(() => child.kill('SIGKILL'), BOUND_MS)
+    child.on('close', (code, signal) => {
+      clearTimeout(bound)
+      done({ code, signal, output: output.trim() })
+    })
+  })
+}
+
+const ENV = { APIVIDEO_API_KEY: API_KEY, NO_PROXY: '127.0.0.1,localhost', DENO_NO_UPDATE_CHECK: '1', NODE_NO_WARNINGS: '1' }
+const typescript = (block) => block.language === 'ts' || block.language === 'typescript'
+
+const runners = {
+  async node(block, kind, dir) {
+    const code = typescript(block) ? (await transform(block.code, { loader: 'ts', format: 'esm', target: 'es2022' })).code : block.code
+    writeFileSync(join(dir, 'block.mjs'), code)
+    writeFileSync(join(dir, 'main.mjs'), driver(kind, 'block.mjs'))
+    return exec(process.execPath, ['main.mjs'], { cwd: dir, env: ENV })
+  },
+
+  async bun(block, kind, dir) {
+    const file = typescript(block) ? 'block.ts' : 'block.mjs'
+    writeFileSync(join(dir, file), block.code)
+    writeFileSync(join(dir, 'main.mjs'), driver(kind, file))
+    return exec(bin('bun'), ['run', 'main.mjs'], { cwd: dir, env: ENV })
+  },
+
+  async deno(block, kind, dir) {
+    const file = typescript(block) ? 'block.ts' : 'block.mjs'
+    writeFileSync(join(dir, file), block.code)
+    writeFileSync(join(dir, 'main.mjs'), driver(kind, file))
+    // The package under each name a Deno user imports it by: bare (with a package.json), npm: and jsr:.
+    const jsr = JSON.parse(readFileSync(join(root, 'jsr.json'), 'utf8')).name
+    const imports = {}
+    for (const [entry, dist] of [['', 'index.js'], ['/testing', 'testing.js'], ['/share', 'share.js']]) {
+      for (const name of ['apivideo-auth', 'npm:apivideo-auth', `jsr:${jsr}`]) imports[name + entry] = `file://${root}/dist/${dist}`
+    }
+    writeFileSync(join(dir, 'import-map.json'), JSON.stringify({ imports }))
+    const flags = ['--no-prompt', '--no-remote', '--no-npm', '--no-lock', '--import-map=import-map.json', '--unstable-kv']
+    const allow = ['--allow-env', '--allow-net=127.0.0.1', `--allow-read=${dir},${root}/dist`, `--allow-write=${dir}`]
+    return exec(bin('deno'), ['run', ...flags, ...allow, 'main.mjs'], { cwd: dir, env: { ...ENV, DENO_DIR: join(dir, '.deno') } })
+  },
+
+  /** A Worker: bundled with the route, and called by a `workerd test` handler in the same isolate, with its env. */
+  async workerd(block, kind, dir) {
+    const file = typescript(block) ? 'block.ts' : 'block.mjs'
+    writeFileSync(join(dir, file), block.code)
+    writeFileSync(
+      join(dir, 'main.mjs'),
+      `import './route.mjs'
+import worker from './${file}'
+export default {
+  async test(controller, env, ctx) {
+    const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => worker.fetch(new Request('http://worker/'), env, ctx)))
+    for (const answer of answers) {
+      if (answer.status < 200 || answer.status > 299) throw new Error('the Worker answered ' + answer.status)
+      await answer.arrayBuffer()
+    }
+  },
+}
+`,
+    )
+    await build({ entryPoints: [join(dir, 'main.mjs')], bundle: true, format: 'esm', platform: 'browser', conditions: ['workerd', 'worker'], target: 'es2022', outfile: join(dir, 'worker.js'), logLevel: 'silent' })
+    writeFileSync(
+      join(dir, 'config.capnp'),
+      `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "block", worker = (
+      modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+      compatibilityDate = "2025-01-01",
+      bindings = [ (name = "APIVIDEO_API_KEY", text = "${API_KEY}") ],
+    )),
+    (name = "internet", network = ( allow = ["local"] )),
+  ],
+);
+`,
+    )
+    return exec(bin('workerd'), ['test', 'config.capnp'], { cwd: dir, env: ENV })
+  },
+}
+
+/** Runs one block against a fresh stand-in; returns its line. */
+async function check(block, work) {
+  const where = `${relative(root, block.file)}:${block.line}`
+  const skip = optOut(block.code)
+  if (skip) {
+    if (!skip.reason) return { failed: true, line: `FAIL  ${where.padEnd(26)} an opt-out must say why: // doc-test: skip (reason)` }
+    return { skipped: true, line: `skip  ${where.padEnd(26)} ${skip.reason}` }
+  }
+  const kind = kindOf(block.code)
+  const label = kind.drive ?? (kind.server ? `${kind.runtime} server` : kind.runtime)
+  const { createStandIn } = await import(join(root, 'dist/testing.js'))
+  const standIn = createStandIn({ apiKeys: [API_KEY] })
+  const server = await listen(standIn.handler)
+  const dir = mkdtempSync(join(work, 'block-'))
+  try {
+    writeFileSync(join(dir, 'route.mjs'), route(server.url))
+    // The copy-paste install: the one-file core beside the block, as the docs tell users to save it.
+    copyFileSync(join(root, 'src/index.ts'), join(dir, 'apivideo-auth.ts'))
+    copyFileSync(join(root, 'dist/index.js'), join(dir, 'apivideo-auth.js'))
+    const { code, signal, output } = await runners[kind.runtime](block, kind, dir).catch((error) => ({ code: 'none', output: error.message }))
+    const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).length
+    const seen = `stand-in: ${auth} auth, ${standIn.requests.length - auth} other`
+    const title = `${label.padEnd(12)} ${block.heading.slice(0, 40)}`
+    if (code === 0) return { line: `ok    ${where.padEnd(26)} ${title} (${seen})` }
+    const why = signal ? `killed after ${BOUND_MS / 1000} s` : `exit ${code}`
+    const tail = output.split('\n').filter((l) => l.trim() && !/^\s+at |^Node\.js v/.test(l)).slice(0, 4).join('\n      ')
+    return { failed: true, line: `FAIL  ${where.padEnd(26)} ${title} (${why}; ${seen})\n      ${tail}` }
+  } finally {
+    await server.close()
+    if (!process.env.DOC_TEST_KEEP) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function main() {
+  if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/ is missing: run npm run build first')
+  // Blocks run from .tmp/doc-test-*/block-*/, where node_modules/apivideo-auth is this repository: the import of
+  // 'apivideo-auth' finds the built package by its exports, and other packages come from the repository's node_modules.
+  mkdirSync(join(root, '.tmp'), { recursive: true })
+  const work = mkdtempSync(join(root, '.tmp', 'doc-test-'))
+  mkdirSync(join(work, 'node_modules'))
+  // Its own package.json, so the repository's ("sideEffects": false) does not let esbuild drop the route import.
+  writeFileSync(join(work, 'package.json'), JSON.stringify({ private: true, type: 'module' }))
+  symlinkSync(root, join(work, 'node_modules', 'apivideo-auth'), 'dir')
+  const counts = { passed: 0, failed: 0, skipped: 0 }
+  try {
+    for (const file of documents()) {
+      for (const block of extractBlocks(readFileSync(file, 'utf8'), file)) {
+        const result = await check(block, work)
+        console.log(result.line)
+        counts[result.failed ? 'failed' : result.skipped ? 'skipped' : 'passed']++
+      }
+    }
+  } finally {
+    if (process.env.DOC_TEST_KEEP) console.log(`blocks kept in ${work}`)
+    else rmSync(work, { recursive: true, force: true })
+  }
+  console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`)
+  if (counts.failed) process.exitCode = 1
+}
+
+if (process.argv[1] === import.meta.filename) await main()
