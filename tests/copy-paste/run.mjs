@@ -269,8 +269,8 @@ async function check(runtime, dir, scratch) {
     const auth = seen.filter((request) => request.includes(' /auth/'))
     const calls = seen.filter((request) => !request.includes(' /auth/'))
     const problems = []
-    if (auth.join() !== 'POST /auth/api-key') {
-      problems.push(`auth requests: ${auth.join(', ') || 'none'} (expected exactly one POST /auth/api-key)`)
+    if (auth.join() !== 'POST /auth/api-key' || seen[0] !== auth[0]) {
+      problems.push(`requests: ${seen.join(', ') || 'none'} (expected one POST /auth/api-key, before any other)`)
     }
     if (statuses.length !== CALLS || statuses.some((status) => status !== 200)) {
       problems.push(`statuses: ${statuses.join(' ')} (expected ${CALLS} × 200)`)
