@@ -1,12 +1,12 @@
 // A Bun server: bun run bun.ts. One session for the whole process: every request shares its token.
-import { createSession, PRODUCTION_URL } from 'apivideo-auth'
+import { createSession } from 'apivideo-auth'
 
-const baseUrl = Bun.env.APIVIDEO_BASE_URL ?? PRODUCTION_URL
-const session = createSession({ apiKey: Bun.env.APIVIDEO_API_KEY!, baseUrl })
+// The key from APIVIDEO_API_KEY; the API at APIVIDEO_BASE_URL, or production when it is unset.
+const session = createSession({ baseUrl: Bun.env.APIVIDEO_BASE_URL })
 
 const server = Bun.serve({
   hostname: Bun.env.HOST,
   port: Bun.env.PORT ?? 3000,
-  fetch: () => session.fetch(`${baseUrl}/videos?pageSize=10`),
+  fetch: () => session.fetch('/videos?pageSize=10'),
 })
 console.log(`listening on ${server.url}`)

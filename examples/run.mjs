@@ -1,7 +1,8 @@
 // `npm run test:examples`: runs every example on its own runtime against the api.video stand-in on 127.0.0.1,
-// the base URL given through APIVIDEO_BASE_URL. One line per example; exit 1 if any fails.
+// the base URL given through APIVIDEO_BASE_URL. Each example calls the API by path (session.fetch('/videos…')):
+// no absolute URL in its text. One line per example; exit 1 if any fails.
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createStandIn } from 'apivideo-auth/testing'
@@ -77,14 +78,11 @@ async function bunServer(env) {
   return `GET / ${(await answers).join(' ')}`
 }
 
-/** workerd: the Worker with the built dist/ as its 'apivideo-auth' module, requested concurrently by a test harness. */
+/** workerd: the Worker with the built dist/index.js as its 'apivideo-auth' module, requested concurrently by a test harness. */
 async function worker(env, dir) {
-  const modules = [`(name = "worker.js", esModule = embed "worker.js")`]
+  const modules = [`(name = "worker.js", esModule = embed "worker.js")`, `(name = "apivideo-auth", esModule = embed "index.js")`]
   copyFileSync(join(root, 'examples/worker.js'), join(dir, 'worker.js'))
-  for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js') && f !== 'cli.js' && f !== 'testing.js')) {
-    copyFileSync(join(root, 'dist', file), join(dir, file))
-    modules.push(`(name = "${file === 'index.js' ? 'apivideo-auth' : file}", esModule = embed "${file}")`)
-  }
+  copyFileSync(join(root, 'dist/index.js'), join(dir, 'index.js'))
   const harness = `export default { async test(controller, env) {
     const statuses = await Promise.all(Array.from({ length: ${CONCURRENT} }, async () => (await env.EXAMPLE.fetch('http://worker/videos')).status))
     console.log('GET /videos ' + statuses.join(' '))
@@ -135,6 +133,8 @@ async function check([name, file, runExample]) {
   const server = await listen(standIn.handler)
   const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-example-'))
   try {
+    const absolute = /\bhttps?:\/\/[^\s'"`]*/.exec(readFileSync(join(root, file), 'utf8'))?.[0]
+    if (absolute) throw new Error(`an absolute URL in the example (${absolute}): call the API by path`)
     const said = await runExample({ APIVIDEO_API_KEY: KEY, APIVIDEO_BASE_URL: server.url }, dir)
     const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path)
     const calls = standIn.requests.length - auth.length

@@ -26,6 +26,9 @@ function nodeBinary(major) {
   return [join(dir, 'bin/node'), join(dir, `node_modules/node-${process.platform}-${process.arch}/bin/node`)].find(existsSync) ?? `${dir}/bin/node`
 }
 
+/** The library's entries Deno type-checks against web libraries only: the core, the stand-in, and the share add-on when present. */
+const checkedSources = ['index.ts', 'testing.ts', 'share.ts'].map((file) => `${src}/${file}`).filter((path) => existsSync(path))
+
 const node = (label, binary) => ({
   label,
   binary,
@@ -47,7 +50,7 @@ const runtimes = [
     steps: [
       ['suite', bin('deno'), ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${dist}`, `${here}/deno.mjs`, dist]],
       // Deno has Node's globals (Buffer, process): type-checking the sources against web libraries only keeps them out.
-      ['check', bin('deno'), ['check', '--quiet', '--no-lock', '--sloppy-imports', `--config=${here}/deno.web.json`, `${src}/index.ts`, `${src}/testing.ts`], 'command'],
+      ['check', bin('deno'), ['check', '--quiet', '--no-lock', '--sloppy-imports', `--config=${here}/deno.web.json`, ...checkedSources], 'command'],
       ['publish --dry-run', bin('deno'), ['publish', '--dry-run', '--allow-dirty', '--sloppy-imports', '--quiet'], 'command'],
     ],
   },
