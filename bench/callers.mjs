@@ -1,54 +1,49 @@
-// Requests per callers (child process): 10,000 concurrent callers on a cold session and again at renewal
-// (fake clock), counted by the stand-in; the official client's getAccessToken() for the same callers,
-// counted by a loopback server in another process.
+// Who sends the API key (child process): the same workload through an apivideo-auth session and through the
+// official @api.video/nodejs-client as its users call it, each against its own stand-in on 127.0.0.1, counted by
+// the stand-ins. The workload: 5,000 concurrent API calls (GET /videos) on a cold start, and 5,000 more one
+// minute before the token expires (the stand-ins' clock is injected).
 import ApiVideoClient from '@api.video/nodejs-client'
-import { createSession } from 'apivideo-auth'
-import { createStandIn } from 'apivideo-auth/testing'
-import { loopbackServer } from './lib.mjs'
+import { createSession } from '../dist/index.js'
+import { createStandIn } from '../dist/testing.js'
+import { listen } from '../scripts/loopback.mjs'
 
-const CALLERS = 10_000
+const CALLS = 5_000
 const LIFETIME = 3600
+const KEY = 'bench-key'
 
-async function ours() {
-  let t = 1_700_000_000_000
-  const now = () => t
-  const standIn = createStandIn({ now, expiresIn: LIFETIME })
-  const session = createSession({ apiKey: 'test-key', fetch: standIn.fetch, now })
-  const burst = async () => {
-    const before = standIn.requests.length
-    const tokens = new Set(await Promise.all(Array.from({ length: CALLERS }, () => session.token())))
-    return { requests: standIn.requests.length - before, distinctTokens: tokens.size, paths: [...new Set(standIn.requests.slice(before).map((r) => r.path))] }
-  }
-  const cold = await burst()
-  t += (LIFETIME - 60) * 1000 // one minute before expiry: past any renewal point (margin at least 5 minutes)
-  const renewal = await burst()
-  return { cold, renewal }
-}
+let time = 1_700_000_000_000
+const now = () => time
 
-async function official() {
-  const server = await loopbackServer()
-  const client = new ApiVideoClient({ apiKey: 'test-key', baseUri: server.url })
-  const burst = async () => {
-    server.reset()
-    const start = performance.now()
-    const results = await Promise.allSettled(Array.from({ length: CALLERS }, () => client.getAccessToken()))
-    const ms = performance.now() - start
-    const { counts, basic } = await server.ask('counts')
-    const failed = results.filter((r) => r.status === 'rejected')
-    return {
-      requests: Object.values(counts).reduce((a, b) => a + b, 0),
-      paths: Object.keys(counts),
-      basicAuth: basic,
-      failed: failed.length,
-      failure: failed[0]?.reason?.code ?? failed[0]?.reason?.message,
-      distinctTokens: new Set(results.filter((r) => r.status === 'fulfilled').map((r) => r.value.accessToken)).size,
-      ms,
+/** Runs the workload with `call` against a fresh stand-in; the stand-in's counts and the callers who got an error. */
+async function measure(makeCall) {
+  const standIn = createStandIn({ apiKeys: [KEY], now, expiresIn: LIFETIME, keepRequests: 0 })
+  const server = await listen(standIn.handler, { backlog: 2 * CALLS })
+  const call = makeCall(server.url)
+  let errors = 0
+  try {
+    for (const at of [0, (LIFETIME - 60) * 1000]) {
+      time = 1_700_000_000_000 + at
+      const results = await Promise.allSettled(Array.from({ length: CALLS }, call))
+      errors += results.filter((r) => r.status === 'rejected' || r.value === false).length
     }
+  } finally {
+    await server.close()
   }
-  const cold = await burst()
-  const renewal = await burst() // it keeps no token: every call is a request, at renewal as on a cold start
-  await server.close()
-  return { cold, renewal }
+  const { carriedApiKey, auth, resource, credentials } = standIn.counts
+  return { carriedApiKey, auth, resource, apiKeyRequests: credentials['api-key'], refreshRequests: credentials['refresh-token'], errors }
 }
 
-console.log(JSON.stringify({ callers: CALLERS, ours: await ours(), official: await official() }))
+const ours = await measure((baseUrl) => {
+  const session = createSession({ apiKey: KEY, baseUrl, now })
+  return async () => {
+    const response = await session.fetch('/videos') // a path relative to baseUrl: apivideo-auth 0.2.0
+    await response.arrayBuffer()
+    return response.status === 200
+  }
+})
+const official = await measure((baseUri) => {
+  const client = new ApiVideoClient({ apiKey: KEY, baseUri })
+  return () => client.videos.list()
+})
+
+console.log(JSON.stringify({ calls: 2 * CALLS, ours, official }))

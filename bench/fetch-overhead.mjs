@@ -1,6 +1,6 @@
 // Authorized fetch overhead (child process): session.fetch against plain fetch with a fixed header,
 // to a loopback server in another process, the same number of requests per batch, interleaved batches.
-import { createSession } from 'apivideo-auth'
+import { createSession } from '../dist/index.js'
 import { loopbackServer, median } from './lib.mjs'
 
 const BATCH = 400
@@ -9,10 +9,9 @@ const ROUNDS = 30
 const server = await loopbackServer()
 const session = createSession({ apiKey: 'test-key', baseUrl: server.url })
 const bearer = `Bearer ${await session.token()}`
-const target = `${server.url}/videos`
 const VARIANTS = {
-  session: () => session.fetch(target),
-  plain: () => fetch(target, { headers: { authorization: bearer } }),
+  session: () => session.fetch('/videos'), // a path relative to baseUrl: apivideo-auth 0.2.0
+  plain: () => fetch(`${server.url}/videos`, { headers: { authorization: bearer } }),
 }
 
 async function loop(send, n) {

@@ -1,7 +1,7 @@
 // Hot path (child process): cached session.token() against `async () => constant`, interleaved batches in one loop.
 // A third variant reads the clock once, as any cache that checks expiry must: the floor for a cached token().
-import { createSession } from 'apivideo-auth'
-import { createStandIn } from 'apivideo-auth/testing'
+import { createSession } from '../dist/index.js'
+import { createStandIn } from '../dist/testing.js'
 import { median, rotate } from './lib.mjs'
 
 const BATCH = 200_000

@@ -1,5 +1,5 @@
 // Memory (child process, --expose-gc): retained heap per session holding a cached token, token strings aside.
-import { createSession } from 'apivideo-auth'
+import { createSession } from '../dist/index.js'
 
 const SESSIONS = 10_000
 const BODY = JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: 'a', refresh_token: 'r' })

@@ -2,7 +2,7 @@
 // and writes bench/results.md and bench/chart.svg. Nothing here is part of npm test.
 // It runs on a snapshot of the working tree (.tmp/bench/), so a dist/ rebuilt meanwhile cannot change its figures.
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { measureImportCost } from './import-cost.mjs'
 import { NODE, ROOT, bytes, child, ratio } from './lib.mjs'
@@ -10,12 +10,19 @@ import { chart, chartPanels, markdownTable, rows } from './report.mjs'
 import { measureSizes } from './size.mjs'
 
 if (!process.env.BENCH_OUT) {
+  // The peers only the bench measures live in bench/package.json, installed on the first run from its lock file.
+  if (!existsSync(`${ROOT}bench/node_modules`)) {
+    console.log('installing the bench peers (bench/package.json, once)')
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: `${ROOT}bench`, stdio: ['ignore', 'inherit', 'inherit'] })
+  }
   const snapshot = `${ROOT}.tmp/bench/`
   rmSync(snapshot, { recursive: true, force: true })
   mkdirSync(snapshot, { recursive: true })
   const skip = new Set(['.git', '.tmp', 'dist', 'node_modules'])
-  for (const path of readdirSync(ROOT).filter((p) => !skip.has(p))) cpSync(`${ROOT}${path}`, `${snapshot}${path}`, { recursive: true })
+  const copied = (source) => !source.startsWith(`${ROOT}bench/node_modules`)
+  for (const path of readdirSync(ROOT).filter((p) => !skip.has(p))) cpSync(`${ROOT}${path}`, `${snapshot}${path}`, { recursive: true, filter: copied })
   symlinkSync(`${ROOT}node_modules`, `${snapshot}node_modules`)
+  symlinkSync(`${ROOT}bench/node_modules`, `${snapshot}bench/node_modules`)
   execFileSync(NODE, [`${snapshot}bench/run.mjs`], { cwd: snapshot, stdio: 'inherit', env: { ...process.env, BENCH_OUT: `${ROOT}bench/` } })
   rmSync(snapshot, { recursive: true, force: true })
   process.exit(0)
@@ -24,18 +31,22 @@ const OUT = process.env.BENCH_OUT
 
 const started = performance.now()
 const step = (name) => console.log(`\n## ${name} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
-const version = (pkg) => JSON.parse(readFileSync(`${ROOT}node_modules/${pkg}/package.json`, 'utf8')).version
+/** A package's version, from the root's node_modules or the bench's own (bench/package.json). */
+const version = (pkg) => {
+  const file = [`${ROOT}node_modules/${pkg}/package.json`, `${ROOT}bench/node_modules/${pkg}/package.json`].find(existsSync)
+  return JSON.parse(readFileSync(file, 'utf8')).version
+}
 
 step('build')
 execFileSync(NODE, ['build.mjs'], { cwd: ROOT, stdio: 'inherit' })
 
 step('size')
 const size = await measureSizes()
-console.log(`main ${bytes(size.main.gzip)}, builders ${bytes(size.builders.gzip)}, official ${bytes(size.official.gzip)}, oauth4webapi ${bytes(size.oauthWhole.gzip)} / ${bytes(size.oauthRefresh.gzip)}`)
+console.log(`whole core ${bytes(size.core.gzip)}, builders ${bytes(size.builders.gzip)}, official ${bytes(size.official.gzip)}, oauth4webapi ${bytes(size.oauthWhole.gzip)} / ${bytes(size.oauthRefresh.gzip)}`)
 
 step('import cost')
 const importCost = await measureImportCost()
-const summary = (ic) => Object.entries(ic.ms).map(([k, v]) => `${k} ${v.toFixed(1)} ms (${ratio(ic.ratio[k])})`).join(', ')
+const summary = (ic) => Object.entries(ic.ms).map(([k, v]) => `${k} ${v.toFixed(1)} ms (${ratio(ic.overEmptyModule[k])} of the empty module)`).join(', ')
 console.log(`plain environment: ${summary(importCost)}`)
 const extra = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'].filter((name) => process.env[name])
 const importCostHere = extra.length ? await measureImportCost({ rounds: 15, env: process.env, memory: false }) : undefined
@@ -49,9 +60,9 @@ step('session.fetch overhead')
 const fetchOverhead = child('fetch-overhead.mjs')
 console.log(`session.fetch ${ratio(fetchOverhead.ratio)} of plain fetch`)
 
-step('requests per callers')
+step('who sends the API key')
 const callers = child('callers.mjs')
-console.log(`ours ${callers.ours.cold.requests} + ${callers.ours.renewal.requests}, official ${callers.official.cold.requests} + ${callers.official.renewal.requests}`)
+console.log(`requests that carried the API key: ours ${callers.ours.carriedApiKey}, official ${callers.official.carriedApiKey} (${callers.calls} API calls each)`)
 
 step('memory')
 const memory = child('memory.mjs', ['--expose-gc'])
@@ -66,10 +77,11 @@ for (const r of list) console.log(`${r.verdict.padEnd(22)} ${r.figure}: ${r.ours
 const nodeVersion = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`
 const inputs = (b) => b.inputs.map((i) => `${i.file} ${bytes(i.bytes)}`).join(', ')
+const CALLERS_SOURCE = 'bench/callers.mjs'
 writeFileSync(`${OUT}results.md`, `# Benchmark results
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${nodeVersion}, ${machine}; the whole run took ${seconds.toFixed(0)} s.
-Peers: @api.video/nodejs-client ${version('@api.video/nodejs-client')} (axios ${version('axios')}), oauth4webapi ${version('oauth4webapi')}. Every figure is measured beside its baseline in the same run; times are medians of interleaved rounds, ratios medians of per-round ratios.
+Peers: @api.video/nodejs-client ${version('@api.video/nodejs-client')} (axios ${version('axios')}; a root devDependency, since \`npm test\` runs it against the stand-in), oauth4webapi ${version('oauth4webapi')} (in bench/package.json, installed on the first \`npm run bench\`). Every figure is measured beside its baseline in the same run; times are medians of interleaved rounds, ratios medians of per-round ratios. Every peer figure measures the peer as its users call it; its command is under "Commands".
 
 ${markdownTable(list)}
 
@@ -77,12 +89,21 @@ ${markdownTable(list)}
 
 ## Details
 
-- **Size** (esbuild ${version('esbuild')}, ES2022, minified, gzip level 9; ours on the neutral platform, split at dynamic imports as \`dist/\` is). The main entry file holds, minified: ${inputs(size.main)}. Loaded on first use: ${size.main.chunks.map((c) => `${c.file} ${bytes(c.gzip)}`).join(', ') || 'nothing'}. The builders alone: ${inputs(size.builders)}. The official client's auth path (\`new ApiVideoClient({ apiKey }).getAccessToken()\`) for the neutral platform: ${size.officialNeutral.error ?? bytes(size.officialNeutral.gzip)}; for the node platform ${bytes(size.official.gzip)}. oauth4webapi's refresh subset is \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`.
-- **Import cost** (${importCost.rounds} rounds, each \`node -e\` process spawned and awaited, in a plain environment: no \`NODE_OPTIONS\`, no \`NODE_EXTRA_CA_CERTS\`): empty Node ${importCost.ms.empty.toFixed(1)} ms; \`import('./bench/fixtures/empty.mjs')\`, an empty ES module, ${importCost.ms.emptyModule.toFixed(1)} ms (${ratio(importCost.ratio.emptyModule)}): what Node charges for any first ES module file; \`import('apivideo-auth')\` ${importCost.ms.ours.toFixed(1)} ms (${ratio(importCost.ratio.ours)}; ${ratio(importCost.oursOverEmptyModule)} of the empty module); \`require('apivideo-auth')\` ${importCost.ms.oursCjs.toFixed(1)} ms (${ratio(importCost.ratio.oursCjs)}); the official client ${importCost.ms.official.toFixed(1)} ms (${ratio(importCost.ratio.official)}). Peak RSS (maxRSS printed by the process): empty ${importCost.rssMB.empty.toFixed(1)} MB, empty module ${importCost.rssMB.emptyModule.toFixed(1)} MB, ours ${importCost.rssMB.ours.toFixed(1)} MB (CJS ${importCost.rssMB.oursCjs.toFixed(1)} MB), official ${importCost.rssMB.official.toFixed(1)} MB.${importCostHere ? ` With this machine's ${extra.join(' and ')} left in place (${importCostHere.rounds} rounds): empty Node ${importCostHere.ms.empty.toFixed(1)} ms, empty module ${ratio(importCostHere.ratio.emptyModule)}, ours ${ratio(importCostHere.ratio.ours)} (CJS ${ratio(importCostHere.ratio.oursCjs)}), official ${ratio(importCostHere.ratio.official)}.` : ''}
+- **Size** (esbuild ${version('esbuild')}, ES2022, minified, one bundle, gzip level 9; ours on the neutral platform). The whole core is the bundle of a virtual entry \`export * from '<repo>/src/index.ts'\`, as a quick-start user bundles it (\`session.fetch\` included); it holds, minified: ${inputs(size.core)}. The builders alone (\`export { authenticateRequest, refreshRequest }\` from the same file): ${inputs(size.builders)}. The official client's auth path (\`new ApiVideoClient({ apiKey }).getAccessToken()\`) for the neutral platform: ${size.officialNeutral.error ?? bytes(size.officialNeutral.gzip)}; for the node platform ${bytes(size.official.gzip)}. oauth4webapi's refresh subset is \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`.
+- **Import cost** (${importCost.rounds} rounds, each \`node -e\` process spawned and awaited, in a plain environment: no \`NODE_OPTIONS\`, no \`NODE_EXTRA_CA_CERTS\`): \`import('./bench/fixtures/empty.mjs')\`, an empty ES module, ${importCost.ms.emptyModule.toFixed(1)} ms: the baseline, since Node charges any first ES module file the same; \`import('./dist/index.js')\` ${importCost.ms.ours.toFixed(1)} ms (${ratio(importCost.overEmptyModule.ours)} of the empty module); \`require('./dist/index.cjs')\` ${importCost.ms.oursCjs.toFixed(1)} ms (${ratio(importCost.overEmptyModule.oursCjs)}); \`import('@api.video/nodejs-client')\` ${importCost.ms.official.toFixed(1)} ms (${ratio(importCost.overEmptyModule.official)}); an empty Node (\`node -e ''\`) ${importCost.ms.empty.toFixed(1)} ms. Peak RSS (maxRSS printed by the process): empty Node ${importCost.rssMB.empty.toFixed(1)} MB, empty module ${importCost.rssMB.emptyModule.toFixed(1)} MB, ours ${importCost.rssMB.ours.toFixed(1)} MB (CJS ${importCost.rssMB.oursCjs.toFixed(1)} MB), official ${importCost.rssMB.official.toFixed(1)} MB.${importCostHere ? ` With this machine's ${extra.join(' and ')} left in place (${importCostHere.rounds} rounds): ours ${ratio(importCostHere.overEmptyModule.ours)} of the empty module (CJS ${ratio(importCostHere.overEmptyModule.oursCjs)}), official ${ratio(importCostHere.overEmptyModule.official)}.` : ''}
 - **Hot path** (${hot.rounds} rounds of ${hot.batch.toLocaleString('en-US')} awaited calls per variant, one loop): \`session.token()\` ${(hot.ops.token / 1e6).toFixed(1)} M/s, \`async () => constant\` ${(hot.ops.constant / 1e6).toFixed(1)} M/s, \`async () => (Date.now(), constant)\` ${(hot.ops.clock / 1e6).toFixed(1)} M/s: reading the clock, which any expiring cache must, is ${ratio(hot.clockRatio)} of the baseline by itself; \`token()\` is ${ratio(hot.overClock)} of that floor.
 - **session.fetch** (${fetchOverhead.rounds} rounds of ${fetchOverhead.batch} sequential GETs per variant to a node:http server in another process, body read): ${fetchOverhead.perSecond.session.toFixed(0)} vs ${fetchOverhead.perSecond.plain.toFixed(0)} requests/s; the server saw ${JSON.stringify(fetchOverhead.requests)}.
-- **Requests per callers**: ${callers.callers.toLocaleString('en-US')} concurrent \`token()\` calls on a cold session made ${callers.ours.cold.requests} request (${callers.ours.cold.paths.join(', ')}), all callers got the same token; one minute before expiry (fake clock), ${callers.ours.renewal.requests} (${callers.ours.renewal.paths.join(', ')}). The official client (\`baseUri\` pointed at a loopback stand-in) sent ${callers.official.cold.requests.toLocaleString('en-US')} requests to ${callers.official.cold.paths.join(', ')} for the same callers (${callers.official.cold.basicAuth.toLocaleString('en-US')} with Basic credentials, ${callers.official.cold.failed} failed, ${callers.official.cold.distinctTokens.toLocaleString('en-US')} distinct tokens, ${(callers.official.cold.ms / 1000).toFixed(1)} s), and ${callers.official.renewal.requests.toLocaleString('en-US')} again for a second burst: it keeps no token.
+- **Who sends the API key** (\`${CALLERS_SOURCE}\`): the same ${callers.calls.toLocaleString('en-US')} API calls (\`GET /videos\`: ${(callers.calls / 2).toLocaleString('en-US')} concurrent on a cold start, ${(callers.calls / 2).toLocaleString('en-US')} more one minute before the token expires, on an injected clock) through an apivideo-auth session (\`session.fetch('/videos')\`) and through the official client as its users call it (\`client.videos.list()\`), each against its own stand-in on 127.0.0.1, counted by the stand-in (\`standIn.counts\`). apivideo-auth: ${callers.ours.carriedApiKey} request carried the API key (${callers.ours.apiKeyRequests} \`POST /auth/api-key\`, then ${callers.ours.refreshRequests} \`POST /auth/refresh\` with the refresh token), ${callers.ours.resource.toLocaleString('en-US')} resource requests with a Bearer token, ${callers.ours.errors} callers with an error. The official client: ${callers.official.carriedApiKey.toLocaleString('en-US')} requests carried the API key, one per call in a \`Basic\` header, ${callers.official.auth} auth requests, ${callers.official.errors} callers with an error.
 - **Memory** (${memory.sessions.toLocaleString('en-US')} sessions, one-letter tokens, heapUsed after forced GC, slots preallocated): ${memory.perSession.toFixed(0)} B per session, of which the token strings ${memory.tokenStringsPerSession.toFixed(0)} B (one-letter strings are V8's shared single-character strings), leaving ${memory.beyondStrings.toFixed(0)} B.
+
+## Commands
+
+Every figure comes from \`npm run bench\` (the first run installs bench/package.json with \`npm ci\`). Each peer figure alone (sizes are counted with zlib's gzip at level 9, as the bench does; \`gzip -9\` counts a few bytes fewer):
+
+- Official client's auth path, size: \`printf "import ApiVideoClient from '@api.video/nodejs-client'\\nexport const getAccessToken = (apiKey) => new ApiVideoClient({ apiKey }).getAccessToken()" | npx esbuild --bundle --minify --format=esm --target=es2022 --platform=node | node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"\` (and \`--platform=neutral --main-fields=module,main\` for the neutral attempt).
+- oauth4webapi, size, from bench/: \`echo "export * from 'oauth4webapi'" | npx esbuild --bundle --minify --format=esm --target=es2022 --platform=neutral | node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"\`; the refresh subset with \`export { refreshTokenGrantRequest, processRefreshTokenResponse } from 'oauth4webapi'\`.
+- Official client, import cost: \`node -e "import('@api.video/nodejs-client')"\` against \`node -e "import('./bench/fixtures/empty.mjs')"\`, interleaved (\`bench/import-cost.mjs\`).
+- Official client, requests that carried the API key: \`npm run build && node bench/callers.mjs\` (prints the counts of both clients as JSON).
 `)
 writeFileSync(`${OUT}chart.svg`, chart(chartPanels(figures)))
 console.log(`\nwrote bench/results.md and bench/chart.svg in ${seconds.toFixed(0)} s`)

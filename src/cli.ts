@@ -1,6 +1,6 @@
 // The `apivideo-auth` command: a token or header for scripts, and the stand-in for local development.
 import { readFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { listen } from '../scripts/loopback.mjs'
 import { authenticate, authenticateRequest, isApiVideoAuthError, SANDBOX_URL } from './index.js'
 import { createStandIn } from './testing.js'
 
@@ -9,7 +9,7 @@ const HELP = `Usage: apivideo-auth <command> [options]
 Commands:
   token                 print an access token
   header                print "Authorization: Bearer <access token>"
-  stand-in              serve an offline api.video stand-in on 127.0.0.1 until stopped
+  stand-in              serve an offline api.video stand-in on 127.0.0.1 until stopped (Ctrl+C)
 
 Options of token and header:
   --json                (token) print the token as JSON, without the refresh token
@@ -20,13 +20,28 @@ Options of token and header:
 Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
 
+Other options:
+  --help, -h            print this help
+  --version             print the version of apivideo-auth
+
+Environment variables:
+  APIVIDEO_API_KEY      token, header: the API key (--api-key-file wins over it)
+                        stand-in: the one key it accepts (default: test-key)
+
 The API key comes from APIVIDEO_API_KEY or --api-key-file, never from an argument
-(arguments show in process lists). The stand-in accepts APIVIDEO_API_KEY, or test-key.
+(arguments show in process lists).
+
+The stand-in answers as api.video does: /auth/api-key and /auth/refresh, and every
+other path as a resource that takes "Bearer <token>" or Basic credentials with the
+key as user name; GET /videos and the other list routes answer an empty page. It
+logs one line per request (time, method, path, status; never a secret). Its memory
+stays bounded however long it runs: it keeps the last 1,000 requests, and at most
+10,000 tokens of each kind, forgetting expired access tokens.
 
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
-const FLAGS = new Set(['--json', '--sandbox', '--help', '-h'])
+const FLAGS = new Set(['--json', '--sandbox', '--help', '-h', '--version'])
 const VALUED = new Set(['--base-url', '--api-key-file', '--port'])
 const ALLOWED: Record<string, string[]> = {
   token: ['--json', '--sandbox', '--base-url', '--api-key-file'],
@@ -136,40 +151,40 @@ async function standIn(options: Map<string, string>): Promise<void> {
   if (!(port <= 65535)) throw usage('--port must be an integer from 0 to 65535')
   const fromEnv = Boolean(process.env.APIVIDEO_API_KEY)
   const stand = createStandIn({ apiKeys: [process.env.APIVIDEO_API_KEY || 'test-key'] })
-  const server = createServer((req, res) => void relay(stand.handler, req, res))
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new Failure('LISTEN_FAILED', `cannot listen on 127.0.0.1:${port} (${error.code})`)))
-    server.listen(port, '127.0.0.1', resolve)
-  })
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
-  const key = fromEnv ? 'the value of APIVIDEO_API_KEY' : 'test-key'
-  const example = `${fromEnv ? '' : 'APIVIDEO_API_KEY=test-key '}apivideo-auth token --base-url ${url}`
-  process.stdout.write(`api.video stand-in: ${url}\nkey: ${key}\ntry: ${example}\n`)
-  const stop = () => {
-    server.closeAllConnections()
-    server.close(() => process.exit(0))
+  const logged = async (request: Request): Promise<Response> => {
+    const line = `${new Date().toISOString().slice(11, 19)} ${request.method} ${new URL(request.url).pathname}`
+    try {
+      const response = await stand.handler(request)
+      console.log(`${line} ${response.status}`)
+      return response
+    } catch (error) {
+      console.log(`${line} dropped`)
+      throw error
+    }
   }
+  const server = await listen(logged, { port }).catch((error: NodeJS.ErrnoException) => {
+    throw new Failure('LISTEN_FAILED', `cannot listen on 127.0.0.1:${port} (${error.code})`)
+  })
+  const key = fromEnv ? 'the value of APIVIDEO_API_KEY' : 'test-key'
+  const example = `${fromEnv ? '' : 'APIVIDEO_API_KEY=test-key '}apivideo-auth token --base-url ${server.url}`
+  process.stdout.write(`api.video stand-in: ${server.url}\nkey: ${key}\ntry: ${example}\nstop: press Ctrl+C\n`)
+  const stop = () => void server.close().then(() => process.exit(0))
   process.once('SIGINT', stop).once('SIGTERM', stop)
 }
 
-/** One node:http exchange through a fetch-style handler; a thrown handler drops the connection. */
-async function relay(handler: (request: Request) => Promise<Response>, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const controller = new AbortController()
-  res.once('close', () => controller.abort())
-  try {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const headers = new Headers()
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1])
-    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks)
-    const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body, signal: controller.signal })
-    const response = await handler(request)
-    console.log(`${new Date().toISOString().slice(11, 19)} ${req.method} ${new URL(request.url).pathname} ${response.status}`)
-    res.writeHead(response.status, [...response.headers].flat())
-    res.end(Buffer.from(await response.arrayBuffer()))
-  } catch {
-    req.socket.destroy()
-  }
+/**
+ * Text made safe for one terminal line: escape sequences and control characters (a server's problem title may
+ * carry them) become spaces, whitespace runs one space, and the whole is capped at `max` characters.
+ */
+function oneLine(text: string, max = 300): string {
+  const safe = text
+    // CSI (ESC [ … final byte), OSC (ESC ] … BEL or ESC \\), and any other two-character escape
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[\s\S]?/g, ' ')
+    // C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides and isolates
+    .replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe
 }
 
 /** One line naming the error code; never a key, a token or an argument's value. */
@@ -190,6 +205,11 @@ function systemCode(cause: unknown): string | undefined {
   return undefined
 }
 
+/** The version in the package's package.json, beside dist/ where this file runs from. */
+function version(): string {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
+}
+
 async function main(argv: string[]): Promise<void> {
   try {
     const args = parse(argv)
@@ -197,12 +217,16 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(HELP)
       return
     }
+    if (args.options.has('--version')) {
+      console.log(version())
+      return
+    }
     const command = check(args)
     if (command === 'stand-in') return await standIn(args.options)
     console.log(await token(command, args.options))
   } catch (error) {
     const failure = describe(error)
-    console.error(`apivideo-auth: ${failure.code}: ${failure.message}`)
+    console.error(oneLine(`apivideo-auth: ${failure.code}: ${failure.message}`))
     process.exitCode = failure.status
   }
 }

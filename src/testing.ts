@@ -1,6 +1,13 @@
 /** One scripted answer: an HTTP reply, a pause before the normal answer, or a dropped connection. */
 export type Fault = { status: number; body?: unknown; headers?: ConstructorParameters<typeof Headers>[0] } | { delay: number } | { networkError: true }
 
+/**
+ * The credential a request carried, as the stand-in judged it: the JSON body on `/auth/api-key` (`'api-key'`) and
+ * `/auth/refresh` (`'refresh-token'`), the `Authorization` header elsewhere (`'basic'`, `'bearer'`, another scheme
+ * `'other'`), or nothing at all (`'none'`).
+ */
+export type Credential = 'api-key' | 'refresh-token' | 'basic' | 'bearer' | 'other' | 'none'
+
 /** A request as the stand-in saw it: never its body or headers, so never a secret. */
 export interface StandInRequest {
   method: string
@@ -8,87 +15,169 @@ export interface StandInRequest {
   path: string
   /** When it arrived, from the stand-in's clock (epoch ms). */
   at: number
+  /** The kind of credential it carried (never the credential itself). */
+  credential: Credential
+  /** True when it carried an API key, known or not: in an `/auth/api-key` body or as a `Basic` user name. */
+  carriedApiKey: boolean
+}
+
+/** Running totals since the stand-in was created; unlike `requests`, they forget nothing. */
+export interface StandInCounts {
+  /** Every request received. */
+  requests: number
+  /** Requests to `/auth/api-key` or `/auth/refresh`. */
+  auth: number
+  /** Requests to any other path. */
+  resource: number
+  /** Requests that carried an API key, in an `/auth/api-key` body or a `Basic` header. */
+  carriedApiKey: number
+  /** Requests by the kind of credential they carried. */
+  credentials: Record<Credential, number>
 }
 
 export interface StandInOptions {
-  /** Keys that `/auth/api-key` accepts; `['test-key']` by default. */
-  apiKeys?: string[]
+  /** Keys that `/auth/api-key` and `Basic` credentials accept; `['test-key']` by default. */
+  apiKeys?: string[] | undefined
   /** Lifetime of the tokens it issues, in seconds; 3600 by default. */
-  expiresIn?: number
+  expiresIn?: number | undefined
   /** Its clock, epoch ms; `Date.now` by default. Share it with the session under test. */
-  now?: () => number
+  now?: (() => number) | undefined
+  /** How many of the latest requests `requests` keeps: 1,000 by default; `Infinity` keeps them all. */
+  keepRequests?: number | undefined
 }
 
-/** An offline api.video: the two auth endpoints, and every other path as a protected resource. */
+/**
+ * An offline api.video: the two auth endpoints, and every other path as a protected resource.
+ *
+ * Resources accept what api.video accepts: `Authorization: Bearer <a live access token>` or
+ * `Authorization: Basic base64("<a known key>:")`; anything else is a 401 with api.video's problem body.
+ * An accepted `GET` on a list route (`/videos`, `/live-streams`, `/players`, `/webhooks`, `/upload-tokens`,
+ * `/watermarks`) answers an empty first page in api.video's list shape: `{ "data": [], "pagination":
+ * { currentPage, pageSize, pagesTotal: 1, itemsTotal: 0, currentPageItems: 0, links: [self, first, last] } }`,
+ * with `currentPage` and `pageSize` taken from the query (1 and 25 by default). Any other accepted request
+ * answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
+ *
+ * It holds at most 10,000 live access tokens and 10,000 refresh tokens (expired access tokens are dropped,
+ * then the oldest of either kind): a forgotten token is refused as a revoked one would be.
+ */
 export interface StandIn {
   /** Answers one request as api.video would; serve it with `Deno.serve`, `Bun.serve`, a Worker or `node:http`. */
   handler(request: Request): Promise<Response>
   /** A fetch that answers from the stand-in, whatever the URL's origin; pass it as the `fetch` option. */
   fetch: typeof fetch
-  /** Every request received, oldest first. */
+  /** The latest requests received, oldest first (at most `keepRequests`). */
   readonly requests: StandInRequest[]
+  /** Totals of every request received, forgotten ones included; a fresh copy on each read. */
+  readonly counts: StandInCounts
   /** Queues faults for a path, one per request, before its normal answers resume. */
   fail(path: string, ...faults: Fault[]): void
   /** Invalidates every access token issued so far; refresh tokens stay valid. */
   revoke(): void
 }
 
-const problem = (status: number, type: string, title: string) => ({ type: `https://docs.api.video/reference/${type}`, title, name: '', status })
+type Problem = { type: string; title: string; name: string; status: number }
+const problem = (status: number, type: string, title: string): Problem => ({ type: `https://docs.api.video/reference/${type}`, title, name: '', status })
 const INVALID_CREDENTIALS = problem(400, 'authentication-invalid-user-credentials', 'The user credentials were incorrect.')
 const INVALID_TOKEN = problem(401, 'authentication-invalid-access-token', 'The access token is invalid or expired.')
+const INVALID_API_KEY = problem(401, 'authentication-invalid-api-key', 'The API key is invalid.')
+// api.video's answer to a body that is not JSON is not documented: this one says what is wrong.
+const WRONG_CONTENT_TYPE: Problem = { type: 'about:blank', title: 'The content type is wrong: send the body as application/json.', name: '', status: 400 }
 const NULL_BODY = [204, 205, 304]
+const AUTH_PATHS = ['/auth/api-key', '/auth/refresh']
+const LIST_PATHS = ['/videos', '/live-streams', '/players', '/webhooks', '/upload-tokens', '/watermarks']
+const MAX_TOKENS = 10_000
+const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer', 'other', 'none']
 
 /**
- * Creates an api.video auth stand-in for tests: JSON token pairs, rotating single-use refresh
- * tokens, api.video's problem bodies, a protected resource on every other path, and faults on
- * demand. Zero dependencies; runs wherever `Request` and `Response` do.
+ * Creates an api.video stand-in for tests and local development: JSON token pairs, rotating single-use refresh
+ * tokens, api.video's problem bodies, protected resources that take a Bearer token or Basic credentials, faults
+ * on demand, and a record of requests that never holds a secret. Zero dependencies; runs wherever `Request`
+ * and `Response` do.
  * @example
  * const standIn = createStandIn({ apiKeys: ['test-key'] })
  * const session = createSession({ apiKey: 'test-key', fetch: standIn.fetch })
+ * const { data } = await (await session.fetch('/videos')).json()   // [] : an empty first page
  * standIn.fail('/auth/refresh', { status: 503 })
+ * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  const { apiKeys = ['test-key'], expiresIn = 3600, now = Date.now } = options
+  const { apiKeys = ['test-key'], expiresIn = 3600, now = Date.now, keepRequests = 1000 } = options
   if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string')) throw new TypeError('apiKeys must be an array of strings')
   if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn < Infinity)) throw new TypeError('expiresIn must be a positive number')
   if (typeof now !== 'function') throw new TypeError('now must be a function')
-  const accessTokens = new Map<string, number>()
-  const refreshTokens = new Set<string>()
+  if (typeof keepRequests !== 'number' || !(keepRequests >= 0) || !(Number.isInteger(keepRequests) || keepRequests === Infinity)) {
+    throw new TypeError('keepRequests must be a whole number of requests, or Infinity')
+  }
+  const accessTokens = new Map<string, number>() // token -> expiry (epoch ms), oldest first
+  const refreshTokens = new Set<string>() // oldest first
   const faults = new Map<string, Fault[]>()
   const requests: StandInRequest[] = []
+  const counts: StandInCounts = { requests: 0, auth: 0, resource: 0, carriedApiKey: 0, credentials: Object.fromEntries(CREDENTIALS.map((c) => [c, 0])) as Record<Credential, number> }
+
+  /** Forgets expired access tokens, then the oldest tokens beyond the cap. */
+  function prune(at: number): void {
+    for (const [token, expiresAt] of accessTokens) {
+      if (expiresAt > at) break
+      accessTokens.delete(token)
+    }
+    while (accessTokens.size > MAX_TOKENS) accessTokens.delete(accessTokens.keys().next().value!)
+    while (refreshTokens.size > MAX_TOKENS) refreshTokens.delete(refreshTokens.values().next().value!)
+  }
 
   function issue(): Response {
     const accessToken = `at.${nonce()}`
     const refreshToken = `rt.${nonce()}`
-    accessTokens.set(accessToken, now() + expiresIn * 1000)
+    const at = now()
+    accessTokens.set(accessToken, at + expiresIn * 1000)
     refreshTokens.add(refreshToken)
+    prune(at)
     return json(200, { token_type: 'Bearer', expires_in: expiresIn, access_token: accessToken, refresh_token: refreshToken })
   }
 
-  /** `/auth/api-key` takes a known key; `/auth/refresh` takes a refresh token once. */
-  async function grant(request: Request, path: string): Promise<Response> {
-    const body = request.method === 'POST' ? await readJson(request) : undefined
-    const accepted = path === '/auth/api-key' ? apiKeys.includes(body?.apiKey) : refreshTokens.delete(body?.refreshToken)
+  /** `/auth/api-key` takes a known key; `/auth/refresh` takes a refresh token once. Both want a JSON POST. */
+  function grant(request: Request, path: string, body: Record<string, unknown> | undefined): Response {
+    const isJson = /^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')
+    if (request.method === 'POST' && !isJson) return json(400, WRONG_CONTENT_TYPE)
+    const given = request.method === 'POST' ? body : undefined
+    const accepted = path === '/auth/api-key' ? apiKeys.includes(given?.apiKey as string) : refreshTokens.delete(given?.refreshToken as string)
     return accepted ? issue() : json(400, INVALID_CREDENTIALS)
   }
 
-  function resource(request: Request, path: string): Response {
-    const bearer = /^Bearer +(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1]
-    const expiresAt = bearer && accessTokens.get(bearer)
-    return expiresAt && expiresAt > now() ? json(200, { method: request.method, path }) : json(401, INVALID_TOKEN)
+  function resource(request: Request, url: URL, authorization: Authorization): Response {
+    if (authorization.kind === 'basic' && !(authorization.password === '' && apiKeys.includes(authorization.user))) return json(401, INVALID_API_KEY)
+    const expiresAt = authorization.kind === 'bearer' ? accessTokens.get(authorization.token) : undefined
+    if (authorization.kind !== 'basic' && !(expiresAt && expiresAt > now())) return json(401, INVALID_TOKEN)
+    if (request.method === 'GET' && LIST_PATHS.includes(url.pathname)) return json(200, emptyPage(url))
+    return json(200, { method: request.method, path: url.pathname })
+  }
+
+  function record(request: Request, path: string, credential: Credential, carriedApiKey: boolean): void {
+    counts.requests++
+    counts[AUTH_PATHS.includes(path) ? 'auth' : 'resource']++
+    counts.credentials[credential]++
+    if (carriedApiKey) counts.carriedApiKey++
+    if (keepRequests === 0) return
+    requests.push({ method: request.method, path, at: now(), credential, carriedApiKey })
+    if (requests.length > keepRequests) requests.shift()
   }
 
   async function answer(request: Request): Promise<Response> {
-    const { pathname: path } = new URL(request.url)
-    requests.push({ method: request.method, path, at: now() })
+    const url = new URL(request.url)
+    const path = url.pathname
+    const authorization = readAuthorization(request.headers.get('authorization'))
+    // The body is read whatever its content type, so that the record tells which secrets were on the wire.
+    const body = AUTH_PATHS.includes(path) ? await readJsonObject(request) : undefined
+    const credential = path === '/auth/api-key' ? (typeof body?.apiKey === 'string' ? 'api-key' : 'none') : path === '/auth/refresh' ? (typeof body?.refreshToken === 'string' ? 'refresh-token' : 'none') : authorization.kind
+    const keyInBody = path === '/auth/api-key' && typeof body?.apiKey === 'string' && body.apiKey !== ''
+    record(request, path, credential, keyInBody || (authorization.kind === 'basic' && authorization.user !== ''))
     const fault = faults.get(path)?.shift()
     if (fault && 'networkError' in fault) throw new TypeError('stand-in: connection reset')
     if (fault && 'delay' in fault) await pause(fault.delay, request.signal)
     if (fault && 'status' in fault) {
-      const body = fault.body ?? { type: 'about:blank', title: `Stand-in fault ${fault.status}.`, name: '', status: fault.status }
-      return json(fault.status, body, fault.headers)
+      const faultBody = fault.body ?? { type: 'about:blank', title: `Stand-in fault ${fault.status}.`, name: '', status: fault.status }
+      return json(fault.status, faultBody, fault.headers)
     }
-    return path === '/auth/api-key' || path === '/auth/refresh' ? grant(request, path) : resource(request, path)
+    return AUTH_PATHS.includes(path) ? grant(request, path, body) : resource(request, url, authorization)
   }
 
   /** Like fetch, the answer carries the request's URL, and an aborted request rejects with the signal's reason. */
@@ -108,9 +197,47 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     handler,
     fetch: (input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init)),
     requests,
+    get counts(): StandInCounts {
+      return { ...counts, credentials: { ...counts.credentials } }
+    },
     fail,
     revoke: () => accessTokens.clear(),
   })
+}
+
+type Authorization = { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | { kind: 'other' | 'none' }
+
+/** The `Authorization` header's scheme and credentials; Basic credentials are `base64("user:password")` in UTF-8. */
+function readAuthorization(header: string | null): Authorization {
+  if (!header) return { kind: 'none' }
+  const bearer = /^Bearer +(\S+)$/i.exec(header)
+  if (bearer) return { kind: 'bearer', token: bearer[1] }
+  const basic = /^Basic +(\S*)$/i.exec(header)
+  if (!basic) return { kind: 'other' }
+  let decoded: string
+  try {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(basic[1])) throw new TypeError('not base64')
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)))
+  } catch {
+    return { kind: 'basic', user: '', password: '' }
+  }
+  const colon = decoded.indexOf(':')
+  return colon < 0 ? { kind: 'basic', user: decoded, password: '' } : { kind: 'basic', user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+}
+
+/** An empty first page in api.video's list shape, for the page and size the query asks. */
+function emptyPage(url: URL) {
+  const whole = (name: string, fallback: number, max: number) => {
+    const n = Number(url.searchParams.get(name) ?? fallback)
+    return Number.isInteger(n) && n >= 1 && n <= max ? n : fallback
+  }
+  const currentPage = whole('currentPage', 1, Number.MAX_SAFE_INTEGER)
+  const pageSize = whole('pageSize', 25, 100)
+  const link = (rel: string, page: number) => ({ rel, uri: `${url.origin}${url.pathname}?currentPage=${page}&pageSize=${pageSize}` })
+  return {
+    data: [],
+    pagination: { currentPage, pageSize, pagesTotal: 1, itemsTotal: 0, currentPageItems: 0, links: [link('self', currentPage), link('first', 1), link('last', 1)] },
+  }
 }
 
 function checkFault(fault: Fault): void {
@@ -122,8 +249,7 @@ function checkFault(fault: Fault): void {
   if (!ok) throw new TypeError('faults must each be { status: 200-599, body?, headers? }, { delay: ms } or { networkError: true }')
 }
 
-async function readJson(request: Request): Promise<any> {
-  if (!request.headers.get('content-type')?.startsWith('application/json')) return undefined
+async function readJsonObject(request: Request): Promise<Record<string, unknown> | undefined> {
   try {
     const body = await request.json()
     return typeof body === 'object' && body !== null ? body : undefined
@@ -141,6 +267,7 @@ function json(status: number, body: unknown, headers?: HeadersInit): Response {
 
 /** Waits `ms`, or less if the request is aborted: no timer outlives its request. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer)

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -65,9 +65,33 @@ usage('--help prints the usage and exits 0', async () => {
     const result = await run(args)
     assert.is(result.code, 0)
     assert.match(result.stdout, /^Usage: apivideo-auth <command>/)
-    for (const word of ['token', 'header', 'stand-in', '--json', '--sandbox', '--base-url', '--api-key-file', '--port', 'APIVIDEO_API_KEY']) assert.ok(result.stdout.includes(word), word)
+    for (const word of ['token', 'header', 'stand-in', '--json', '--sandbox', '--base-url', '--api-key-file', '--port', '--version', 'APIVIDEO_API_KEY']) assert.ok(result.stdout.includes(word), word)
     assert.is(result.stderr, '')
   }
+})
+
+usage('--help shows the environment variables, how to stop the stand-in, and what bounds its memory', async () => {
+  const { stdout } = await run(['--help'])
+  assert.match(stdout, /\nEnvironment variables:\n {2}APIVIDEO_API_KEY {2,}\S/)
+  assert.match(stdout, /stand-in .*\(Ctrl\+C\)/)
+  assert.match(stdout, /last 1,000 requests/)
+  assert.match(stdout, /at most\s+10,000 tokens/)
+  assert.match(stdout, /expired access tokens/)
+})
+
+usage('--version prints the version of package.json and exits 0', async () => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  const result = await run(['--version'])
+  assert.equal([result.code, result.stdout, result.stderr], [0, `${version}\n`, ''])
+})
+
+usage('dist/cli.js carries one node:http adapter: scripts/loopback.mjs, bundled', () => {
+  const cli = readFileSync(CLI, 'utf8')
+  const adapter = readFileSync(new URL('../scripts/loopback.mjs', import.meta.url), 'utf8')
+  assert.is(cli.match(/\bcreateServer\(/g)?.length, 1)
+  assert.ok(adapter.includes('createServer('))
+  assert.match(cli, /scripts\/loopback\.mjs/, 'esbuild names the bundled module')
+  assert.not.match(cli, /from ["'][^"']*loopback/, 'imported at run time instead of bundled')
 })
 
 usage('usage errors exit 2 with one line naming USAGE', async () => {
@@ -239,6 +263,24 @@ failures('server errors, rate limits and odd answers each name their code', asyn
   }
 })
 
+failures('a server\'s problem title cannot move the cursor, clear the screen or add a line: one line of at most 300 characters', async () => {
+  const { server, standIn } = await recordingServer()
+  try {
+    const title = '\x1b[2J\x1b[1;1H\x1b]0;pwned\x07cleared\r\napivideo-auth: OK: fake line\u202eevil\x9b31m\x00' + 'A'.repeat(2000)
+    standIn.fail('/auth/api-key', { status: 400, body: { type: 'x', title, name: '', status: 400 } }, { status: 503, body: { title: 'down\x1b[31m red\x1bc' } })
+    const result = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assertFailure(result, 1, 'INVALID_CREDENTIALS')
+    assert.ok(result.stderr.length <= 301, `${result.stderr.length} characters`)
+    assert.not.match(result.stderr.slice(0, -1), /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/)
+    const second = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+    assertFailure(second, 1, 'SERVER_ERROR')
+    assert.match(second.stderr, /down/)
+    assert.not.match(second.stderr.slice(0, -1), /[\x00-\x1f\x7f-\x9f]/)
+  } finally {
+    await server.close()
+  }
+})
+
 failures('a dropped connection and a closed port are NETWORK_ERROR', async () => {
   const { server, standIn } = await recordingServer()
   standIn.fail('/auth/api-key', { networkError: true })
@@ -264,7 +306,7 @@ function startStandIn(args = ['--port', '0'], env = {}) {
   const exited = new Promise((resolve) => child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ code, signal }))))
   const url = new Promise((resolve, reject) => {
     child.stdout.on('data', () => {
-      const found = /^api\.video stand-in: (http:\/\/127\.0\.0\.1:\d+)\n(.*\n){2}/.exec(output.stdout)
+      const found = /^api\.video stand-in: (http:\/\/127\.0\.0\.1:\d+)\n(.*\n){3}/.exec(output.stdout)
       if (found) resolve(found[1])
     })
     exited.then(() => reject(new Error(`stand-in exited: ${output.stderr}`)))
@@ -274,11 +316,14 @@ function startStandIn(args = ['--port', '0'], env = {}) {
 
 const serveCommand = suite('cli: stand-in')
 
-serveCommand('serves on 127.0.0.1, prints the URL and the key, accepts test-key, stops cleanly on SIGTERM', async () => {
+serveCommand('serves on 127.0.0.1, prints the URL, the key and how to stop it, accepts test-key, stops cleanly on SIGTERM', async () => {
   const standIn = startStandIn()
   try {
     const url = await standIn.url
     assert.match(standIn.output.stdout, /^key: test-key$/m)
+    assert.match(standIn.output.stdout, /^stop: press Ctrl\+C$/m)
+    const basic = await fetch(`${url}/videos`, { headers: { authorization: `Basic ${Buffer.from('test-key:').toString('base64')}` } })
+    assert.equal([basic.status, (await basic.json()).pagination.links[0]], [200, { rel: 'self', uri: `${url}/videos?currentPage=1&pageSize=25` }])
     const ok = await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } })
     assert.is(ok.code, 0, ok.stderr)
     assert.is((await fetch(`${url}/videos`, { headers: { authorization: `Bearer ${ok.stdout.trim()}` } })).status, 200)
@@ -290,6 +335,7 @@ serveCommand('serves on 127.0.0.1, prints the URL and the key, accepts test-key,
   assert.match(standIn.output.stdout, / POST \/auth\/api-key 200\n/)
   assert.match(standIn.output.stdout, / GET \/videos 200\n/)
   assert.match(standIn.output.stdout, / POST \/auth\/api-key 400\n/)
+  assert.not.match(standIn.output.stdout, /\bat\.[0-9a-f]{32}\b/)
 })
 
 serveCommand('takes its key from APIVIDEO_API_KEY and never prints it', async () => {

@@ -16,6 +16,24 @@ const INVALID_TOKEN = {
   name: '',
   status: 401,
 }
+const INVALID_API_KEY = { type: 'https://docs.api.video/reference/authentication-invalid-api-key', title: 'The API key is invalid.', name: '', status: 401 }
+const basic = (user, password = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+/** api.video's empty first page, for `origin` (the links are absolute URLs, as api.video's are). */
+const emptyPage = (origin, path = '/videos', page = 1, size = 25) => ({
+  data: [],
+  pagination: {
+    currentPage: page,
+    pageSize: size,
+    pagesTotal: 1,
+    itemsTotal: 0,
+    currentPageItems: 0,
+    links: [
+      { rel: 'self', uri: `${origin}${path}?currentPage=${page}&pageSize=${size}` },
+      { rel: 'first', uri: `${origin}${path}?currentPage=1&pageSize=${size}` },
+      { rel: 'last', uri: `${origin}${path}?currentPage=1&pageSize=${size}` },
+    ],
+  },
+})
 
 const post = (path, body, headers = { 'content-type': 'application/json' }) =>
   new Request(URL_ + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) })
@@ -54,13 +72,13 @@ auth('an unknown key gets 400 with the body of the OpenAPI example', async () =>
   assert.equal(error.problem, example('/auth/api-key'))
 })
 
-auth('a malformed request gets 400: no JSON, no key, another content type, another method', async () => {
+auth('a malformed request gets 400 with the credentials body: no JSON, no key, another method', async () => {
   const standIn = createStandIn({ apiKeys: [KEY] })
   const requests = [
     post('/auth/api-key', '{not json'),
     post('/auth/api-key', {}),
     post('/auth/api-key', 'null'),
-    post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }),
+    post('/auth/api-key', { apiKey: 'wrong' }, { 'content-type': 'application/json; charset=utf-8' }),
     new Request(`${URL_}/auth/api-key`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiKey: KEY }) }),
     get('/auth/api-key'),
     post('/auth/refresh', {}),
@@ -70,6 +88,27 @@ auth('a malformed request gets 400: no JSON, no key, another content type, anoth
     assert.is(response.status, 400, `${request.method} ${request.url}`)
     assert.equal(await response.json(), example('/auth/api-key'))
   }
+})
+
+auth('a body sent as another content type, or none, gets 400 whose title says the content type is wrong', async () => {
+  const standIn = createStandIn({ apiKeys: [KEY] })
+  const requests = [
+    post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }),
+    post('/auth/api-key', `apiKey=${KEY}`, { 'content-type': 'application/x-www-form-urlencoded' }),
+    post('/auth/api-key', { apiKey: KEY }, {}),
+    post('/auth/refresh', { refreshToken: 'rt.x' }, { 'content-type': 'application/jsonx' }),
+  ]
+  for (const request of requests) {
+    const response = await standIn.handler(request)
+    assert.is(response.status, 400, `${request.method} ${request.url} ${request.headers.get('content-type')}`)
+    const body = await response.json()
+    assert.equal(Object.keys(body), ['type', 'title', 'name', 'status'])
+    assert.match(body.title, /content type is wrong.*application\/json/)
+    assert.is(body.status, 400)
+  }
+  const error = await failure(readAccessToken(await standIn.fetch(requests[0].url, { method: 'POST', body: JSON.stringify({ apiKey: KEY }) })))
+  assert.is(error.code, 'INVALID_CREDENTIALS')
+  assert.ok((await standIn.handler(post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'Application/JSON; charset=utf-8' }))).ok)
 })
 
 auth('refresh tokens rotate: each is good once, and the new one works', async () => {
@@ -103,19 +142,49 @@ auth.run()
 
 const resource = suite('stand-in: every other path is a protected resource')
 
-resource('a valid Bearer token gets 200; none, a wrong one or another scheme gets 401 with the problem body', async () => {
+resource('a live Bearer token gets 200; none, a wrong one or another scheme gets 401 with the problem body', async () => {
   const standIn = createStandIn()
   const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
-  const ok = await standIn.handler(get('/videos?currentPage=2', accessToken))
+  const ok = await standIn.handler(get('/videos/vi123?x=1', accessToken))
   assert.is(ok.status, 200)
-  assert.equal(await ok.json(), { method: 'GET', path: '/videos' })
-  const refused = [get('/videos'), get('/videos', 'at.forged'), new Request(`${URL_}/videos`, { headers: { authorization: `Basic ${accessToken}` } })]
+  assert.equal(await ok.json(), { method: 'GET', path: '/videos/vi123' })
+  const refused = [get('/videos'), get('/videos', 'at.forged'), new Request(`${URL_}/videos`, { headers: { authorization: `Token ${accessToken}` } })]
   for (const request of refused) {
     const response = await standIn.handler(request)
     assert.is(response.status, 401)
     assert.match(response.headers.get('content-type'), /^application\/json/)
     assert.equal(await response.json(), INVALID_TOKEN)
   }
+})
+
+resource('Basic credentials with a known key as user name and no password get 200; any other Basic gets 401', async () => {
+  const standIn = createStandIn({ apiKeys: [KEY, 'other-key'] })
+  for (const key of [KEY, 'other-key']) {
+    const ok = await standIn.handler(new Request(`${URL_}/videos`, { headers: { authorization: basic(key) } }))
+    assert.is(ok.status, 200)
+  }
+  const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
+  const refused = [basic('wrong-key'), basic(KEY, 'password'), basic(''), `Basic ${accessToken}`, 'Basic !!!', `Basic ${Buffer.from(KEY).toString('base64')}x`]
+  for (const authorization of refused) {
+    const response = await standIn.handler(new Request(`${URL_}/videos`, { headers: { authorization } }))
+    assert.is(response.status, 401, authorization)
+    assert.equal(await response.json(), INVALID_API_KEY)
+  }
+})
+
+resource('GET on a list route answers an empty page in api.video\'s list shape; other methods and paths echo', async () => {
+  const standIn = createStandIn()
+  const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
+  const list = await standIn.handler(get('/videos', accessToken))
+  assert.is(list.headers.get('content-type'), 'application/json')
+  assert.equal(await list.json(), emptyPage(URL_))
+  const paged = await standIn.handler(get('/live-streams?currentPage=3&pageSize=10', accessToken))
+  assert.equal(await paged.json(), emptyPage(URL_, '/live-streams', 3, 10))
+  for (const path of ['/players', '/webhooks', '/upload-tokens', '/watermarks']) {
+    assert.equal((await (await standIn.handler(get(path, accessToken))).json()).data, [], path)
+  }
+  const created = await standIn.handler(new Request(`${URL_}/videos`, { method: 'POST', headers: { authorization: basic(KEY) }, body: '{"title":"x"}' }))
+  assert.equal(await created.json(), { method: 'POST', path: '/videos' })
 })
 
 resource('a token is valid until expires_in has passed on the stand-in clock, not a millisecond more', async () => {
@@ -240,6 +309,9 @@ faults('bad arguments throw a TypeError naming the argument, never its value', (
     [() => createStandIn({ expiresIn: 0 }), /^expiresIn /],
     [() => createStandIn({ expiresIn: Infinity }), /^expiresIn /],
     [() => createStandIn({ now: 5 }), /^now /],
+    [() => createStandIn({ keepRequests: -1 }), /^keepRequests /],
+    [() => createStandIn({ keepRequests: 1.5 }), /^keepRequests /],
+    [() => createStandIn({ keepRequests: '10' }), /^keepRequests /],
   ]
   for (const [run, message] of cases) {
     try {
@@ -258,16 +330,69 @@ faults.run()
 
 const log = suite('stand-in: the request log')
 
-log('records method, path without query, and the time on its clock; nothing else', async () => {
+log('records method, path without query, time on its clock, kind of credential, whether it carried a key', async () => {
   const time = clock()
   const standIn = createStandIn({ now: time.now })
-  await standIn.fetch(authenticateRequest(KEY))
+  const { accessToken, refreshToken } = await authenticate(KEY, { fetch: standIn.fetch })
   time.tick(5)
   await standIn.fetch(`${URL_}/videos?title=x`, { method: 'DELETE' })
+  await standIn.fetch(`${URL_}/videos`, { headers: { authorization: `Bearer ${accessToken}` } })
+  await standIn.fetch(`${URL_}/videos`, { headers: { authorization: basic('wrong-key') } })
+  await standIn.fetch(`${URL_}/videos`, { headers: { authorization: 'Digest x' } })
+  await standIn.fetch(refreshRequest(refreshToken))
+  // The official client's getAccessToken(): the key in the body and in a Basic header, one request.
+  await standIn.fetch(authenticateRequest(KEY, { headers: { authorization: basic(KEY) } }))
+  await standIn.fetch(post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }))
+  await standIn.fetch(post('/auth/api-key', {}))
+  const at = time.now()
   assert.equal(standIn.requests, [
-    { method: 'POST', path: '/auth/api-key', at: time.now() - 5 },
-    { method: 'DELETE', path: '/videos', at: time.now() },
+    { method: 'POST', path: '/auth/api-key', at: at - 5, credential: 'api-key', carriedApiKey: true },
+    { method: 'DELETE', path: '/videos', at, credential: 'none', carriedApiKey: false },
+    { method: 'GET', path: '/videos', at, credential: 'bearer', carriedApiKey: false },
+    { method: 'GET', path: '/videos', at, credential: 'basic', carriedApiKey: true },
+    { method: 'GET', path: '/videos', at, credential: 'other', carriedApiKey: false },
+    { method: 'POST', path: '/auth/refresh', at, credential: 'refresh-token', carriedApiKey: false },
+    { method: 'POST', path: '/auth/api-key', at, credential: 'api-key', carriedApiKey: true },
+    { method: 'POST', path: '/auth/api-key', at, credential: 'api-key', carriedApiKey: true },
+    { method: 'POST', path: '/auth/api-key', at, credential: 'none', carriedApiKey: false },
   ])
+  assert.equal(standIn.counts, {
+    requests: 9,
+    auth: 5,
+    resource: 4,
+    carriedApiKey: 4,
+    credentials: { 'api-key': 3, 'refresh-token': 1, basic: 1, bearer: 1, other: 1, none: 2 },
+  })
+})
+
+log('keeps the last 1,000 requests by default, keepRequests of them if set; the counts forget nothing', async () => {
+  const standIn = createStandIn()
+  for (let i = 0; i < 1005; i++) await standIn.fetch(`${URL_}/videos/${i}`, { headers: { authorization: basic(KEY) } })
+  assert.is(standIn.requests.length, 1000)
+  assert.equal([standIn.requests[0].path, standIn.requests.at(-1).path], ['/videos/5', '/videos/1004'])
+  assert.equal([standIn.counts.requests, standIn.counts.resource, standIn.counts.carriedApiKey], [1005, 1005, 1005])
+  const few = createStandIn({ keepRequests: 2 })
+  const none = createStandIn({ keepRequests: 0 })
+  const all = createStandIn({ keepRequests: Infinity })
+  for (const s of [few, none, all]) for (let i = 0; i < 3; i++) await s.fetch(`${URL_}/x${i}`)
+  assert.equal(few.requests.map((r) => r.path), ['/x1', '/x2'])
+  assert.equal([none.requests, none.counts.requests], [[], 3])
+  assert.is(all.requests.length, 3)
+  const counts = few.counts
+  counts.requests = 99
+  counts.credentials.none = 99
+  assert.equal([few.counts.requests, few.counts.credentials.none], [3, 3])
+})
+
+log('tokens are bounded: at most 10,000 live ones of each kind, the oldest forgotten first', async () => {
+  const standIn = createStandIn({ keepRequests: 0 })
+  const first = await authenticate(KEY, { fetch: standIn.fetch })
+  const second = await authenticate(KEY, { fetch: standIn.fetch })
+  for (let i = 0; i < 9_999; i++) await standIn.handler(authenticateRequest(KEY))
+  assert.is((await standIn.handler(get('/videos', first.accessToken))).status, 401)
+  assert.is((await standIn.handler(get('/videos', second.accessToken))).status, 200)
+  assert.is((await standIn.handler(refreshRequest(first.refreshToken))).status, 400)
+  assert.is((await standIn.handler(refreshRequest(second.refreshToken))).status, 200)
 })
 
 log('holds no key, refresh token or access token, whatever the traffic', async () => {
@@ -304,7 +429,9 @@ http('the library, a session and plain fetch get the same answers over a real lo
     const denied = await fetch(`${baseUrl}/videos`)
     assert.equal([denied.status, await denied.json()], [401, INVALID_TOKEN])
     const allowed = await fetch(`${baseUrl}/videos`, { headers: { authorization: `Bearer ${second.accessToken}` } })
-    assert.equal([allowed.status, await allowed.json()], [200, { method: 'GET', path: '/videos' }])
+    assert.equal([allowed.status, await allowed.json()], [200, emptyPage(baseUrl)])
+    const withKey = await fetch(`${baseUrl}/videos/vi1`, { headers: { authorization: basic(KEY) } })
+    assert.equal([withKey.status, await withKey.json()], [200, { method: 'GET', path: '/videos/vi1' }])
     const session = createSession({ apiKey: KEY, baseUrl })
     standIn.revoke()
     assert.is((await session.fetch(`${baseUrl}/videos`, { method: 'POST', body: '{}' })).status, 200)
