@@ -663,10 +663,12 @@ export function createSession(options?: SessionOptions): Session {
     const { expiresAt, expiresIn } = token
     const lifetime = expiresIn * 1000
     const margin = Math.min(refreshMargin * (1 + Math.random() / 2), lifetime / 2)
+    const fresh = { token: token.accessToken, sentAt: expiresAt - lifetime, expiresAt, dueAt: expiresAt - margin }
     refreshToken = token.refreshToken
-    current = { token: token.accessToken, sentAt: expiresAt - lifetime, expiresAt, dueAt: expiresAt - margin }
+    current = fresh
+    // A listener may call invalidate(): the renewal still hands out the token it got.
     emit(type, { expiresAt })
-    return current
+    return fresh
   }
 
   /**
