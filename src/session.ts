@@ -1,9 +1,8 @@
-import { baseUrl, callOptions, fail, fn, headers, number, object, secret, signal as checkSignal } from './checks.js'
+import { baseUrl, callOptions, fn, headers, number, object, secret, signal as checkSignal } from './checks.js'
 import { send } from './call.js'
 import { ApiVideoAuthError, isApiVideoAuthError } from './errors.js'
 import { PRODUCTION_URL, authenticateRequest, refreshRequest } from './requests.js'
-import type { Shared, fleet as Fleet } from './store.js'
-import type { AccessToken, Session, SessionEvent, SessionOptions, TokenOptions } from './types.js'
+import type { AccessToken, Session, SessionEvent, SessionOptions, SharedToken as Shared, TokenOptions, TokenShare } from './types.js'
 import { abortable, sleep } from './utils.js'
 
 /** A token still valid for longer than this is served when its renewal fails. */
@@ -19,7 +18,7 @@ const MAX_RETRY_AFTER = 10
  * const response = await session.fetch('https://ws.api.video/videos')
  */
 export function createSession(options: SessionOptions): Session {
-  const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, store, storeKey, ...call } = object('options', options, true)
+  const { apiKey, refreshMargin = 300_000, retries = 2, now = Date.now, onEvent, share, ...call } = object('options', options, true)
   // Checked without building a Request: a Worker may create the session at global scope, where a body is not allowed.
   secret('apiKey', apiKey)
   headers(call.headers)
@@ -30,16 +29,14 @@ export function createSession(options: SessionOptions): Session {
   number('retries', retries, 0, true)
   fn('now', now)
   fn('onEvent', onEvent)
-  if (store !== undefined && (typeof store?.get !== 'function' || typeof store.set !== 'function')) fail('store', 'have get and set methods')
-  fn('store.claim', store?.claim)
-  if (storeKey !== undefined && (typeof storeKey !== 'string' || !storeKey)) fail('storeKey', 'be a non-empty string')
+  fn('share', share)
 
+  const shared: TokenShare | undefined = share?.({ apiKey, baseUrl: endpoint.slice(0, -'/auth/api-key'.length), timeout, now, emit })
   let cached: Shared | undefined
   let refreshToken: string | undefined
   let renewal: Promise<string> | undefined
   let blockedUntil = 0
   let rejected: string | undefined
-  let shared: Promise<ReturnType<typeof Fleet>> | undefined
   let authorized: Promise<typeof import('./fetch.js')> | undefined
 
   function emit(type: SessionEvent['type'], details?: Omit<SessionEvent, 'type' | 'at'>): void {
@@ -97,8 +94,7 @@ export function createSession(options: SessionOptions): Session {
   }
 
   async function obtain(force?: boolean): Promise<string> {
-    if (store) shared ??= import('./store.js').then((m) => m.fleet({ store, key: storeKey ?? [endpoint, apiKey], timeout, now, emit }))
-    const found = store && !force && (await (await shared!).take(rejected))
+    const found = shared && !force && (await shared.take(rejected))
     if (found) {
       cached = found
       emit('shared', { expiresAt: found.expiresAt })
@@ -109,7 +105,7 @@ export function createSession(options: SessionOptions): Session {
         const wait = (blockedUntil - now()) / 1000
         if (wait > 0) throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
         const token = await grant()
-        if (store) await (await shared!).put(cached!)
+        if (shared && cached) shared.put(cached).catch(() => emit('store-error'))
         return token
       } catch (error) {
         const delay = retryDelay(error, attempt)

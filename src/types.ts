@@ -64,15 +64,30 @@ export interface SessionEvent {
   expiresAt?: number
 }
 
-/**
- * Somewhere instances share access tokens: Redis, Upstash, Cloudflare KV, Deno KV…
- * Values are JSON strings; `ttlMs` is how long to keep them.
- */
-export interface TokenStore {
-  get(key: string): Promise<string | null | undefined>
-  set(key: string, value: string, ttlMs: number): Promise<unknown>
-  /** An atomic "set if absent" lease (Redis `SET NX PX`): true for the one instance that may renew. */
-  claim?(key: string, ttlMs: number): Promise<boolean>
+/** A token as sessions share it: the access token and its times (epoch ms, session clock), never a refresh token. */
+export interface SharedToken {
+  token: string
+  sentAt: number
+  expiresAt: number
+  dueAt: number
+}
+
+/** What a session lends its share hook, once, inside `createSession`. */
+export interface ShareContext {
+  /** The session's API key: derive from it, never store it. */
+  apiKey: string
+  /** The normalised base URL, no trailing slash. */
+  baseUrl: string
+  /** Milliseconds; bound every store call by it. */
+  timeout: number
+  now: () => number
+  emit: (type: 'store-error') => void
+}
+
+/** The share hook's answer: `take` before a renewal, `put` after it (not awaited). */
+export interface TokenShare {
+  take(rejected?: string): Promise<SharedToken | undefined>
+  put(token: SharedToken): Promise<void>
 }
 
 /** Options of `createSession`. */
@@ -85,10 +100,8 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   /** The clock, epoch ms; `Date.now` by default. */
   now?: () => number
   onEvent?: (event: SessionEvent) => void
-  /** Share access tokens (never refresh tokens) between instances through this store. */
-  store?: TokenStore
-  /** The store key; by default derived from a SHA-256 of base URL and API key. */
-  storeKey?: string
+  /** Shares access tokens (never refresh tokens) between instances: `shareTokens(store)` from `apivideo-auth/share`. */
+  share?: (context: ShareContext) => TokenShare
 }
 
 /** Per-call options of `session.token()`. */
