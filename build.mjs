@@ -4,7 +4,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
-export const entries = ['index', 'testing']
+export const entries = ['index', 'testing', 'share']
 const common = { bundle: true, platform: 'neutral', target: 'es2022', logLevel: 'error' }
 
 /** The `apivideo-auth` command: a Node ESM bundle that imports the package's own dist/index.js and dist/testing.js. */
