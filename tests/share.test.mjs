@@ -1,12 +1,13 @@
 // apivideo-auth/share: the share hook alone (a fake context: fake clock, event collector, in-memory store),
 // then sessions sharing one store through createSession({ share }). The multi-process proof is tests/fleet/.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createSession, SANDBOX_URL } from '../dist/index.js'
 import { shareTokens } from '../dist/share.js'
 import { createStandIn } from '../dist/testing.js'
 import { minGzip } from '../build.mjs'
+import { derive as deriveWith, flip, seal as sealWith, unseal as unsealWith } from './fleet/sealed.mjs'
 import { KEY, clock } from './helpers.mjs'
 
 const HOUR = 3_600_000
@@ -52,38 +53,10 @@ function memoryStore(time, log = [], { claim = true } = {}) {
   return store
 }
 
-// The format, derived here with node:crypto, independently of the add-on's Web Crypto code.
-/** The store key and value key of an API key and base URL, as the docs describe them. */
-function derive(apiKey = KEY, baseUrl = BASE, namespace = 'apivideo-auth') {
-  const bits = (purpose) => Buffer.from(hkdfSync('sha256', apiKey, baseUrl, `apivideo-auth:v2:${purpose}`, 32))
-  const key = `${namespace}:${bits('store key').toString('hex')}`
-  return { key, aes: bits('value'), aad: Buffer.from(`apivideo-auth:v2\n${key}`) }
-}
-
-/** The JSON inside a stored value; throws if it does not decrypt. */
-function unseal(value, keys = derive()) {
-  const bytes = Buffer.from(value, 'base64')
-  const decipher = createDecipheriv('aes-256-gcm', keys.aes, bytes.subarray(0, 12))
-  decipher.setAAD(keys.aad)
-  decipher.setAuthTag(bytes.subarray(bytes.length - 16))
-  return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString())
-}
-
-/** A value as the add-on writes it, holding `content` (any JSON): to plant well-encrypted bad tokens. */
-function seal(content, keys = derive(), aad = keys.aad) {
-  const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', keys.aes, iv)
-  cipher.setAAD(aad)
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(content)), cipher.final()])
-  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64')
-}
-
-/** The value `base64` with one bit of byte `index` flipped (a negative index counts from the end). */
-function flip(base64, index) {
-  const bytes = Buffer.from(base64, 'base64')
-  bytes[index < 0 ? bytes.length + index : index] ^= 1
-  return bytes.toString('base64')
-}
+/** The format as the docs describe it, for this test's key and base URL by default. */
+const derive = (apiKey = KEY, baseUrl = BASE, namespace) => deriveWith(apiKey, baseUrl, namespace)
+const unseal = (value, keys = derive()) => unsealWith(value, keys)
+const seal = (content, keys = derive(), aad) => sealWith(content, keys, aad)
 
 /** A fake session context: the hook sees only this. */
 function context({ apiKey = KEY, baseUrl = BASE, timeout = 10_000, time = clock() } = {}) {
