@@ -1,6 +1,7 @@
-// The fleet proof: 8 Node processes × 200 concurrent callers share tokens through one real Redis,
-// against one stand-in served over node:http on 127.0.0.1; this process owns the stand-in and counts
-// its auth requests. Run by `npm run test:fleet`, which needs REDIS_URL or a redis-server binary.
+// The Redis fleet proof: 8 Node processes × 200 concurrent callers share tokens through one real Redis
+// with apivideo-auth/share, against one stand-in served over node:http on 127.0.0.1; this process owns the
+// stand-in and counts its auth requests. Run by `npm run test:fleet` (after the Deno KV fleet), which needs
+// REDIS_URL or a redis-server binary, and says how to get one when neither is there.
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
@@ -8,23 +9,24 @@ import * as assert from 'uvu/assert'
 import { createClient } from 'redis'
 import { createStandIn } from '../../dist/testing.js'
 import { serve } from '../helpers.mjs'
-import { findRedis, startRedis } from './redis.mjs'
+import { findRedis, freePort, startRedis } from './redis.mjs'
+import { derive, flip, unseal } from './sealed.mjs'
 
 const INSTANCES = 8
 const CALLERS = 200
 const TIMEOUT = 2_000 // per session call, store calls included; also the lease TTL
 const RENEWAL = 58 * 60_000 // a clock offset past every due time (52.5-55 min) and before expiry (60 min)
 const CHILD_LIMIT = 30_000 // the watchdog kills an instance still alive after this
-const STORE_KEY = /^apivideo-auth:v1:[0-9a-f]{64}$/
+const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}$/
 
 const started = Date.now()
 const children = new Set()
 const measured = []
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')))
 setTimeout(() => {
-  console.error(`fleet: watchdog: still running after 90 s; ${children.size} instance(s) left`)
+  console.error(`fleet: watchdog: still running after 180 s; ${children.size} instance(s) left`)
   process.exit(1)
-}, 90_000).unref()
+}, 180_000).unref()
 
 const redis = await findRedis().catch((error) => {
   console.error(`fleet: ${error.message}`)
@@ -32,23 +34,26 @@ const redis = await findRedis().catch((error) => {
 })
 const client = await createClient({ url: redis.url }).on('error', () => {}).connect()
 
-/** A stand-in on 127.0.0.1 whose clock is Date.now() plus `clock.offset`, with an API key of its own. */
+/** A stand-in on 127.0.0.1 whose clock is Date.now() plus `clock.offset`, with two API keys of its own. */
 async function standIn(name) {
   const clock = { offset: 0 }
-  const apiKey = `fleet-${name}-${randomBytes(12).toString('hex')}`
-  const api = createStandIn({ apiKeys: [apiKey], now: () => Date.now() + clock.offset })
+  const [apiKey, otherKey] = ['', 'other-'].map((kind) => `fleet-${kind}${name}-${randomBytes(12).toString('hex')}`)
+  const api = createStandIn({ apiKeys: [apiKey, otherKey], now: () => Date.now() + clock.offset })
   const server = await serve(api.handler)
   const auth = () => api.requests.filter((r) => r.path.startsWith('/auth/'))
-  return { apiKey, clock, url: server.url, close: server.close, auth, paths: () => auth().map((r) => r.path) }
+  /** The store key and value key of the fleet's API key (or another) for this stand-in. */
+  const keys = (key = apiKey) => derive(key, server.url.replace(/\/+$/, ''))
+  return { apiKey, otherKey, keys, clock, url: server.url, close: server.close, auth, paths: () => auth().map((r) => r.path) }
 }
 
 /** One instance process; `burst(offset)` runs its 200 callers with its clock moved to `offset`. */
-function instance(api, { claim = true, redisUrl = redis.url, offlineQueue = false, victim = false } = {}) {
+function instance(api, { claim = true, redisUrl = redis.url, offlineQueue = false, victim = false, apiKey = api.apiKey, background = false } = {}) {
   const env = {
     ...process.env,
     REDIS_URL: redisUrl,
     STAND_IN_URL: api.url,
-    API_KEY: api.apiKey,
+    API_KEY: apiKey,
+    BACKGROUND: background ? '1' : '0',
     CLAIM: claim ? '1' : '0',
     TIMEOUT: String(TIMEOUT),
     OFFLINE_QUEUE: offlineQueue ? '1' : '0',
@@ -74,6 +79,12 @@ function instance(api, { claim = true, redisUrl = redis.url, offlineQueue = fals
       const done = next('done')
       child.send({ cmd: 'burst', offset })
       return done
+    },
+    /** Resolves once its Redis client is connected (true), or destroyed. */
+    connected() {
+      const connected = next('connected')
+      child.send({ cmd: 'connected' })
+      return connected
     },
     /** Tells it to stop; it must exit by itself, with code 0. */
     async exit() {
@@ -110,6 +121,7 @@ async function storeKeyOf(reports, api, redisClient = client) {
   assert.is(used.size, 1)
   const [key] = used
   assert.match(key, STORE_KEY)
+  assert.is(key, api.keys().key, 'the documented derivation')
   assert.not.ok(key.includes(api.apiKey))
   if (redisClient) cleanup.push(async () => {
     const leases = await redisClient.keys(`${key}:lease:*`)
@@ -142,9 +154,12 @@ counts('with claim, started together: at most 2 auth requests; then at renewal t
   assert.ok(first >= 1 && first <= 2, `${first} auth requests`)
   assert.is(cold.reduce((n, r) => n + (r.events.shared ?? 0), 0), INSTANCES - first)
   const value = await client.get(key)
-  assert.not.ok(value.includes(api.apiKey))
-  const stored = JSON.parse(value)
-  assert.equal(Object.keys(stored).sort(), ['dueAt', 'expiresAt', 'key', 'sentAt', 'token', 'v'], 'only the access token and its times')
+  const token = cold[0].tokens[0]
+  const raw = Buffer.from(value, 'base64').toString('latin1')
+  for (const secret of [api.apiKey, token, key]) assert.not.ok(value.includes(secret) || raw.includes(secret), 'a secret in the raw value')
+  const stored = unseal(value, api.keys())
+  assert.equal(Object.keys(stored).sort(), ['dueAt', 'expiresAt', 'sentAt', 'token'], 'only the access token and its times')
+  assert.is(stored.token, token)
   const ttl = await client.pTTL(key)
   assert.ok(ttl > 0 && ttl <= stored.dueAt - Date.now() + 1_000, `ttl ${ttl}`)
 
@@ -157,7 +172,7 @@ counts('with claim, started together: at most 2 auth requests; then at renewal t
   assert.is.not(due[0].tokens[0], cold[0].tokens[0])
   const renewers = due.filter((r) => !r.events.shared).map((r) => r.tokens[0])
   assert.is(renewers.length, renewals)
-  assert.ok(renewers.includes(JSON.parse(await client.get(key)).token))
+  assert.ok(renewers.includes(unseal(await client.get(key), api.keys()).token))
   await stop(fleet)
   await api.close()
 })
@@ -238,24 +253,75 @@ faults('Redis stopped mid-test: the instances keep serving, from memory and then
   await api.close()
 })
 
-faults('garbage written under the key: ignored with store-error, renewed once, overwritten', async () => {
-  const api = await standIn('garbage')
+/** Plants what `plant(key, value)` returns under the fleet's key (value: what a first instance wrote), then 7 cold instances together. */
+async function planted(name, scenario, plant) {
+  const api = await standIn(name)
   const [writer] = await start(api, 1)
   const key = await storeKeyOf([await writer.burst(0)], api)
   await stop([writer])
-  await client.set(key, '{"v":1,"key":"', { expiration: { type: 'PX', value: 600_000 } })
+  await client.set(key, await plant(api, key, await client.get(key)), { expiration: { type: 'PX', value: 600_000 } })
+  const before = api.auth().length
 
   const fleet = await start(api, INSTANCES - 1)
   const reports = await Promise.all(fleet.map((i) => i.burst(0)))
   served(reports)
-  for (const r of reports) assert.ok(r.events['store-error'] >= 1)
-  const n = api.auth().length - 1
-  record('garbage under the key, 7 cold instances together', n, '<= 2 (aim 1)')
+  for (const r of reports) assert.ok(r.events['store-error'] >= 1, 'no store-error')
+  const n = api.auth().length - before
+  record(scenario, n, '<= 2 (aim 1)')
   assert.ok(n >= 1 && n <= 2, `${n} auth requests`)
-  const stored = JSON.parse(await client.get(key))
-  assert.is(stored.v, 1)
-  assert.ok(reports.some((r) => r.tokens[0] === stored.token))
+  const stored = unseal(await client.get(key), api.keys())
+  assert.ok(reports.some((r) => r.tokens[0] === stored.token), 'the planted value is overwritten')
   await stop(fleet)
+  await api.close()
+}
+
+faults('garbage written under the key: ignored with store-error, renewed once, overwritten', async () => {
+  await planted('garbage', 'garbage under the key, 7 cold instances together', () => '{"v":1,"key":"')
+})
+
+faults('encrypted at rest: a flipped byte in the stored value is refused', async () => {
+  await planted('flipped', 'a flipped byte in the value, 7 cold instances', (api, key, value) => flip(value, 20))
+})
+
+faults('encrypted at rest: a value written by a session with another API key is refused', async () => {
+  await planted('other-key', "another key's value moved under the key, 7 cold", async (api) => {
+    const [other] = await start(api, 1, { apiKey: api.otherKey })
+    const report = await other.burst(0)
+    await stop([other])
+    const [otherKey] = report.keys.filter((k) => !k.includes(':lease:'))
+    assert.is(otherKey, api.keys(api.otherKey).key)
+    const value = await client.get(otherKey)
+    await client.del(otherKey)
+    assert.is(unseal(value, api.keys(api.otherKey)).token, report.tokens[0])
+    return value
+  })
+})
+
+faults('Redis down when the processes start: they do not hang, serve alone, then share once it is up', async () => {
+  const port = await freePort()
+  const api = await standIn('down-at-start')
+  const fleet = await start(api, 2, { redisUrl: `redis://127.0.0.1:${port}`, background: true })
+  const alone = await Promise.all(fleet.map((i) => i.burst(0)))
+  served(alone)
+  for (const r of alone) assert.ok(r.events['store-error'] >= 1, 'no store-error')
+  record('Redis down at start: 2 instances', api.auth().length, '<= 2, both serving')
+  assert.ok(api.auth().length <= 2)
+
+  const own = await startRedis({ port })
+  try {
+    assert.equal(await Promise.all(fleet.map((i) => i.connected())), [true, true])
+    const first = api.auth().length
+    api.clock.offset = RENEWAL
+    const shared = []
+    for (const i of fleet) shared.push(await i.burst(RENEWAL))
+    served(shared)
+    record('  then Redis up: the 2 renew one after another', api.auth().length - first, '= 1')
+    assert.is(api.auth().length - first, 1, 'the second took the token of the first from Redis')
+    assert.is(shared[1].events.shared, 1)
+    await stop(fleet)
+  } finally {
+    await own.stop()
+  }
   await api.close()
 })
 

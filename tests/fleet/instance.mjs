@@ -1,19 +1,24 @@
-// One instance of the fleet: a session sharing its token through Redis, driven by its parent over IPC.
-// Its clock is Date.now() plus an offset the parent moves; it exits by itself when told to stop.
+// One instance of the Redis fleet: a session sharing its token through Redis with apivideo-auth/share,
+// driven by its parent over IPC. Its clock is Date.now() plus an offset the parent moves; it exits by
+// itself when told to stop.
 import { createClient } from 'redis'
 import { createSession } from '../../dist/index.js'
+import { shareTokens } from '../../dist/share.js'
 
-const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM, CALLERS } = process.env
+const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM, CALLERS, BACKGROUND } = process.env
 
-// The README's node-redis recipe; the test turns the offline queue on for half the fleet.
-const redis = await createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' })
-  .on('error', () => {}) // the session reports store-error itself
-  .connect()
+// The docs' node-redis recipe: connect in the background, never wait for Redis to start serving.
+// The test turns the offline queue on for half the fleet in one scenario (commands then hang while
+// Redis is down: the add-on bounds them by the timeout).
+const redis = createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' }).on('error', () => {}) // the session reports store-error
+const connected = redis.connect().catch(() => {}) // rejects only once destroyed
 const store = {
   get: (key) => redis.get(key),
   set: (key, value, ttlMs) => redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } }),
   claim: async (key, ttlMs) => (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
 }
+// The counts need every instance connected before it starts; the "Redis down at start" scenario does not wait.
+if (BACKGROUND !== '1') await connected
 
 // What the parent wants to know: the keys used, the leases won, the events.
 const keys = new Set()
@@ -34,11 +39,19 @@ const observed = {
 }
 if (CLAIM !== '1') delete observed.claim
 
+// The session does not wait for its store write; a burst reports once it is done, so that the next
+// instance the parent starts finds it.
+let writing
+const share = (context) => {
+  const hook = shareTokens(observed)(context)
+  return { take: hook.take, put: (token) => (writing = hook.put(token)) }
+}
+
 let offset = 0
 const session = createSession({
   apiKey: API_KEY,
   baseUrl: STAND_IN_URL,
-  store: observed,
+  share,
   timeout: Number(TIMEOUT),
   now: () => Date.now() + offset,
   onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
@@ -50,6 +63,7 @@ async function burst() {
   const results = await Promise.allSettled(Array.from({ length: Number(CALLERS) }, () => session.token()))
   const tokens = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
   const status = await session.fetch(`${STAND_IN_URL}/videos`).then(async (r) => (await r.body?.cancel(), r.status), () => 0)
+  await writing
   return { tokens: [...new Set(tokens)], failures: results.length - tokens.length, status, events, leasesWon, keys: [...keys] }
 }
 
@@ -57,6 +71,9 @@ process.on('message', async ({ cmd, offset: moved }) => {
   if (cmd === 'burst') {
     offset = moved ?? offset
     process.send({ done: await burst() })
+  } else if (cmd === 'connected') {
+    await connected
+    process.send({ connected: redis.isReady })
   } else if (cmd === 'exit') {
     redis.destroy()
     process.disconnect()

@@ -13,7 +13,8 @@ export function requireBinary() {
   return probe.stdout.trim()
 }
 
-async function freePort() {
+/** A port nothing listens on, on 127.0.0.1. */
+export async function freePort() {
   const server = createServer()
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address()
@@ -21,10 +22,10 @@ async function freePort() {
   return port
 }
 
-/** A redis-server of our own on 127.0.0.1, without persistence; `stop()` ends it. */
-export async function startRedis() {
+/** A redis-server of our own on 127.0.0.1 (on `port`, or a free one), without persistence; `stop()` ends it. */
+export async function startRedis({ port } = {}) {
   requireBinary()
-  const port = await freePort()
+  port ??= await freePort()
   const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
   const exited = new Promise((resolve) => server.on('exit', resolve))
   process.on('exit', () => server.kill('SIGKILL'))
