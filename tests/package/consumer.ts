@@ -28,9 +28,9 @@ import type {
   TokenShare,
 } from 'apivideo-auth'
 import { shareTokens } from 'apivideo-auth/share'
-import type { TokenStore } from 'apivideo-auth/share'
+import type { ShareOptions, TokenStore } from 'apivideo-auth/share'
 import { createStandIn } from 'apivideo-auth/testing'
-import type { Fault, StandIn, StandInOptions, StandInRequest } from 'apivideo-auth/testing'
+import type { Credential, Fault, StandIn, StandInCounts, StandInOptions, StandInRequest } from 'apivideo-auth/testing'
 
 export async function main(): Promise<string[]> {
   const standInOptions: StandInOptions = { apiKeys: ['test-key'], expiresIn: 3599, now: Date.now }
@@ -52,7 +52,8 @@ export async function main(): Promise<string[]> {
     set: async (key, value) => memory.set(key, value),
   }
   const fetch: FetchFunction = standIn.fetch
-  const share: (context: ShareContext) => TokenShare = shareTokens(store)
+  const shareOptions: ShareOptions = { key: 'consumer' }
+  const share: (context: ShareContext) => TokenShare = shareTokens(store, shareOptions)
   const seenShared: SharedToken[] = []
   const options: SessionOptions = { apiKey: 'test-key', fetch, retries: 1, onEvent: (event) => events.push(event), share }
   const session: Session = createSession(options)
@@ -79,5 +80,7 @@ export async function main(): Promise<string[]> {
   // @ts-expect-error: a misspelt option is refused
   createSession({ baseURL: SANDBOX_URL })
   const seen: StandInRequest[] = standIn.requests
-  return [...seenShared.map((s) => s.token), second.accessToken, read.tokenType, token, header, String(response.status), unknownCode, ...seen.map((r) => r.path)]
+  const counts: StandInCounts = standIn.counts
+  const credentials: Credential[] = seen.map((r) => r.credential)
+  return [...seenShared.map((s) => s.token), second.accessToken, read.tokenType, token, header, String(response.status), unknownCode, String(counts.requests), ...credentials, ...seen.map((r) => r.path)]
 }
