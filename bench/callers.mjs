@@ -30,7 +30,14 @@ async function measure(makeCall) {
     await server.close()
   }
   const { carriedApiKey, auth, resource, credentials } = standIn.counts
-  return { carriedApiKey, auth, resource, apiKeyRequests: credentials['api-key'], refreshRequests: credentials['refresh-token'], errors }
+  return {
+    carriedApiKey,
+    auth,
+    resource,
+    apiKeyRequests: credentials['api-key'],
+    refreshRequests: credentials['refresh-token'],
+    errors,
+  }
 }
 
 const ours = await measure((baseUrl) => {

@@ -35,11 +35,14 @@ for (let round = -3; round < ROUNDS; round++) {
 const { counts } = await server.ask('counts')
 await server.close()
 const expected = (ROUNDS + 3) * BATCH * 2
-if (counts['/videos'] !== expected || counts['/auth/api-key'] !== 1) throw new Error(`unexpected counts ${JSON.stringify(counts)}`)
-console.log(JSON.stringify({
-  batch: BATCH,
-  rounds: ROUNDS,
-  requests: counts,
-  perSecond: { session: BATCH / (median(times.session) / 1000), plain: BATCH / (median(times.plain) / 1000) },
-  ratio: median(times.session.map((t, i) => t / times.plain[i])),
-}))
+if (counts['/videos'] !== expected || counts['/auth/api-key'] !== 1)
+  throw new Error(`unexpected counts ${JSON.stringify(counts)}`)
+console.log(
+  JSON.stringify({
+    batch: BATCH,
+    rounds: ROUNDS,
+    requests: counts,
+    perSecond: { session: BATCH / (median(times.session) / 1000), plain: BATCH / (median(times.plain) / 1000) },
+    ratio: median(times.session.map((t, i) => t / times.plain[i])),
+  }),
+)

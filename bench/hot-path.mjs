@@ -34,11 +34,13 @@ for (let round = -3; round < ROUNDS; round++) {
 if (standIn.requests.length !== 1) throw new Error(`expected one request, saw ${standIn.requests.length}`)
 const ops = (name) => BATCH / (median(times[name]) / 1000)
 const over = (name, base) => median(times[name].map((t, i) => t / times[base][i]))
-console.log(JSON.stringify({
-  batch: BATCH,
-  rounds: ROUNDS,
-  ops: { token: ops('token'), constant: ops('constant'), clock: ops('clock') },
-  ratio: over('token', 'constant'),
-  clockRatio: over('clock', 'constant'),
-  overClock: over('token', 'clock'),
-}))
+console.log(
+  JSON.stringify({
+    batch: BATCH,
+    rounds: ROUNDS,
+    ops: { token: ops('token'), constant: ops('constant'), clock: ops('clock') },
+    ratio: over('token', 'constant'),
+    clockRatio: over('clock', 'constant'),
+    overClock: over('token', 'clock'),
+  }),
+)

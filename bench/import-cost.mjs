@@ -24,7 +24,8 @@ export function plainEnv() {
   return env
 }
 
-const withRss = (code) => (!code ? RSS : code.startsWith('require') ? `${code}; ${RSS}` : `${code}.then(() => ${RSS})`)
+const withRss = (code) =>
+  !code ? RSS : code.startsWith('require') ? `${code}; ${RSS}` : `${code}.then(() => ${RSS})`
 
 /**
  * Interleaved rounds (order rotated each round, two warm-up rounds dropped): medians, and ratios as

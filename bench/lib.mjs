@@ -61,7 +61,10 @@ export const ratio = (r) => `${r.toFixed(3)}x`
 /** Forks the loopback server; `ask(message)` answers over IPC. */
 export async function loopbackServer() {
   const { fork } = await import('node:child_process')
-  const proc = fork(fileURLToPath(new URL('loopback-server.mjs', import.meta.url)), { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const proc = fork(fileURLToPath(new URL('loopback-server.mjs', import.meta.url)), {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const next = () => new Promise((resolve) => proc.once('message', resolve))
   const { url } = await next()
   return {

@@ -37,9 +37,11 @@ const sessions = await retained(SESSIONS, async (slots) => {
   if (tokens.some((t) => t !== 'a')) throw new Error('a session has no token')
 })
 
-console.log(JSON.stringify({
-  sessions: SESSIONS,
-  perSession: sessions / SESSIONS,
-  tokenStringsPerSession: strings / SESSIONS,
-  beyondStrings: (sessions - strings) / SESSIONS,
-}))
+console.log(
+  JSON.stringify({
+    sessions: SESSIONS,
+    perSession: sessions / SESSIONS,
+    tokenStringsPerSession: strings / SESSIONS,
+    beyondStrings: (sessions - strings) / SESSIONS,
+  }),
+)

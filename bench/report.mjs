@@ -2,7 +2,8 @@
 import { bytes, ratio } from './lib.mjs'
 
 const KB = 1024
-const n = (x, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const n = (x, digits = 0) =>
+  x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 /** PASS when the must-reach holds (saying whether the aim does too), MISS otherwise. Lower is better for every figure. */
 function verdict(value, must, aim) {
@@ -11,71 +12,97 @@ function verdict(value, must, aim) {
 
 export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, memory }) {
   const failed = size.officialNeutral.error?.match(/^(\d+) errors: ([^;]*)/)
-  const official = failed ? `does not build for the neutral platform: ${failed[1]} errors, e.g. ${failed[2]}` : `neutral ${bytes(size.officialNeutral.gzip)}`
+  const official = failed
+    ? `does not build for the neutral platform: ${failed[1]} errors, e.g. ${failed[2]}`
+    : `neutral ${bytes(size.officialNeutral.gzip)}`
   const { ours, official: peer } = callers
-  const traffic = (c) => `auth requests ${n(c.auth)}, resource requests ${n(c.resource)}, callers with an error ${n(c.errors)}`
+  const traffic = (c) =>
+    `auth requests ${n(c.auth)}, resource requests ${n(c.resource)}, callers with an error ${n(c.errors)}`
   return [
     {
       figure: 'the whole core, one bundle, min+gzip',
       ours: bytes(size.core.gzip),
       peers: `official client's auth path ${bytes(size.official.gzip)} (for node; ${official}); oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
-      must: `≤ ${bytes(4 * KB)}`, aim: bytes(3328), verdict: verdict(size.core.gzip, 4 * KB, 3328),
+      must: `≤ ${bytes(4 * KB)}`,
+      aim: bytes(3328),
+      verdict: verdict(size.core.gzip, 4 * KB, 3328),
     },
     {
       figure: 'the two builders alone, min+gzip',
       ours: bytes(size.builders.gzip),
       peers: `oauth4webapi refresh subset ${bytes(size.oauthRefresh.gzip)}`,
-      must: `≤ ${bytes(700)}`, aim: bytes(512), verdict: verdict(size.builders.gzip, 700, 512),
+      must: `≤ ${bytes(700)}`,
+      aim: bytes(512),
+      verdict: verdict(size.builders.gzip, 700, 512),
     },
     {
       figure: '`import` of dist/index.js / `import` of an empty .mjs, same Node (plain env)',
       ours: `${ratio(ic.overEmptyModule.ours)} (${n(ic.ms.ours, 1)} ms vs ${n(ic.ms.emptyModule, 1)} ms)`,
       peers: `official client ${ratio(ic.overEmptyModule.official)} (${n(ic.ms.official, 1)} ms)`,
-      must: '≤ 1.10', aim: '1.03', verdict: verdict(ic.overEmptyModule.ours, 1.1, 1.03),
+      must: '≤ 1.10',
+      aim: '1.03',
+      verdict: verdict(ic.overEmptyModule.ours, 1.1, 1.03),
     },
     {
       figure: 'import peak RSS',
       ours: `${n(ic.rssMB.ours, 1)} MB (empty module ${n(ic.rssMB.emptyModule, 1)} MB)`,
       peers: `official client ${n(ic.rssMB.official, 1)} MB`,
-      must: '–', aim: '–', verdict: '–',
+      must: '–',
+      aim: '–',
+      verdict: '–',
     },
     {
       figure: 'cached `token()` / async-constant baseline',
       ours: `${ratio(hot.ratio)} (${n(hot.ops.token / 1e6, 1)} M ops/s vs ${n(hot.ops.constant / 1e6, 1)} M)`,
       peers: `\`async () => (Date.now(), constant)\` ${ratio(hot.clockRatio)}`,
-      must: '≤ 3.0', aim: '1.5', verdict: verdict(hot.ratio, 3, 1.5),
+      must: '≤ 3.0',
+      aim: '1.5',
+      verdict: verdict(hot.ratio, 3, 1.5),
     },
     {
       figure: '`session.fetch` / plain fetch, loopback',
       ours: `${ratio(fo.ratio)} (${n(fo.perSecond.session)} vs ${n(fo.perSecond.plain)} requests/s)`,
       peers: 'plain `fetch` with a fixed `Authorization` header',
-      must: '≤ 1.10', aim: '1.03', verdict: verdict(fo.ratio, 1.1, 1.03),
+      must: '≤ 1.10',
+      aim: '1.03',
+      verdict: verdict(fo.ratio, 1.1, 1.03),
     },
     {
       figure: `requests that carried the API key, ${n(callers.calls)} API calls (cold start, then at renewal)`,
       ours: `${n(ours.carriedApiKey)} (${traffic(ours)})`,
       peers: `official \`videos.list()\` ${n(peer.carriedApiKey)} (${traffic(peer)})`,
-      must: '1', aim: '1', verdict: verdict(ours.errors ? Infinity : ours.carriedApiKey, 1, 1),
+      must: '1',
+      aim: '1',
+      verdict: verdict(ours.errors ? Infinity : ours.carriedApiKey, 1, 1),
     },
     {
       figure: 'retained heap per session, token strings aside',
       ours: `${bytes(Math.round(memory.beyondStrings))} (${n(memory.beyondStrings / KB, 2)} KB)`,
       peers: '–',
-      must: `≤ ${bytes(2 * KB)}`, aim: bytes(KB), verdict: verdict(memory.beyondStrings, 2 * KB, KB),
+      must: `≤ ${bytes(2 * KB)}`,
+      aim: bytes(KB),
+      verdict: verdict(memory.beyondStrings, 2 * KB, KB),
     },
   ]
 }
 
 export function markdownTable(list) {
   const head = '| figure | apivideo-auth | peers | must reach | aim | result |\n|---|---|---|---|---|---|'
-  return [head, ...list.map((r) => `| ${r.figure} | ${r.ours} | ${r.peers} | ${r.must} | ${r.aim} | ${r.verdict} |`)].join('\n')
+  return [
+    head,
+    ...list.map((r) => `| ${r.figure} | ${r.ours} | ${r.peers} | ${r.must} | ${r.aim} | ${r.verdict} |`),
+  ].join('\n')
 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** A small bar chart: one panel per measure, bars scaled to that panel's largest value, each labelled. */
 export function chart(panels) {
-  const width = 740, label = 250, bar = 330, row = 22, gap = 18
+  const width = 740,
+    label = 250,
+    bar = 330,
+    row = 22,
+    gap = 18
   let y = 0
   const parts = []
   for (const { title, unit, bars } of panels) {
@@ -97,7 +124,7 @@ export function chart(panels) {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
 <g transform="translate(10,0)">
-${parts.join("\n")}
+${parts.join('\n')}
 </g>
 </svg>
 `
@@ -106,7 +133,8 @@ ${parts.join("\n")}
 export function chartPanels({ size, importCost: ic }) {
   return [
     {
-      title: 'Bundle size, minified + gzip (lower is better)', unit: 'B',
+      title: 'Bundle size, minified + gzip (lower is better)',
+      unit: 'B',
       bars: [
         { name: 'apivideo-auth, whole core', value: size.core.gzip, ours: true },
         { name: 'apivideo-auth, the two builders', value: size.builders.gzip, ours: true },
@@ -116,7 +144,8 @@ export function chartPanels({ size, importCost: ic }) {
       ],
     },
     {
-      title: 'Import wall time, node -e (lower is better)', unit: 'ms',
+      title: 'Import wall time, node -e (lower is better)',
+      unit: 'ms',
       bars: [
         { name: 'an empty .mjs', value: ic.ms.emptyModule },
         { name: 'apivideo-auth', value: ic.ms.ours, ours: true },
@@ -124,7 +153,8 @@ export function chartPanels({ size, importCost: ic }) {
       ],
     },
     {
-      title: 'Import peak RSS (lower is better)', unit: 'MB',
+      title: 'Import peak RSS (lower is better)',
+      unit: 'MB',
       bars: [
         { name: 'an empty .mjs', value: ic.rssMB.emptyModule },
         { name: 'apivideo-auth', value: ic.rssMB.ours, ours: true },

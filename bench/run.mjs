@@ -13,17 +13,25 @@ if (!process.env.BENCH_OUT) {
   // The peers only the bench measures live in bench/package.json, installed on the first run from its lock file.
   if (!existsSync(`${ROOT}bench/node_modules`)) {
     console.log('installing the bench peers (bench/package.json, once)')
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: `${ROOT}bench`, stdio: ['ignore', 'inherit', 'inherit'] })
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: `${ROOT}bench`,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
   }
   const snapshot = `${ROOT}.tmp/bench/`
   rmSync(snapshot, { recursive: true, force: true })
   mkdirSync(snapshot, { recursive: true })
   const skip = new Set(['.git', '.tmp', 'dist', 'node_modules'])
   const copied = (source) => !source.startsWith(`${ROOT}bench/node_modules`)
-  for (const path of readdirSync(ROOT).filter((p) => !skip.has(p))) cpSync(`${ROOT}${path}`, `${snapshot}${path}`, { recursive: true, filter: copied })
+  for (const path of readdirSync(ROOT).filter((p) => !skip.has(p)))
+    cpSync(`${ROOT}${path}`, `${snapshot}${path}`, { recursive: true, filter: copied })
   symlinkSync(`${ROOT}node_modules`, `${snapshot}node_modules`)
   symlinkSync(`${ROOT}bench/node_modules`, `${snapshot}bench/node_modules`)
-  execFileSync(NODE, [`${snapshot}bench/run.mjs`], { cwd: snapshot, stdio: 'inherit', env: { ...process.env, BENCH_OUT: `${ROOT}bench/` } })
+  execFileSync(NODE, [`${snapshot}bench/run.mjs`], {
+    cwd: snapshot,
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_OUT: `${ROOT}bench/` },
+  })
   rmSync(snapshot, { recursive: true, force: true })
   process.exit(0)
 }
@@ -33,7 +41,9 @@ const started = performance.now()
 const step = (name) => console.log(`\n## ${name} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
 /** A package's version, from the root's node_modules or the bench's own (bench/package.json). */
 const version = (pkg) => {
-  const file = [`${ROOT}node_modules/${pkg}/package.json`, `${ROOT}bench/node_modules/${pkg}/package.json`].find(existsSync)
+  const file = [`${ROOT}node_modules/${pkg}/package.json`, `${ROOT}bench/node_modules/${pkg}/package.json`].find(
+    existsSync,
+  )
   return JSON.parse(readFileSync(file, 'utf8')).version
 }
 
@@ -42,14 +52,21 @@ execFileSync(NODE, ['build.mjs'], { cwd: ROOT, stdio: 'inherit' })
 
 step('size')
 const size = await measureSizes()
-console.log(`whole core ${bytes(size.core.gzip)}, builders ${bytes(size.builders.gzip)}, official ${bytes(size.official.gzip)}, oauth4webapi ${bytes(size.oauthWhole.gzip)} / ${bytes(size.oauthRefresh.gzip)}`)
+console.log(
+  `whole core ${bytes(size.core.gzip)}, builders ${bytes(size.builders.gzip)}, official ${bytes(size.official.gzip)}, oauth4webapi ${bytes(size.oauthWhole.gzip)} / ${bytes(size.oauthRefresh.gzip)}`,
+)
 
 step('import cost')
 const importCost = await measureImportCost()
-const summary = (ic) => Object.entries(ic.ms).map(([k, v]) => `${k} ${v.toFixed(1)} ms (${ratio(ic.overEmptyModule[k])} of the empty module)`).join(', ')
+const summary = (ic) =>
+  Object.entries(ic.ms)
+    .map(([k, v]) => `${k} ${v.toFixed(1)} ms (${ratio(ic.overEmptyModule[k])} of the empty module)`)
+    .join(', ')
 console.log(`plain environment: ${summary(importCost)}`)
 const extra = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'].filter((name) => process.env[name])
-const importCostHere = extra.length ? await measureImportCost({ rounds: 15, env: process.env, memory: false }) : undefined
+const importCostHere = extra.length
+  ? await measureImportCost({ rounds: 15, env: process.env, memory: false })
+  : undefined
 if (importCostHere) console.log(`with this shell's ${extra.join(' and ')}: ${summary(importCostHere)}`)
 
 step('hot path')
@@ -62,7 +79,9 @@ console.log(`session.fetch ${ratio(fetchOverhead.ratio)} of plain fetch`)
 
 step('who sends the API key')
 const callers = child('callers.mjs')
-console.log(`requests that carried the API key: ours ${callers.ours.carriedApiKey}, official ${callers.official.carriedApiKey} (${callers.calls} API calls each)`)
+console.log(
+  `requests that carried the API key: ours ${callers.ours.carriedApiKey}, official ${callers.official.carriedApiKey} (${callers.calls} API calls each)`,
+)
 
 step('memory')
 const memory = child('memory.mjs', ['--expose-gc'])
@@ -72,13 +91,16 @@ const figures = { size, importCost, hot, fetchOverhead, callers, memory }
 const list = rows(figures)
 const seconds = (performance.now() - started) / 1000
 step('results')
-for (const r of list) console.log(`${r.verdict.padEnd(22)} ${r.figure}: ${r.ours} | must ${r.must}, aim ${r.aim} | ${r.peers}`)
+for (const r of list)
+  console.log(`${r.verdict.padEnd(22)} ${r.figure}: ${r.ours} | must ${r.must}, aim ${r.aim} | ${r.peers}`)
 
 const nodeVersion = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim()
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`
 const inputs = (b) => b.inputs.map((i) => `${i.file} ${bytes(i.bytes)}`).join(', ')
 const CALLERS_SOURCE = 'bench/callers.mjs'
-writeFileSync(`${OUT}results.md`, `# Benchmark results
+writeFileSync(
+  `${OUT}results.md`,
+  `# Benchmark results
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${nodeVersion}, ${machine}; the whole run took ${seconds.toFixed(0)} s.
 Peers: @api.video/nodejs-client ${version('@api.video/nodejs-client')} (axios ${version('axios')}; a root devDependency, since \`npm test\` runs it against the stand-in), oauth4webapi ${version('oauth4webapi')} (in bench/package.json, installed on the first \`npm run bench\`). Every figure is measured beside its baseline in the same run; times are medians of interleaved rounds, ratios medians of per-round ratios. Every peer figure measures the peer as its users call it; its command is under "Commands".
@@ -104,6 +126,7 @@ Every figure comes from \`npm run bench\` (the first run installs bench/package.
 - oauth4webapi, size, from bench/: \`echo "export * from 'oauth4webapi'" | npx esbuild --bundle --minify --format=esm --target=es2022 --platform=neutral | node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"\`; the refresh subset with \`export { refreshTokenGrantRequest, processRefreshTokenResponse } from 'oauth4webapi'\`.
 - Official client, import cost: \`node -e "import('@api.video/nodejs-client')"\` against \`node -e "import('./bench/fixtures/empty.mjs')"\`, interleaved (\`bench/import-cost.mjs\`).
 - Official client, requests that carried the API key: \`npm run build && node bench/callers.mjs\` (prints the counts of both clients as JSON).
-`)
+`,
+)
 writeFileSync(`${OUT}chart.svg`, chart(chartPanels(figures)))
 console.log(`\nwrote bench/results.md and bench/chart.svg in ${seconds.toFixed(0)} s`)

@@ -16,7 +16,10 @@ export const ENTRIES = {
     dir: ROOT,
   },
   oauthWhole: { contents: `export * from 'oauth4webapi'`, dir: BENCH },
-  oauthRefresh: { contents: `export { refreshTokenGrantRequest, processRefreshTokenResponse } from 'oauth4webapi'`, dir: BENCH },
+  oauthRefresh: {
+    contents: `export { refreshTokenGrantRequest, processRefreshTokenResponse } from 'oauth4webapi'`,
+    dir: BENCH,
+  },
 }
 
 /**
@@ -26,14 +29,24 @@ export const ENTRIES = {
 export async function bundle({ contents, dir }, platform = 'neutral', extra = {}) {
   const { outputFiles, metafile } = await build({
     stdin: { contents, resolveDir: dir, sourcefile: 'entry.ts', loader: 'ts' },
-    bundle: true, platform, target: 'es2022', format: 'esm', minify: true, write: false, metafile: true, logLevel: 'silent', ...extra,
+    bundle: true,
+    platform,
+    target: 'es2022',
+    format: 'esm',
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    ...extra,
   })
   const [output] = outputFiles
   const meta = Object.values(metafile.outputs)[0]
   return {
     gzip: gzipSync(output.contents, { level: 9 }).length,
     min: output.contents.length,
-    inputs: Object.entries(meta.inputs).map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput })).filter((i) => i.bytes),
+    inputs: Object.entries(meta.inputs)
+      .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
+      .filter((i) => i.bytes),
   }
 }
 
@@ -43,7 +56,9 @@ async function attempt(entry, platform, extra) {
     return await bundle(entry, platform, extra)
   } catch (error) {
     const texts = [...new Set((error.errors ?? []).map((e) => e.text))]
-    return { error: `${error.errors?.length ?? 1} errors: ${(texts.length ? texts : [error.message]).slice(0, 4).join('; ')}` }
+    return {
+      error: `${error.errors?.length ?? 1} errors: ${(texts.length ? texts : [error.message]).slice(0, 4).join('; ')}`,
+    }
   }
 }
 

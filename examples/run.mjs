@@ -15,12 +15,17 @@ const CONCURRENT = 5
 
 /** Runs a command to its end (a watchdog kills it after 30 s); `onStdout` sees the output as it comes. */
 function exec(command, args, { env = {}, onStdout } = {}) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', DENO_NO_UPDATE_CHECK: '1', ...env } })
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', DENO_NO_UPDATE_CHECK: '1', ...env },
+  })
   const out = { stdout: '', stderr: '' }
   child.stdout.on('data', (d) => ((out.stdout += d), onStdout?.(out.stdout, child)))
   child.stderr.on('data', (d) => (out.stderr += d))
   const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  return new Promise((resolve) => child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ ...out, code, signal }))))
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ ...out, code, signal }))),
+  )
 }
 
 /** Node: a script run to its end; it must exit by itself. */
@@ -56,7 +61,14 @@ async function vercelEdge(env) {
 async function deno(env, dir) {
   const map = join(dir, 'import-map.json')
   writeFileSync(map, JSON.stringify({ imports: { 'npm:apivideo-auth': `file://${root}dist/index.js` } }))
-  const flags = ['--no-remote', '--no-npm', '--no-lock', `--import-map=${map}`, '--allow-env=APIVIDEO_API_KEY,APIVIDEO_BASE_URL', '--allow-net=127.0.0.1']
+  const flags = [
+    '--no-remote',
+    '--no-npm',
+    '--no-lock',
+    `--import-map=${map}`,
+    '--allow-env=APIVIDEO_API_KEY,APIVIDEO_BASE_URL',
+    '--allow-net=127.0.0.1',
+  ]
   const { code, stdout, stderr } = await exec(bin('deno'), ['run', ...flags, 'examples/deno.ts'], { env })
   if (code !== 0) throw new Error(`exit ${code}: ${stderr.trim()}`)
   return stdout.trim()
@@ -70,7 +82,9 @@ async function bunServer(env) {
     onStdout: (stdout, child) => {
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(stdout)?.[1]
       if (!url || answers) return
-      answers = Promise.all(Array.from({ length: CONCURRENT }, () => fetch(url).then((r) => r.status))).finally(() => child.kill('SIGTERM'))
+      answers = Promise.all(Array.from({ length: CONCURRENT }, () => fetch(url).then((r) => r.status))).finally(() =>
+        child.kill('SIGTERM'),
+      )
     },
   })
   const { stderr } = await run
@@ -80,7 +94,10 @@ async function bunServer(env) {
 
 /** workerd: the Worker with the built dist/index.js as its 'apivideo-auth' module, requested concurrently by a test harness. */
 async function worker(env, dir) {
-  const modules = [`(name = "worker.js", esModule = embed "worker.js")`, `(name = "apivideo-auth", esModule = embed "index.js")`]
+  const modules = [
+    `(name = "worker.js", esModule = embed "worker.js")`,
+    `(name = "apivideo-auth", esModule = embed "index.js")`,
+  ]
   copyFileSync(join(root, 'examples/worker.js'), join(dir, 'worker.js'))
   copyFileSync(join(root, 'dist/index.js'), join(dir, 'index.js'))
   const harness = `export default { async test(controller, env) {
@@ -92,7 +109,8 @@ async function worker(env, dir) {
   writeFileSync(join(dir, 'config.capnp'), workerdConfig(modules, env))
   const { code, stdout, stderr } = await exec(bin('workerd'), ['test', join(dir, 'config.capnp')])
   const line = /GET \/videos[ \d]+/.exec(stdout + stderr)?.[0]
-  if (code !== 0 || !line) throw new Error(`exit ${code}: ${(stdout + stderr).trim().split('\n').slice(-3).join(' | ')}`)
+  if (code !== 0 || !line)
+    throw new Error(`exit ${code}: ${(stdout + stderr).trim().split('\n').slice(-3).join(' | ')}`)
   return line.trim()
 }
 

@@ -16,7 +16,12 @@ const END = START + 10 * 60 * MINUTE
 const CALLERS = 50
 const COLD_START = 1000
 const KEY = 'demo-key'
-const REJECTED = { type: 'https://docs.api.video/reference/authentication-invalid-user-credentials', title: 'The user credentials were incorrect.', name: '', status: 400 }
+const REJECTED = {
+  type: 'https://docs.api.video/reference/authentication-invalid-user-credentials',
+  title: 'The user credentials were incorrect.',
+  name: '',
+  status: 400,
+}
 
 let time = START
 const now = () => time
@@ -95,7 +100,9 @@ async function apiCalls(n) {
 function squeeze(list) {
   const out = []
   for (const line of list) {
-    const same = line.startsWith('GET /videos') ? out.find((o) => o.line === line) : out.at(-1)?.line === line && out.at(-1)
+    const same = line.startsWith('GET /videos')
+      ? out.find((o) => o.line === line)
+      : out.at(-1)?.line === line && out.at(-1)
     if (same) same.n++
     else out.push({ line, n: 1 })
   }
@@ -130,17 +137,39 @@ async function moment(title, work) {
 
 /** The faults and surprises of the day, by time; every other 5 min, 50 callers make an API call each. */
 const script = {
-  '08:00': [`cold start: ${count(COLD_START)} API calls at once`, async () => `=> ${count(await apiCalls(COLD_START))} calls answered 200, after ${ours.standIn.counts.auth} auth request`],
-  '12:35': ['the token is due, and api.video refuses the refresh token (another process spent it, say)', () => (ours.standIn.fail('/auth/refresh', { status: 400, body: REJECTED }), routine())],
-  '13:30': ['the token is due, and api.video answers 429 with X-RateLimit-Retry-After: 1', () => (ours.standIn.fail('/auth/refresh', { status: 429, headers: { 'x-ratelimit-retry-after': '1' } }), routine())],
-  '14:25': ['the token is due, 5 min before expiry, and the auth endpoints are down (503)', () => (ours.standIn.fail('/auth/refresh', { status: 503 }), ours.standIn.fail('/auth/api-key', { status: 503 }, { status: 503 }), routine())],
+  '08:00': [
+    `cold start: ${count(COLD_START)} API calls at once`,
+    async () =>
+      `=> ${count(await apiCalls(COLD_START))} calls answered 200, after ${ours.standIn.counts.auth} auth request`,
+  ],
+  '12:35': [
+    'the token is due, and api.video refuses the refresh token (another process spent it, say)',
+    () => (ours.standIn.fail('/auth/refresh', { status: 400, body: REJECTED }), routine()),
+  ],
+  '13:30': [
+    'the token is due, and api.video answers 429 with X-RateLimit-Retry-After: 1',
+    () => (
+      ours.standIn.fail('/auth/refresh', { status: 429, headers: { 'x-ratelimit-retry-after': '1' } }),
+      routine()
+    ),
+  ],
+  '14:25': [
+    'the token is due, 5 min before expiry, and the auth endpoints are down (503)',
+    () => (
+      ours.standIn.fail('/auth/refresh', { status: 503 }),
+      ours.standIn.fail('/auth/api-key', { status: 503 }, { status: 503 }),
+      routine()
+    ),
+  ],
   '14:30': ['the token has expired; the auth endpoints are back', routine],
   '15:00': ['api.video revokes the access tokens early; 10 API calls', revoked],
 }
 
 async function routine() {
   const served = await apiCalls(CALLERS)
-  return ours.lines.some((line) => !line.startsWith('GET /videos  200')) ? `=> ${served} of ${CALLERS} calls answered 200` : served
+  return ours.lines.some((line) => !line.startsWith('GET /videos  200'))
+    ? `=> ${served} of ${CALLERS} calls answered 200`
+    : served
 }
 
 async function revoked() {
@@ -174,13 +203,20 @@ const rows = [
   ['resource requests (GET /videos)', mine.resource, their.resource],
   ['callers who got an error', errors.ours, errors.theirs],
 ]
-if (their.auth !== 0) throw new Error('the official client made an auth request: the record is not what this demo expects')
+if (their.auth !== 0)
+  throw new Error('the official client made an auth request: the record is not what this demo expects')
 console.log(`\nSummary: ${count(calls)} API calls, each client against its own stand-in, counted by the stand-ins`)
 console.log(`  ${''.padEnd(36)}${'apivideo-auth'.padStart(15)}${'official client'.padStart(18)}`)
 for (const [label, a, b] of rows) console.log(`  ${label.padEnd(36)}${count(a).padStart(15)}${count(b).padStart(18)}`)
-console.log(`  The official client sent the API key itself, in a Basic header, with every call: ${count(their.carriedApiKey)} times.`)
-console.log(`  apivideo-auth sent it ${count(mine.carriedApiKey)} times, only when it had no usable refresh token (retries during the`)
-console.log('  outage included); every other request carried a short-lived access token or a single-use refresh token.')
+console.log(
+  `  The official client sent the API key itself, in a Basic header, with every call: ${count(their.carriedApiKey)} times.`,
+)
+console.log(
+  `  apivideo-auth sent it ${count(mine.carriedApiKey)} times, only when it had no usable refresh token (retries during the`,
+)
+console.log(
+  '  outage included); every other request carried a short-lived access token or a single-use refresh token.',
+)
 console.log(`  ${((performance.now() - started) / 1000).toFixed(1)} s of wall time for ten hours.`)
 if (errors.ours || errors.theirs) {
   console.error(`\ndemo: ${errors.ours + errors.theirs} caller(s) got an error`)

@@ -5,4 +5,7 @@ export interface Listening {
   /** Drops open connections and stops listening. */
   close(): Promise<void>
 }
-export function listen(handler: (request: Request) => Promise<Response>, options?: { port?: number; backlog?: number }): Promise<Listening>
+export function listen(
+  handler: (request: Request) => Promise<Response>,
+  options?: { port?: number; backlog?: number },
+): Promise<Listening>

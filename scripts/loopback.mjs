@@ -25,14 +25,18 @@ export async function listen(handler, options = {}) {
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Buffer.concat(chunks)
       const headers = new Headers()
       for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1])
-      const response = await handler(new Request(`${origin}${req.url}`, { method: req.method, headers, body, signal: controller.signal }))
+      const response = await handler(
+        new Request(`${origin}${req.url}`, { method: req.method, headers, body, signal: controller.signal }),
+      )
       res.writeHead(response.status, [...response.headers].flat())
       res.end(Buffer.from(await response.arrayBuffer()))
     } catch {
       req.socket.destroy()
     }
   })
-  await new Promise((resolve, reject) => server.once('error', reject).listen({ port, host: '127.0.0.1', backlog }, resolve))
+  await new Promise((resolve, reject) =>
+    server.once('error', reject).listen({ port, host: '127.0.0.1', backlog }, resolve),
+  )
   origin = `http://127.0.0.1:${server.address().port}`
   return {
     url: origin,

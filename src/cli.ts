@@ -78,7 +78,8 @@ function parse(argv: string[]): Args {
       continue
     }
     const [name, inline] = splitOption(arg)
-    if (/^--?(api-?key|key)$/i.test(name)) throw usage('the API key is never taken from an argument: set APIVIDEO_API_KEY or use --api-key-file')
+    if (/^--?(api-?key|key)$/i.test(name))
+      throw usage('the API key is never taken from an argument: set APIVIDEO_API_KEY or use --api-key-file')
     if (FLAGS.has(name) && inline === undefined) options.set(name, '')
     else if (VALUED.has(name)) options.set(name, inline ?? value(argv, ++i, name))
     else throw usage(`unknown option ${name}`)
@@ -116,11 +117,15 @@ function apiKey(options: Map<string, string>): string {
   }
   try {
     const key = readFileSync(file === '-' ? 0 : file, 'utf8').trim()
-    if (!key) throw new Failure('MISSING_API_KEY', `${file === '-' ? 'standard input' : 'the --api-key-file'} is empty`)
+    if (!key)
+      throw new Failure('MISSING_API_KEY', `${file === '-' ? 'standard input' : 'the --api-key-file'} is empty`)
     return key
   } catch (error) {
     if (error instanceof Failure) throw error
-    throw new Failure('UNREADABLE_API_KEY_FILE', `cannot read the --api-key-file (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new Failure(
+      'UNREADABLE_API_KEY_FILE',
+      `cannot read the --api-key-file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    )
   }
 }
 
@@ -199,7 +204,11 @@ function describe(error: unknown): Failure {
 
 /** The system error code (ECONNREFUSED, ENOTFOUND…) somewhere in a cause chain. */
 function systemCode(cause: unknown): string | undefined {
-  for (let c = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
+  for (
+    let c = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    c && depth < 5;
+    c = c.cause as typeof c, depth++
+  ) {
     if (typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code)) return c.code
   }
   return undefined

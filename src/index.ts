@@ -42,7 +42,10 @@ const SECURE_ORIGIN = /^(https:\/\/|http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\
  * Any fetch: `globalThis.fetch`, undici's own, a test double. It is always given a `Request`. The types are loose on
  * purpose: undici's `Request` and `Response` types differ from the DOM's, and both must fit.
  */
-export type FetchFunction = (request: any, init?: any) => Promise<Pick<Response, 'status' | 'headers' | 'url' | 'ok' | 'text' | 'json' | 'arrayBuffer'>>
+export type FetchFunction = (
+  request: any,
+  init?: any,
+) => Promise<Pick<Response, 'status' | 'headers' | 'url' | 'ok' | 'text' | 'json' | 'arrayBuffer'>>
 
 /** Where and how to build an auth request. */
 export interface RequestOptions {
@@ -252,14 +255,19 @@ export class ApiVideoAuthError extends Error {
 export function isApiVideoAuthError(value: unknown): value is ApiVideoAuthError {
   if (value instanceof ApiVideoAuthError) return true
   const error = value as ApiVideoAuthError | null
-  return Object.prototype.toString.call(error) === '[object Error]' && error!.name === 'ApiVideoAuthError' && typeof error!.code === 'string'
+  return (
+    Object.prototype.toString.call(error) === '[object Error]' &&
+    error!.name === 'ApiVideoAuthError' &&
+    typeof error!.code === 'string'
+  )
 }
 
 const codeOf = (error: unknown) => (isApiVideoAuthError(error) ? error.code : undefined)
 
 /** The error mapping: what an HTTP status means on each auth endpoint. */
 function errorCodeFor(status: number, endpoint: Endpoint): ErrorCode {
-  if (status === 400 || status === 401) return endpoint === 'refresh' ? 'INVALID_REFRESH_TOKEN' : 'INVALID_CREDENTIALS'
+  if (status === 400 || status === 401)
+    return endpoint === 'refresh' ? 'INVALID_REFRESH_TOKEN' : 'INVALID_CREDENTIALS'
   if (status === 403) return 'ACCESS_DENIED'
   if (status === 429) return 'RATE_LIMITED'
   return status >= 500 && status < 600 ? 'SERVER_ERROR' : 'UNEXPECTED_STATUS'
@@ -324,9 +332,14 @@ function checkFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') fail(name, 'be a function')
 }
 
-function checkNumber(name: string, value: unknown, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false } = {}): void {
+function checkNumber(
+  name: string,
+  value: unknown,
+  { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false } = {},
+): void {
   const valid = typeof value === 'number' && (integer ? Number.isInteger(value) : Number.isFinite(value))
-  if (!valid || value < min || value > max) fail(name, `be a${integer ? 'n integer' : ' number'} from ${min} to ${max}`)
+  if (!valid || value < min || value > max)
+    fail(name, `be a${integer ? 'n integer' : ' number'} from ${min} to ${max}`)
 }
 
 /** A real `AbortSignal`, from this realm or another. */
@@ -339,7 +352,18 @@ function checkSignal(value: unknown): AbortSignal | undefined {
 /** The options each function knows, so a typo is caught. */
 const REQUEST_OPTIONS = ['baseUrl', 'headers']
 const CALL_OPTIONS = ['baseUrl', 'headers', 'fetch', 'signal', 'timeout']
-const SESSION_OPTIONS = ['baseUrl', 'headers', 'fetch', 'timeout', 'apiKey', 'refreshMargin', 'retries', 'now', 'onEvent', 'share']
+const SESSION_OPTIONS = [
+  'baseUrl',
+  'headers',
+  'fetch',
+  'timeout',
+  'apiKey',
+  'refreshMargin',
+  'retries',
+  'now',
+  'onEvent',
+  'share',
+]
 
 /** The sending options shared by `authenticate`, `refresh` and `createSession`. */
 function checkCallOptions(options: CallOptions): void {
@@ -380,7 +404,12 @@ function buildRequest(endpoint: Endpoint, secret: string, options: RequestOption
   const all = checkHeaders(headers)
   all.set('content-type', 'application/json')
   all.set('accept', 'application/json')
-  return new Request(`${checkBaseUrl(baseUrl)}/auth/${endpoint}`, { method: 'POST', headers: all, body: JSON.stringify(body), redirect: 'manual' })
+  return new Request(`${checkBaseUrl(baseUrl)}/auth/${endpoint}`, {
+    method: 'POST',
+    headers: all,
+    body: JSON.stringify(body),
+    redirect: 'manual',
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -394,7 +423,10 @@ function buildRequest(endpoint: Endpoint, secret: string, options: RequestOption
  * const sentAt = Date.now()
  * const token = await readAccessToken(await fetch(authenticateRequest(apiKey)), { sentAt })
  */
-export async function readAccessToken(response: Response, options?: { sentAt?: number | undefined }): Promise<AccessToken> {
+export async function readAccessToken(
+  response: Response,
+  options?: { sentAt?: number | undefined },
+): Promise<AccessToken> {
   if (typeof response?.text !== 'function') fail('response', 'be a Response')
   const { sentAt = Date.now() } = checkOptions('options', options, ['sentAt'])
   checkNumber('sentAt', sentAt)
@@ -410,7 +442,10 @@ interface ReadOptions {
   signal?: AbortSignal
 }
 
-async function readAnswer(response: Response, { sentAt, endpoint, secret, signal }: ReadOptions): Promise<AccessToken> {
+async function readAnswer(
+  response: Response,
+  { sentAt, endpoint, secret, signal }: ReadOptions,
+): Promise<AccessToken> {
   const { status, headers } = response
   const ok = status >= 200 && status < 300
   const code = ok ? 'INVALID_RESPONSE' : errorCodeFor(status, endpoint)
@@ -420,15 +455,24 @@ async function readAnswer(response: Response, { sentAt, endpoint, secret, signal
     body = JSON.parse(text)
   } catch {}
   if (ok) {
-    const { access_token: accessToken, refresh_token: refreshToken, expires_in: expiresIn, token_type: type } = body ?? {}
+    const {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      expires_in: expiresIn,
+      token_type: type,
+    } = body ?? {}
     const lifetime = typeof expiresIn === 'number' && expiresIn > 0 && expiresIn <= DEFAULTS.longestLifetime
-    if (!isHeaderSafe(accessToken) || !isHeaderSafe(refreshToken) || !lifetime) throw new ApiVideoAuthError(code, { status })
+    if (!isHeaderSafe(accessToken) || !isHeaderSafe(refreshToken) || !lifetime)
+      throw new ApiVideoAuthError(code, { status })
     const tokenType = isHeaderSafe(type) ? type : 'Bearer'
     const token = { accessToken, tokenType, expiresIn, expiresAt: sentAt + expiresIn * 1000 }
     return Object.defineProperty(token, 'refreshToken', { value: refreshToken, writable: true }) as AccessToken
   }
   const problem = typeof body === 'object' && body !== null && !Array.isArray(body) ? scrub(body, secret) : undefined
-  const retryAfter = code === 'RATE_LIMITED' ? retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after')) : undefined
+  const retryAfter =
+    code === 'RATE_LIMITED'
+      ? retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after'))
+      : undefined
   throw new ApiVideoAuthError(code, { status, problem, retryAfter })
 }
 
@@ -451,7 +495,9 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
       chunks.push(chunk.value)
     }
   } catch (error) {
-    throw isApiVideoAuthError(error) ? error : new ApiVideoAuthError('NETWORK_ERROR', { status: response.status, cause: error })
+    throw isApiVideoAuthError(error)
+      ? error
+      : new ApiVideoAuthError('NETWORK_ERROR', { status: response.status, cause: error })
   } finally {
     signal?.removeEventListener('abort', cancel)
   }
@@ -474,7 +520,11 @@ function scrub(problem: object, secret: string | undefined): ProblemDetails {
 function retryAfterSeconds(value: string | null): number | undefined {
   const text = value?.trim() ?? ''
   const date = Date.parse(text)
-  const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : new Date(date).toUTCString() === text ? (date - Date.now()) / 1000 : NaN
+  const seconds = /^\d+(\.\d+)?$/.test(text)
+    ? Number(text)
+    : new Date(date).toUTCString() === text
+      ? (date - Date.now()) / 1000
+      : NaN
   return Number.isNaN(seconds) ? undefined : Math.min(Math.max(0, seconds), DEFAULTS.longestLockout)
 }
 
@@ -518,7 +568,11 @@ interface SendOptions {
  * Either ends the exchange: the signal rides on the `Request` itself, so even a fetch that drops its second argument
  * stops, and an answer that arrives late has its body cancelled.
  */
-async function sendOnce(request: Request, call: CallOptions, { endpoint, secret, now = Date.now }: SendOptions): Promise<AccessToken> {
+async function sendOnce(
+  request: Request,
+  call: CallOptions,
+  { endpoint, secret, now = Date.now }: SendOptions,
+): Promise<AccessToken> {
   const { fetch = globalThis.fetch, signal, timeout = DEFAULTS.timeout } = call
   signal?.throwIfAborted()
   const sentAt = now()
@@ -527,7 +581,9 @@ async function sendOnce(request: Request, call: CallOptions, { endpoint, secret,
   const timer = setTimeout(() => controller.abort(new ApiVideoAuthError('TIMEOUT')), timeout)
   signal?.addEventListener('abort', stop)
   const exchange = async () => {
-    const response = (await fetch(new Request(request, { signal: controller.signal }), { signal: controller.signal })) as Response
+    const response = (await fetch(new Request(request, { signal: controller.signal }), {
+      signal: controller.signal,
+    })) as Response
     return readAnswer(response, { sentAt, endpoint, secret, signal: controller.signal })
   }
   try {
@@ -559,9 +615,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** The API key from `APIVIDEO_API_KEY`, where the runtime has an environment. */
 function apiKeyFromEnvironment(): unknown {
   const { Deno, process, navigator } = globalThis as any
-  const missing = navigator?.userAgent === 'Cloudflare-Workers'
-    ? `apiKey is missing: pass { apiKey: env.${ENV_KEY} }`
-    : `apiKey is missing: pass { apiKey } or set ${ENV_KEY}`
+  const missing =
+    navigator?.userAgent === 'Cloudflare-Workers'
+      ? `apiKey is missing: pass { apiKey: env.${ENV_KEY} }`
+      : `apiKey is missing: pass { apiKey } or set ${ENV_KEY}`
   let key: unknown
   try {
     key = Deno ? Deno.env.get(ENV_KEY) : process?.env?.[ENV_KEY]
@@ -788,7 +845,8 @@ export function createSession(options?: SessionOptions): Session {
     try {
       url = new URL(input instanceof Request ? input.url : input)
     } catch {}
-    if (!url || url.origin !== origin) fail('input', `be a path, or a URL or Request on ${origin}, where the token belongs`)
+    if (!url || url.origin !== origin)
+      fail('input', `be a path, or a URL or Request on ${origin}, where the token belongs`)
     return input
   }
 
@@ -828,7 +886,8 @@ export function createSession(options?: SessionOptions): Session {
 
   return Object.freeze({
     token,
-    authorization: async (options?: Omit<TokenOptions, 'forceRefresh'>) => `Bearer ${await token(checkOptions('options', options, ['signal']))}`,
+    authorization: async (options?: Omit<TokenOptions, 'forceRefresh'>) =>
+      `Bearer ${await token(checkOptions('options', options, ['signal']))}`,
     fetch: authorizedFetch,
     invalidate,
   })

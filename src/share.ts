@@ -49,8 +49,10 @@ const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
  * const session = createSession({ apiKey: process.env.APIVIDEO_API_KEY, share: shareTokens(store) })
  */
 export function shareTokens(store: TokenStore, options?: ShareOptions): (context: ShareContext) => TokenShare {
-  if (typeof store?.get !== 'function' || typeof store.set !== 'function') throw new TypeError('store must have get and set methods')
-  if (store.claim !== undefined && typeof store.claim !== 'function') throw new TypeError('store.claim must be a function')
+  if (typeof store?.get !== 'function' || typeof store.set !== 'function')
+    throw new TypeError('store must have get and set methods')
+  if (store.claim !== undefined && typeof store.claim !== 'function')
+    throw new TypeError('store.claim must be a function')
   const { key: namespace = 'apivideo-auth', ...unknown } = options ?? {}
   const extra = Object.keys(unknown)
   if (extra.length) throw new TypeError(`unknown option ${extra.join(', ')} of shareTokens`)
@@ -66,14 +68,22 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
      * past the timeout, marks the store `lost` for this renewal, with `store-error`; a call cut short only because
      * the claim wait is over ends that wait quietly. Either way the answer is `fallback`.
      */
-    async function call<T>(renewal: { lost: boolean }, run: (keys: Keys) => Promise<T>, fallback: T, limit = timeout): Promise<T> {
+    async function call<T>(
+      renewal: { lost: boolean },
+      run: (keys: Keys) => Promise<T>,
+      fallback: T,
+      limit = timeout,
+    ): Promise<T> {
       if (renewal.lost) return fallback
       let timer: ReturnType<typeof setTimeout> | undefined
       let cut = false
       try {
         keys ??= deriveKeys(apiKey, baseUrl, namespace)
         const derived = await keys
-        const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => ((cut = limit < timeout), reject()), wholeMs(Math.min(limit, timeout)))))
+        const bound = new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(() => ((cut = limit < timeout), reject()), wholeMs(Math.min(limit, timeout)))),
+        )
         return await Promise.race([run(derived), bound])
       } catch {
         if (!cut) {
@@ -87,11 +97,20 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
     }
 
     /** The store's token if usable (this key, not due, not `rejected`), and the tag of the value read (empty for none). */
-    async function read(renewal: { lost: boolean }, rejected: string | undefined, limit?: number): Promise<[SharedToken | undefined, string]> {
-      const found = await call(renewal, async (derived) => {
-        const value = await store.get(derived.key)
-        return value == null ? undefined : ([derived, String(value)] as const)
-      }, undefined, limit)
+    async function read(
+      renewal: { lost: boolean },
+      rejected: string | undefined,
+      limit?: number,
+    ): Promise<[SharedToken | undefined, string]> {
+      const found = await call(
+        renewal,
+        async (derived) => {
+          const value = await store.get(derived.key)
+          return value == null ? undefined : ([derived, String(value)] as const)
+        },
+        undefined,
+        limit,
+      )
       if (!found) return [undefined, '']
       const [derived, value] = found
       const at = now()
@@ -128,7 +147,12 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
             ;[found, seen] = await timed(() => read(renewal, rejected, budget - spent))
             if (found || renewal.lost || !store.claim || !(spent < budget)) break
             const lease = wholeMs(timeout)
-            if (await timed(() => call(renewal, (derived) => store.claim!(`${derived.key}:lease:${seen}`, lease), true, budget - spent))) return undefined
+            if (
+              await timed(() =>
+                call(renewal, (derived) => store.claim!(`${derived.key}:lease:${seen}`, lease), true, budget - spent),
+              )
+            )
+              return undefined
             const pause = Math.min(100 + Math.random() * 100, budget - spent)
             await timed(() => sleep(pause), pause)
           }
@@ -152,7 +176,12 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
           const { token, sentAt, expiresAt, dueAt } = shared
           const ttl = dueAt - at
           if (!(ttl >= 1)) return
-          await call({ lost: false }, async (derived) => store.set(derived.key, await seal(derived, { token, sentAt, expiresAt, dueAt }), wholeMs(ttl)), undefined)
+          await call(
+            { lost: false },
+            async (derived) =>
+              store.set(derived.key, await seal(derived, { token, sentAt, expiresAt, dueAt }), wholeMs(ttl)),
+            undefined,
+          )
         } catch {
           emit('store-error')
         }
@@ -176,9 +205,17 @@ interface Keys {
  */
 async function deriveKeys(apiKey: string, baseUrl: string, namespace: string): Promise<Keys> {
   const secret = await crypto.subtle.importKey('raw', encode(apiKey), 'HKDF', false, ['deriveKey', 'deriveBits'])
-  const hkdf = (purpose: string) => ({ name: 'HKDF', hash: 'SHA-256', salt: encode(baseUrl), info: encode(`${FORMAT}:${purpose}`) })
+  const hkdf = (purpose: string) => ({
+    name: 'HKDF',
+    hash: 'SHA-256',
+    salt: encode(baseUrl),
+    info: encode(`${FORMAT}:${purpose}`),
+  })
   const name = new Uint8Array(await crypto.subtle.deriveBits(hkdf('store key'), secret, 256))
-  const cipher = await crypto.subtle.deriveKey(hkdf('value'), secret, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])
+  const cipher = await crypto.subtle.deriveKey(hkdf('value'), secret, { name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ])
   const key = `${namespace}:${Array.from(name, (b) => b.toString(16).padStart(2, '0')).join('')}`
   return { key, cipher, bound: encode(`${FORMAT}\n${key}`) }
 }
@@ -186,7 +223,13 @@ async function deriveKeys(apiKey: string, baseUrl: string, namespace: string): P
 /** The token and its times as base64 text: a random IV, then the AES-GCM ciphertext of their JSON. */
 async function seal({ cipher, bound }: Keys, shared: SharedToken): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: bound }, cipher, encode(JSON.stringify(shared))))
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: 'AES-GCM', iv, additionalData: bound },
+      cipher,
+      encode(JSON.stringify(shared)),
+    ),
+  )
   const bytes = new Uint8Array(IV_BYTES + sealed.length)
   bytes.set(iv)
   bytes.set(sealed, IV_BYTES)
@@ -198,7 +241,11 @@ async function open({ cipher, bound }: Keys, value: string, at: number): Promise
   try {
     const bytes = Uint8Array.from(atob(value), (c) => c.charCodeAt(0))
     const iv = bytes.subarray(0, IV_BYTES)
-    const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv, additionalData: bound }, cipher, bytes.subarray(IV_BYTES))
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv, additionalData: bound },
+      cipher,
+      bytes.subarray(IV_BYTES),
+    )
     const shared: SharedToken = JSON.parse(new TextDecoder().decode(plain))
     return usableToken(shared, at) ? shared : undefined
   } catch {

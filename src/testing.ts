@@ -1,5 +1,8 @@
 /** One scripted answer: an HTTP reply, a pause before the normal answer, or a dropped connection. */
-export type Fault = { status: number; body?: unknown; headers?: ConstructorParameters<typeof Headers>[0] } | { delay: number } | { networkError: true }
+export type Fault =
+  | { status: number; body?: unknown; headers?: ConstructorParameters<typeof Headers>[0] }
+  | { delay: number }
+  | { networkError: true }
 
 /**
  * The credential a request carried, as the stand-in judged it: the JSON body on `/auth/api-key` (`'api-key'`) and
@@ -76,12 +79,26 @@ export interface StandIn {
 }
 
 type Problem = { type: string; title: string; name: string; status: number }
-const problem = (status: number, type: string, title: string): Problem => ({ type: `https://docs.api.video/reference/${type}`, title, name: '', status })
-const INVALID_CREDENTIALS = problem(400, 'authentication-invalid-user-credentials', 'The user credentials were incorrect.')
+const problem = (status: number, type: string, title: string): Problem => ({
+  type: `https://docs.api.video/reference/${type}`,
+  title,
+  name: '',
+  status,
+})
+const INVALID_CREDENTIALS = problem(
+  400,
+  'authentication-invalid-user-credentials',
+  'The user credentials were incorrect.',
+)
 const INVALID_TOKEN = problem(401, 'authentication-invalid-access-token', 'The access token is invalid or expired.')
 const INVALID_API_KEY = problem(401, 'authentication-invalid-api-key', 'The API key is invalid.')
 // api.video's answer to a body that is not JSON is not documented: this one says what is wrong.
-const WRONG_CONTENT_TYPE: Problem = { type: 'about:blank', title: 'The content type is wrong: send the body as application/json.', name: '', status: 400 }
+const WRONG_CONTENT_TYPE: Problem = {
+  type: 'about:blank',
+  title: 'The content type is wrong: send the body as application/json.',
+  name: '',
+  status: 400,
+}
 const NULL_BODY = [204, 205, 304]
 const AUTH_PATHS = ['/auth/api-key', '/auth/refresh']
 const LIST_PATHS = ['/videos', '/live-streams', '/players', '/webhooks', '/upload-tokens', '/watermarks']
@@ -102,17 +119,29 @@ const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer'
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
   const { apiKeys = ['test-key'], expiresIn = 3600, now = Date.now, keepRequests = 1000 } = options
-  if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string')) throw new TypeError('apiKeys must be an array of strings')
-  if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn < Infinity)) throw new TypeError('expiresIn must be a positive number')
+  if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
+    throw new TypeError('apiKeys must be an array of strings')
+  if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn < Infinity))
+    throw new TypeError('expiresIn must be a positive number')
   if (typeof now !== 'function') throw new TypeError('now must be a function')
-  if (typeof keepRequests !== 'number' || !(keepRequests >= 0) || !(Number.isInteger(keepRequests) || keepRequests === Infinity)) {
+  if (
+    typeof keepRequests !== 'number' ||
+    !(keepRequests >= 0) ||
+    !(Number.isInteger(keepRequests) || keepRequests === Infinity)
+  ) {
     throw new TypeError('keepRequests must be a whole number of requests, or Infinity')
   }
   const accessTokens = new Map<string, number>() // token -> expiry (epoch ms), oldest first
   const refreshTokens = new Set<string>() // oldest first
   const faults = new Map<string, Fault[]>()
   const requests: StandInRequest[] = []
-  const counts: StandInCounts = { requests: 0, auth: 0, resource: 0, carriedApiKey: 0, credentials: Object.fromEntries(CREDENTIALS.map((c) => [c, 0])) as Record<Credential, number> }
+  const counts: StandInCounts = {
+    requests: 0,
+    auth: 0,
+    resource: 0,
+    carriedApiKey: 0,
+    credentials: Object.fromEntries(CREDENTIALS.map((c) => [c, 0])) as Record<Credential, number>,
+  }
 
   /** Forgets expired access tokens, then the oldest tokens beyond the cap. */
   function prune(at: number): void {
@@ -131,7 +160,12 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     accessTokens.set(accessToken, at + expiresIn * 1000)
     refreshTokens.add(refreshToken)
     prune(at)
-    return json(200, { token_type: 'Bearer', expires_in: expiresIn, access_token: accessToken, refresh_token: refreshToken })
+    return json(200, {
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      access_token: accessToken,
+      refresh_token: refreshToken,
+    })
   }
 
   /** `/auth/api-key` takes a known key; `/auth/refresh` takes a refresh token once. Both want a JSON POST. */
@@ -139,12 +173,16 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     const isJson = /^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')
     if (request.method === 'POST' && !isJson) return json(400, WRONG_CONTENT_TYPE)
     const given = request.method === 'POST' ? body : undefined
-    const accepted = path === '/auth/api-key' ? apiKeys.includes(given?.apiKey as string) : refreshTokens.delete(given?.refreshToken as string)
+    const accepted =
+      path === '/auth/api-key'
+        ? apiKeys.includes(given?.apiKey as string)
+        : refreshTokens.delete(given?.refreshToken as string)
     return accepted ? issue() : json(400, INVALID_CREDENTIALS)
   }
 
   function resource(request: Request, url: URL, authorization: Authorization): Response {
-    if (authorization.kind === 'basic' && !(authorization.password === '' && apiKeys.includes(authorization.user))) return json(401, INVALID_API_KEY)
+    if (authorization.kind === 'basic' && !(authorization.password === '' && apiKeys.includes(authorization.user)))
+      return json(401, INVALID_API_KEY)
     const expiresAt = authorization.kind === 'bearer' ? accessTokens.get(authorization.token) : undefined
     if (authorization.kind !== 'basic' && !(expiresAt && expiresAt > now())) return json(401, INVALID_TOKEN)
     if (request.method === 'GET' && LIST_PATHS.includes(url.pathname)) return json(200, emptyPage(url))
@@ -167,14 +205,28 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     const authorization = readAuthorization(request.headers.get('authorization'))
     // The body is read whatever its content type, so that the record tells which secrets were on the wire.
     const body = AUTH_PATHS.includes(path) ? await readJsonObject(request) : undefined
-    const credential = path === '/auth/api-key' ? (typeof body?.apiKey === 'string' ? 'api-key' : 'none') : path === '/auth/refresh' ? (typeof body?.refreshToken === 'string' ? 'refresh-token' : 'none') : authorization.kind
+    const credential =
+      path === '/auth/api-key'
+        ? typeof body?.apiKey === 'string'
+          ? 'api-key'
+          : 'none'
+        : path === '/auth/refresh'
+          ? typeof body?.refreshToken === 'string'
+            ? 'refresh-token'
+            : 'none'
+          : authorization.kind
     const keyInBody = path === '/auth/api-key' && typeof body?.apiKey === 'string' && body.apiKey !== ''
     record(request, path, credential, keyInBody || (authorization.kind === 'basic' && authorization.user !== ''))
     const fault = faults.get(path)?.shift()
     if (fault && 'networkError' in fault) throw new TypeError('stand-in: connection reset')
     if (fault && 'delay' in fault) await pause(fault.delay, request.signal)
     if (fault && 'status' in fault) {
-      const faultBody = fault.body ?? { type: 'about:blank', title: `Stand-in fault ${fault.status}.`, name: '', status: fault.status }
+      const faultBody = fault.body ?? {
+        type: 'about:blank',
+        title: `Stand-in fault ${fault.status}.`,
+        name: '',
+        status: fault.status,
+      }
       return json(fault.status, faultBody, fault.headers)
     }
     return AUTH_PATHS.includes(path) ? grant(request, path, body) : resource(request, url, authorization)
@@ -188,7 +240,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   }
 
   function fail(path: string, ...more: Fault[]): void {
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError('path must be a string starting with "/"')
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      throw new TypeError('path must be a string starting with "/"')
     more.forEach(checkFault)
     faults.set(path, [...(faults.get(path) ?? []), ...more])
   }
@@ -205,7 +258,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   })
 }
 
-type Authorization = { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | { kind: 'other' | 'none' }
+type Authorization =
+  { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | { kind: 'other' | 'none' }
 
 /** The `Authorization` header's scheme and credentials; Basic credentials are `base64("user:password")` in UTF-8. */
 function readAuthorization(header: string | null): Authorization {
@@ -217,12 +271,16 @@ function readAuthorization(header: string | null): Authorization {
   let decoded: string
   try {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(basic[1])) throw new TypeError('not base64')
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)))
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(
+      Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)),
+    )
   } catch {
     return { kind: 'basic', user: '', password: '' }
   }
   const colon = decoded.indexOf(':')
-  return colon < 0 ? { kind: 'basic', user: decoded, password: '' } : { kind: 'basic', user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+  return colon < 0
+    ? { kind: 'basic', user: decoded, password: '' }
+    : { kind: 'basic', user: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
 }
 
 /** An empty first page in api.video's list shape, for the page and size the query asks. */
@@ -233,10 +291,20 @@ function emptyPage(url: URL) {
   }
   const currentPage = whole('currentPage', 1, Number.MAX_SAFE_INTEGER)
   const pageSize = whole('pageSize', 25, 100)
-  const link = (rel: string, page: number) => ({ rel, uri: `${url.origin}${url.pathname}?currentPage=${page}&pageSize=${pageSize}` })
+  const link = (rel: string, page: number) => ({
+    rel,
+    uri: `${url.origin}${url.pathname}?currentPage=${page}&pageSize=${pageSize}`,
+  })
   return {
     data: [],
-    pagination: { currentPage, pageSize, pagesTotal: 1, itemsTotal: 0, currentPageItems: 0, links: [link('self', currentPage), link('first', 1), link('last', 1)] },
+    pagination: {
+      currentPage,
+      pageSize,
+      pagesTotal: 1,
+      itemsTotal: 0,
+      currentPageItems: 0,
+      links: [link('self', currentPage), link('first', 1), link('last', 1)],
+    },
   }
 }
 
@@ -246,7 +314,10 @@ function checkFault(fault: Fault): void {
     ('status' in f && Number.isInteger(f.status) && (f.status as number) >= 200 && (f.status as number) <= 599) ||
     ('delay' in f && typeof f.delay === 'number' && f.delay >= 0 && f.delay < Infinity) ||
     f.networkError === true
-  if (!ok) throw new TypeError('faults must each be { status: 200-599, body?, headers? }, { delay: ms } or { networkError: true }')
+  if (!ok)
+    throw new TypeError(
+      'faults must each be { status: 200-599, body?, headers? }, { delay: ms } or { networkError: true }',
+    )
 }
 
 async function readJsonObject(request: Request): Promise<Record<string, unknown> | undefined> {

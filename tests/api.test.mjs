@@ -45,12 +45,15 @@ paths('session.fetch("/videos") hits the production API by default', async () =>
   assert.equal(urls(), ['https://ws.api.video/auth/api-key', 'https://ws.api.video/videos'])
 })
 
-paths('session.fetch("/videos?currentPage=2") keeps the query, against the sandbox when baseUrl says so', async () => {
-  const { fetch, urls } = recorder()
-  const session = createSession({ apiKey: KEY, fetch, baseUrl: SANDBOX_URL })
-  await session.fetch('/videos?currentPage=2')
-  assert.is(urls()[1], 'https://sandbox.api.video/videos?currentPage=2')
-})
+paths(
+  'session.fetch("/videos?currentPage=2") keeps the query, against the sandbox when baseUrl says so',
+  async () => {
+    const { fetch, urls } = recorder()
+    const session = createSession({ apiKey: KEY, fetch, baseUrl: SANDBOX_URL })
+    await session.fetch('/videos?currentPage=2')
+    assert.is(urls()[1], 'https://sandbox.api.video/videos?currentPage=2')
+  },
+)
 
 paths('a baseUrl with a path prefix: "/videos" is appended to it, as /auth/api-key is', async () => {
   // Decision: the base URL is a prefix (a proxy mounting the API under /api.video), the same rule
@@ -84,7 +87,11 @@ paths('regression: an absolute URL on the session origin is still accepted', asy
   assert.is((await session.fetch('https://ws.api.video/videos')).status, 200)
   assert.is((await session.fetch(new URL('https://ws.api.video/videos/1'))).status, 200)
   assert.is((await session.fetch(new Request('https://ws.api.video/videos/2'))).status, 200)
-  assert.equal(urls().slice(1), ['https://ws.api.video/videos', 'https://ws.api.video/videos/1', 'https://ws.api.video/videos/2'])
+  assert.equal(urls().slice(1), [
+    'https://ws.api.video/videos',
+    'https://ws.api.video/videos/1',
+    'https://ws.api.video/videos/2',
+  ])
 })
 
 const foreign = {
@@ -179,7 +186,11 @@ environment('an empty APIVIDEO_API_KEY counts as missing', () => {
 })
 
 environment('an apiKey of the wrong type names the type it got, never the value', async () => {
-  const check = (error) => error instanceof TypeError && /\bapiKey\b/.test(error.message) && error.message.includes('got number') && !error.message.includes('918273645')
+  const check = (error) =>
+    error instanceof TypeError &&
+    /\bapiKey\b/.test(error.message) &&
+    error.message.includes('got number') &&
+    !error.message.includes('918273645')
   assert.throws(() => createSession({ apiKey: 918273645 }), check)
   assert.throws(() => authenticateRequest(918273645), check)
   assert.ok(check(await failure(authenticate(918273645, { fetch: recorder().fetch }))))
@@ -189,7 +200,11 @@ environment('an apiKey of the wrong type names the type it got, never the value'
   )
   assert.throws(
     () => refreshRequest(918273645),
-    (error) => error instanceof TypeError && /\brefreshToken\b/.test(error.message) && error.message.includes('got number') && !error.message.includes('918273645'),
+    (error) =>
+      error instanceof TypeError &&
+      /\brefreshToken\b/.test(error.message) &&
+      error.message.includes('got number') &&
+      !error.message.includes('918273645'),
   )
 })
 
@@ -205,7 +220,10 @@ function unknown(name, suggestion) {
   const expected = suggestion ? `unknown option ${name} (did you mean ${suggestion}?)` : `unknown option ${name}`
   return (error) => {
     assert.instance(error, TypeError)
-    assert.ok(error.message.includes(expected), `message ${JSON.stringify(error.message)}, expected ${JSON.stringify(expected)}`)
+    assert.ok(
+      error.message.includes(expected),
+      `message ${JSON.stringify(error.message)}, expected ${JSON.stringify(expected)}`,
+    )
     if (!suggestion) assert.not.match(error.message, 'did you mean')
     assert.not.match(error.message, VALUE)
     return true
@@ -221,10 +239,13 @@ const sessionTypos = [
   ['frobnicate', undefined],
 ]
 for (const [name, suggestion] of sessionTypos) {
-  typos(`createSession({ ${name} }) -> unknown option ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, () => {
-    const { fetch } = recorder()
-    assert.throws(() => createSession({ apiKey: KEY, fetch, [name]: VALUE }), unknown(name, suggestion))
-  })
+  typos(
+    `createSession({ ${name} }) -> unknown option ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+    () => {
+      const { fetch } = recorder()
+      assert.throws(() => createSession({ apiKey: KEY, fetch, [name]: VALUE }), unknown(name, suggestion))
+    },
+  )
 }
 
 typos('createSession refuses the 0.1.0 store options, now gone', () => {

@@ -15,7 +15,9 @@ calls.after.each(() => {
 
 calls('authenticate sends the key and reads the token', async () => {
   let seen
-  m.pool.intercept({ path: '/auth/api-key', method: 'POST', body: (b) => ((seen = JSON.parse(b)), true) }).reply(200, tokenBody(1), JSON_HEADERS)
+  m.pool
+    .intercept({ path: '/auth/api-key', method: 'POST', body: (b) => ((seen = JSON.parse(b)), true) })
+    .reply(200, tokenBody(1), JSON_HEADERS)
   const before = Date.now()
   const token = await authenticate(KEY, { fetch: m.fetch })
   assert.equal(seen, { apiKey: KEY })
@@ -25,13 +27,22 @@ calls('authenticate sends the key and reads the token', async () => {
 })
 
 calls('refresh sends the refresh token; 400 there is INVALID_REFRESH_TOKEN', async () => {
-  m.pool.intercept({ path: '/auth/refresh', method: 'POST', body: JSON.stringify({ refreshToken: 'refresh-1' }) }).reply(200, tokenBody(2), JSON_HEADERS)
+  m.pool
+    .intercept({ path: '/auth/refresh', method: 'POST', body: JSON.stringify({ refreshToken: 'refresh-1' }) })
+    .reply(200, tokenBody(2), JSON_HEADERS)
   assert.is((await refresh('refresh-1', { fetch: m.fetch })).accessToken, 'access-2')
-  m.pool.intercept({ path: '/auth/refresh', method: 'POST' }).reply(400, { status: 400, title: 'The user credentials were incorrect.' }, JSON_HEADERS)
+  m.pool
+    .intercept({ path: '/auth/refresh', method: 'POST' })
+    .reply(400, { status: 400, title: 'The user credentials were incorrect.' }, JSON_HEADERS)
   assert.is((await failure(refresh('refresh-1', { fetch: m.fetch }))).code, 'INVALID_REFRESH_TOKEN')
 })
 
-for (const [status, code] of [[401, 'INVALID_CREDENTIALS'], [403, 'ACCESS_DENIED'], [500, 'SERVER_ERROR'], [418, 'UNEXPECTED_STATUS']]) {
+for (const [status, code] of [
+  [401, 'INVALID_CREDENTIALS'],
+  [403, 'ACCESS_DENIED'],
+  [500, 'SERVER_ERROR'],
+  [418, 'UNEXPECTED_STATUS'],
+]) {
   calls(`authenticate: ${status} rejects with ${code}`, async () => {
     m.pool.intercept({ path: '/auth/api-key', method: 'POST' }).reply(status, {}, JSON_HEADERS)
     assert.is((await failure(authenticate(KEY, { fetch: m.fetch }))).code, code)
@@ -39,7 +50,9 @@ for (const [status, code] of [[401, 'INVALID_CREDENTIALS'], [403, 'ACCESS_DENIED
 }
 
 calls('429 carries retryAfter', async () => {
-  m.pool.intercept({ path: '/auth/api-key', method: 'POST' }).reply(429, {}, { headers: { 'x-ratelimit-retry-after': '30' } })
+  m.pool
+    .intercept({ path: '/auth/api-key', method: 'POST' })
+    .reply(429, {}, { headers: { 'x-ratelimit-retry-after': '30' } })
   const error = await failure(authenticate(KEY, { fetch: m.fetch }))
   assert.is(error.code, 'RATE_LIMITED')
   assert.is(error.retryAfter, 30)
@@ -80,7 +93,8 @@ bounded('the timeout covers a body that never ends', async () => {
 
 bounded("the caller's abort rejects with the signal's reason", async () => {
   const controller = new AbortController()
-  const hang = (request, init) => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
+  const hang = (request, init) =>
+    new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
   const pending = authenticate(KEY, { fetch: hang, signal: controller.signal })
   controller.abort()
   const error = await failure(pending)
@@ -145,7 +159,10 @@ loopback('authenticate then refresh against the stand-in over node:http', async 
     assert.is(reused.problem.title, 'The user credentials were incorrect.')
     const wrong = await failure(authenticate('wrong-key', { baseUrl: server.url }))
     assert.is(wrong.code, 'INVALID_CREDENTIALS')
-    assert.equal(standIn.requests.map((r) => r.path), ['/auth/api-key', '/auth/refresh', '/auth/refresh', '/auth/api-key'])
+    assert.equal(
+      standIn.requests.map((r) => r.path),
+      ['/auth/api-key', '/auth/refresh', '/auth/refresh', '/auth/api-key'],
+    )
   } finally {
     await server.close()
   }
@@ -166,7 +183,9 @@ loopback('a connection reset is NETWORK_ERROR, a stall is TIMEOUT', async () => 
 
 loopback('a redirect is not followed (the key is never re-sent elsewhere)', async () => {
   let hits = 0
-  const server = await serve(async () => (hits++, new Response(null, { status: 307, headers: { location: 'http://127.0.0.1:9/steal' } })))
+  const server = await serve(
+    async () => (hits++, new Response(null, { status: 307, headers: { location: 'http://127.0.0.1:9/steal' } })),
+  )
   try {
     const error = await failure(authenticate(KEY, { baseUrl: server.url }))
     assert.is(error.code, 'UNEXPECTED_STATUS')

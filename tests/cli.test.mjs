@@ -40,7 +40,10 @@ async function recordingServer(apiKeys = [SECRET_KEY]) {
   const refreshTokens = []
   const server = await serve(async (request) => {
     const response = await standIn.handler(request)
-    const body = await response.clone().json().catch(() => ({}))
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => ({}))
     if (body.refresh_token) refreshTokens.push(body.refresh_token)
     return response
   })
@@ -65,7 +68,19 @@ usage('--help prints the usage and exits 0', async () => {
     const result = await run(args)
     assert.is(result.code, 0)
     assert.match(result.stdout, /^Usage: apivideo-auth <command>/)
-    for (const word of ['token', 'header', 'stand-in', '--json', '--sandbox', '--base-url', '--api-key-file', '--port', '--version', 'APIVIDEO_API_KEY']) assert.ok(result.stdout.includes(word), word)
+    for (const word of [
+      'token',
+      'header',
+      'stand-in',
+      '--json',
+      '--sandbox',
+      '--base-url',
+      '--api-key-file',
+      '--port',
+      '--version',
+      'APIVIDEO_API_KEY',
+    ])
+      assert.ok(result.stdout.includes(word), word)
     assert.is(result.stderr, '')
   }
 })
@@ -145,9 +160,14 @@ token('token prints an access token the API accepts; nothing else is printed', a
     assert.is(result.code, 0, result.stderr)
     assert.is(result.stderr, '')
     assert.match(result.stdout, /^\S+\n$/)
-    const check = await fetch(`${server.url}/videos`, { headers: { authorization: `Bearer ${result.stdout.trim()}` } })
+    const check = await fetch(`${server.url}/videos`, {
+      headers: { authorization: `Bearer ${result.stdout.trim()}` },
+    })
     assert.is(check.status, 200)
-    assert.equal(standIn.requests.map((r) => r.path), ['/auth/api-key', '/videos'])
+    assert.equal(
+      standIn.requests.map((r) => r.path),
+      ['/auth/api-key', '/videos'],
+    )
     assertNoSecret(result, secrets())
   } finally {
     await server.close()
@@ -195,9 +215,13 @@ token('--api-key-file reads a file (trailing newline and all) or standard input 
     writeFileSync(file, `${SECRET_KEY}\n`)
     const fromFile = await run(['token', '--api-key-file', file, '--base-url', server.url])
     assert.is(fromFile.code, 0, fromFile.stderr)
-    const fromStdin = await run(['token', '--api-key-file', '-', '--base-url', server.url], { input: `${SECRET_KEY}\r\n` })
+    const fromStdin = await run(['token', '--api-key-file', '-', '--base-url', server.url], {
+      input: `${SECRET_KEY}\r\n`,
+    })
     assert.is(fromStdin.code, 0, fromStdin.stderr)
-    const fileWins = await run(['token', '--api-key-file', file, '--base-url', server.url], { env: { APIVIDEO_API_KEY: 'another-key' } })
+    const fileWins = await run(['token', '--api-key-file', file, '--base-url', server.url], {
+      env: { APIVIDEO_API_KEY: 'another-key' },
+    })
     assert.is(fileWins.code, 0, fileWins.stderr)
     for (const result of [fromFile, fromStdin, fileWins]) assertNoSecret(result, secrets())
   } finally {
@@ -252,7 +276,13 @@ failures('a wrong key is INVALID_CREDENTIALS, and neither key is printed', async
 failures('server errors, rate limits and odd answers each name their code', async () => {
   const { server, standIn, secrets } = await recordingServer()
   try {
-    standIn.fail('/auth/api-key', { status: 503 }, { status: 429, headers: { 'x-ratelimit-retry-after': '30' } }, { status: 403 }, { status: 200, body: {} })
+    standIn.fail(
+      '/auth/api-key',
+      { status: 503 },
+      { status: 429, headers: { 'x-ratelimit-retry-after': '30' } },
+      { status: 403 },
+      { status: 200, body: {} },
+    )
     for (const code of ['SERVER_ERROR', 'RATE_LIMITED', 'ACCESS_DENIED', 'INVALID_RESPONSE']) {
       const result = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
       assertFailure(result, 1, code)
@@ -263,23 +293,32 @@ failures('server errors, rate limits and odd answers each name their code', asyn
   }
 })
 
-failures('a server\'s problem title cannot move the cursor, clear the screen or add a line: one line of at most 300 characters', async () => {
-  const { server, standIn } = await recordingServer()
-  try {
-    const title = '\x1b[2J\x1b[1;1H\x1b]0;pwned\x07cleared\r\napivideo-auth: OK: fake line\u202eevil\x9b31m\x00' + 'A'.repeat(2000)
-    standIn.fail('/auth/api-key', { status: 400, body: { type: 'x', title, name: '', status: 400 } }, { status: 503, body: { title: 'down\x1b[31m red\x1bc' } })
-    const result = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
-    assertFailure(result, 1, 'INVALID_CREDENTIALS')
-    assert.ok(result.stderr.length <= 301, `${result.stderr.length} characters`)
-    assert.not.match(result.stderr.slice(0, -1), /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/)
-    const second = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
-    assertFailure(second, 1, 'SERVER_ERROR')
-    assert.match(second.stderr, /down/)
-    assert.not.match(second.stderr.slice(0, -1), /[\x00-\x1f\x7f-\x9f]/)
-  } finally {
-    await server.close()
-  }
-})
+failures(
+  "a server's problem title cannot move the cursor, clear the screen or add a line: one line of at most 300 characters",
+  async () => {
+    const { server, standIn } = await recordingServer()
+    try {
+      const title =
+        '\x1b[2J\x1b[1;1H\x1b]0;pwned\x07cleared\r\napivideo-auth: OK: fake line\u202eevil\x9b31m\x00' +
+        'A'.repeat(2000)
+      standIn.fail(
+        '/auth/api-key',
+        { status: 400, body: { type: 'x', title, name: '', status: 400 } },
+        { status: 503, body: { title: 'down\x1b[31m red\x1bc' } },
+      )
+      const result = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+      assertFailure(result, 1, 'INVALID_CREDENTIALS')
+      assert.ok(result.stderr.length <= 301, `${result.stderr.length} characters`)
+      assert.not.match(result.stderr.slice(0, -1), /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/)
+      const second = await run(['token', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
+      assertFailure(second, 1, 'SERVER_ERROR')
+      assert.match(second.stderr, /down/)
+      assert.not.match(second.stderr.slice(0, -1), /[\x00-\x1f\x7f-\x9f]/)
+    } finally {
+      await server.close()
+    }
+  },
+)
 
 failures('a dropped connection and a closed port are NETWORK_ERROR', async () => {
   const { server, standIn } = await recordingServer()
@@ -303,7 +342,9 @@ function startStandIn(args = ['--port', '0'], env = {}) {
   child.stdout.on('data', (d) => (output.stdout += d))
   child.stderr.on('data', (d) => (output.stderr += d))
   const watchdog = setTimeout(() => child.kill('SIGKILL'), 20_000)
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ code, signal }))))
+  const exited = new Promise((resolve) =>
+    child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ code, signal }))),
+  )
   const url = new Promise((resolve, reject) => {
     child.stdout.on('data', () => {
       const found = /^api\.video stand-in: (http:\/\/127\.0\.0\.1:\d+)\n(.*\n){3}/.exec(output.stdout)
@@ -316,27 +357,42 @@ function startStandIn(args = ['--port', '0'], env = {}) {
 
 const serveCommand = suite('cli: stand-in')
 
-serveCommand('serves on 127.0.0.1, prints the URL, the key and how to stop it, accepts test-key, stops cleanly on SIGTERM', async () => {
-  const standIn = startStandIn()
-  try {
-    const url = await standIn.url
-    assert.match(standIn.output.stdout, /^key: test-key$/m)
-    assert.match(standIn.output.stdout, /^stop: press Ctrl\+C$/m)
-    const basic = await fetch(`${url}/videos`, { headers: { authorization: `Basic ${Buffer.from('test-key:').toString('base64')}` } })
-    assert.equal([basic.status, (await basic.json()).pagination.links[0]], [200, { rel: 'self', uri: `${url}/videos?currentPage=1&pageSize=25` }])
-    const ok = await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } })
-    assert.is(ok.code, 0, ok.stderr)
-    assert.is((await fetch(`${url}/videos`, { headers: { authorization: `Bearer ${ok.stdout.trim()}` } })).status, 200)
-    assertFailure(await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'other-key' } }), 1, 'INVALID_CREDENTIALS')
-  } finally {
-    standIn.child.kill('SIGTERM')
-  }
-  assert.equal(await standIn.exited, { code: 0, signal: null })
-  assert.match(standIn.output.stdout, / POST \/auth\/api-key 200\n/)
-  assert.match(standIn.output.stdout, / GET \/videos 200\n/)
-  assert.match(standIn.output.stdout, / POST \/auth\/api-key 400\n/)
-  assert.not.match(standIn.output.stdout, /\bat\.[0-9a-f]{32}\b/)
-})
+serveCommand(
+  'serves on 127.0.0.1, prints the URL, the key and how to stop it, accepts test-key, stops cleanly on SIGTERM',
+  async () => {
+    const standIn = startStandIn()
+    try {
+      const url = await standIn.url
+      assert.match(standIn.output.stdout, /^key: test-key$/m)
+      assert.match(standIn.output.stdout, /^stop: press Ctrl\+C$/m)
+      const basic = await fetch(`${url}/videos`, {
+        headers: { authorization: `Basic ${Buffer.from('test-key:').toString('base64')}` },
+      })
+      assert.equal(
+        [basic.status, (await basic.json()).pagination.links[0]],
+        [200, { rel: 'self', uri: `${url}/videos?currentPage=1&pageSize=25` }],
+      )
+      const ok = await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } })
+      assert.is(ok.code, 0, ok.stderr)
+      assert.is(
+        (await fetch(`${url}/videos`, { headers: { authorization: `Bearer ${ok.stdout.trim()}` } })).status,
+        200,
+      )
+      assertFailure(
+        await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'other-key' } }),
+        1,
+        'INVALID_CREDENTIALS',
+      )
+    } finally {
+      standIn.child.kill('SIGTERM')
+    }
+    assert.equal(await standIn.exited, { code: 0, signal: null })
+    assert.match(standIn.output.stdout, / POST \/auth\/api-key 200\n/)
+    assert.match(standIn.output.stdout, / GET \/videos 200\n/)
+    assert.match(standIn.output.stdout, / POST \/auth\/api-key 400\n/)
+    assert.not.match(standIn.output.stdout, /\bat\.[0-9a-f]{32}\b/)
+  },
+)
 
 serveCommand('takes its key from APIVIDEO_API_KEY and never prints it', async () => {
   const standIn = startStandIn(['--port=0'], { APIVIDEO_API_KEY: SECRET_KEY })
@@ -345,7 +401,11 @@ serveCommand('takes its key from APIVIDEO_API_KEY and never prints it', async ()
     assert.match(standIn.output.stdout, /^key: the value of APIVIDEO_API_KEY$/m)
     const ok = await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
     assert.is(ok.code, 0, ok.stderr)
-    assertFailure(await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } }), 1, 'INVALID_CREDENTIALS')
+    assertFailure(
+      await run(['token', '--base-url', url], { env: { APIVIDEO_API_KEY: 'test-key' } }),
+      1,
+      'INVALID_CREDENTIALS',
+    )
   } finally {
     standIn.child.kill('SIGINT')
   }

@@ -21,7 +21,12 @@ function runDemo() {
 function summary(stdout) {
   const table = stdout.slice(stdout.indexOf('\nSummary: '))
   const number = (n) => Number(n.replace(/,/g, ''))
-  return Object.fromEntries([...table.matchAll(/^ {2,4}(\S.*?) {2,}([\d,]+) {2,}([\d,]+)$/gm)].map(([, label, a, b]) => [label.trim(), [number(a), number(b)]]))
+  return Object.fromEntries(
+    [...table.matchAll(/^ {2,4}(\S.*?) {2,}([\d,]+) {2,}([\d,]+)$/gm)].map(([, label, a, b]) => [
+      label.trim(),
+      [number(a), number(b)],
+    ]),
+  )
 }
 
 const demo = suite('npm run demo')
@@ -36,17 +41,23 @@ demo('exits 0 with nothing on stderr', () => {
   assert.is(result.stderr, '')
 })
 
-demo('its summary, counted by the stand-ins: the key sent 5 times by the session, 6,960 by the official client', () => {
-  assert.match(result.stdout, /\nSummary: 6,960 API calls, each client against its own stand-in, counted by the stand-ins\n/)
-  assert.equal(summary(result.stdout), {
-    'requests that carried the API key': [5, 6960],
-    'auth requests': [17, 0],
-    'POST /auth/api-key': [5, 0],
-    'POST /auth/refresh': [12, 0],
-    'resource requests (GET /videos)': [6970, 6960],
-    'callers who got an error': [0, 0],
-  })
-})
+demo(
+  'its summary, counted by the stand-ins: the key sent 5 times by the session, 6,960 by the official client',
+  () => {
+    assert.match(
+      result.stdout,
+      /\nSummary: 6,960 API calls, each client against its own stand-in, counted by the stand-ins\n/,
+    )
+    assert.equal(summary(result.stdout), {
+      'requests that carried the API key': [5, 6960],
+      'auth requests': [17, 0],
+      'POST /auth/api-key': [5, 0],
+      'POST /auth/refresh': [12, 0],
+      'resource requests (GET /videos)': [6970, 6960],
+      'callers who got an error': [0, 0],
+    })
+  },
+)
 
 demo('no figure counts what a client would do if called another way', () => {
   assert.not.match(result.stdout, /\d+x fewer|same work \*|getAccessToken/)
@@ -57,8 +68,14 @@ demo('its timeline tells each scripted moment', () => {
   assert.match(out, /=> 1,000 calls answered 200, after 1 auth request\n/)
   assert.match(out, /\n08:05-08:50 {2}500 API calls with the cached token, no auth request\n/)
   assert.match(out, /POST \/auth\/refresh {2}400\n.*refresh token rejected.*\n.*POST \/auth\/api-key {2}200\n/)
-  assert.match(out, /POST \/auth\/refresh {2}429\n.*RATE_LIMITED: retry 1 in 1\.00 s, as the server asked\n.*POST \/auth\/refresh {2}200\n/)
-  assert.match(out, /SERVER_ERROR: the renewal failed after 3 attempts\n.*served the current token instead \(valid until 14:30\)/)
+  assert.match(
+    out,
+    /POST \/auth\/refresh {2}429\n.*RATE_LIMITED: retry 1 in 1\.00 s, as the server asked\n.*POST \/auth\/refresh {2}200\n/,
+  )
+  assert.match(
+    out,
+    /SERVER_ERROR: the renewal failed after 3 attempts\n.*served the current token instead \(valid until 14:30\)/,
+  )
   assert.match(out, /GET \/videos {2}401 {2}x10\n.*POST \/auth\/refresh {2}200\n.*\n.*GET \/videos {2}200 {2}x10\n/)
   assert.is((out.match(/the refresh token rotated/g) ?? []).length, 9)
 })

@@ -18,7 +18,10 @@ exit('a script that takes a token exits by itself, with no timer left', async ()
   const standIn = createStandIn()
   const server = await serve(standIn.handler)
   try {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { cwd: new URL('.', import.meta.url), env: { ...process.env, BASE_URL: server.url } })
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
+      cwd: new URL('.', import.meta.url),
+      env: { ...process.env, BASE_URL: server.url },
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
@@ -28,7 +31,10 @@ exit('a script that takes a token exits by itself, with no timer left', async ()
     assert.is(signal, null, `killed by the watchdog: ${out}`)
     assert.is(code, 0, out)
     assert.equal(JSON.parse(out), { ok: true, timers: 0 })
-    assert.equal(standIn.requests.map((r) => r.path), ['/auth/api-key'])
+    assert.equal(
+      standIn.requests.map((r) => r.path),
+      ['/auth/api-key'],
+    )
   } finally {
     await server.close()
   }

@@ -52,7 +52,11 @@ async function uploadServer() {
     if (new URL(request.url).pathname === '/upload') uploads.push((await request.clone().arrayBuffer()).byteLength)
     return standIn.handler(request)
   })
-  const session = createSession({ apiKey: KEY, baseUrl: server.url, fetch: (input, init) => globalThis.fetch(input, init) })
+  const session = createSession({
+    apiKey: KEY,
+    baseUrl: server.url,
+    fetch: (input, init) => globalThis.fetch(input, init),
+  })
   await session.token()
   standIn.revoke()
   return { ...server, session, uploads }
@@ -83,36 +87,39 @@ for (const [kind, body] of Object.entries(oneShotBodies)) {
   })
 }
 
-oneShot('#1 regression: bytes, a string, a Blob, FormData and URLSearchParams are still replayed after a 401', async () => {
-  const bodies = [
-    new TextEncoder().encode('hello world'),
-    'hello world',
-    new Blob(['hello world']),
-    new URLSearchParams({ a: 'hello world' }),
-  ]
-  for (const body of bodies) {
+oneShot(
+  '#1 regression: bytes, a string, a Blob, FormData and URLSearchParams are still replayed after a 401',
+  async () => {
+    const bodies = [
+      new TextEncoder().encode('hello world'),
+      'hello world',
+      new Blob(['hello world']),
+      new URLSearchParams({ a: 'hello world' }),
+    ]
+    for (const body of bodies) {
+      const { url, close, session, uploads } = await uploadServer()
+      try {
+        const response = await session.fetch(`${url}/upload`, { method: 'POST', body })
+        assert.is(response.status, 200)
+        assert.is(uploads.length, 2)
+        assert.is(uploads[1], uploads[0], 'the replay carries the same bytes')
+        assert.ok(uploads[0] > 0)
+      } finally {
+        await close()
+      }
+    }
+    const form = new FormData()
+    form.set('title', 'hello world')
     const { url, close, session, uploads } = await uploadServer()
     try {
-      const response = await session.fetch(`${url}/upload`, { method: 'POST', body })
-      assert.is(response.status, 200)
+      assert.is((await session.fetch(`${url}/upload`, { method: 'POST', body: form })).status, 200)
       assert.is(uploads.length, 2)
-      assert.is(uploads[1], uploads[0], 'the replay carries the same bytes')
-      assert.ok(uploads[0] > 0)
+      assert.ok(uploads[0] > 0 && uploads[1] > 0)
     } finally {
       await close()
     }
-  }
-  const form = new FormData()
-  form.set('title', 'hello world')
-  const { url, close, session, uploads } = await uploadServer()
-  try {
-    assert.is((await session.fetch(`${url}/upload`, { method: 'POST', body: form })).status, 200)
-    assert.is(uploads.length, 2)
-    assert.ok(uploads[0] > 0 && uploads[1] > 0)
-  } finally {
-    await close()
-  }
-})
+  },
+)
 
 oneShot.run()
 
@@ -122,11 +129,11 @@ const headerSafe = suite('#2 tokens must be header-safe')
 const UNSAFE = {
   'CR/LF': 'abc\r\nX-Injected: yes',
   'a control character': 'abc\u0001def',
-  'DEL': 'abc\u007fdef',
+  DEL: 'abc\u007fdef',
   'a space': 'abc def',
   'non-ASCII': 'abc\u00e9def',
   '8,193 characters': 'a'.repeat(8193),
-  'megabytes': 'a'.repeat(2 * 1024 * 1024),
+  megabytes: 'a'.repeat(2 * 1024 * 1024),
 }
 
 for (const field of ['access_token', 'refresh_token']) {
@@ -138,33 +145,42 @@ for (const field of ['access_token', 'refresh_token']) {
   }
 }
 
-headerSafe('#2 session: an access token with CR/LF is INVALID_RESPONSE, never a header, and nothing is cached', async () => {
-  const { fetch, requests } = scripted((_, n) =>
-    json(200, n === 1 ? { ...tokenBody(1), access_token: 'abc\r\nX-Injected: yes' } : tokenBody(n)),
-  )
-  const session = createSession({ apiKey: KEY, fetch, retries: 0 })
-  const error = await failure(session.authorization())
-  assert.is(error.code, 'INVALID_RESPONSE')
-  assert.is(await session.authorization(), 'Bearer access-2', 'the bad answer was not cached')
-  assert.is(requests.length, 2)
-})
+headerSafe(
+  '#2 session: an access token with CR/LF is INVALID_RESPONSE, never a header, and nothing is cached',
+  async () => {
+    const { fetch, requests } = scripted((_, n) =>
+      json(200, n === 1 ? { ...tokenBody(1), access_token: 'abc\r\nX-Injected: yes' } : tokenBody(n)),
+    )
+    const session = createSession({ apiKey: KEY, fetch, retries: 0 })
+    const error = await failure(session.authorization())
+    assert.is(error.code, 'INVALID_RESPONSE')
+    assert.is(await session.authorization(), 'Bearer access-2', 'the bad answer was not cached')
+    assert.is(requests.length, 2)
+  },
+)
 
-headerSafe('#2 session: an 8,193-character refresh token is INVALID_RESPONSE at once, not a TypeError at the next renewal', async () => {
-  const { fetch } = scripted((_, n) => json(200, { ...tokenBody(n), refresh_token: 'r'.repeat(8193) }))
-  const session = createSession({ apiKey: KEY, fetch, retries: 0 })
-  const error = await failure(session.token())
-  assert.is(error.code, 'INVALID_RESPONSE')
-})
+headerSafe(
+  '#2 session: an 8,193-character refresh token is INVALID_RESPONSE at once, not a TypeError at the next renewal',
+  async () => {
+    const { fetch } = scripted((_, n) => json(200, { ...tokenBody(n), refresh_token: 'r'.repeat(8193) }))
+    const session = createSession({ apiKey: KEY, fetch, retries: 0 })
+    const error = await failure(session.token())
+    assert.is(error.code, 'INVALID_RESPONSE')
+  },
+)
 
-headerSafe('#2 regression: an 8,192-character refresh token is accepted and sent back on the next renewal', async () => {
-  const long = 'r'.repeat(8192)
-  const { fetch, requests } = scripted((_, n) => json(200, { ...tokenBody(n), refresh_token: long }))
-  const session = createSession({ apiKey: KEY, fetch, retries: 0 })
-  assert.is(await session.token(), 'access-1')
-  assert.is(await session.token({ forceRefresh: true }), 'access-2')
-  assert.equal(new URL(requests[1].url).pathname, '/auth/refresh')
-  assert.equal(await requests[1].json(), { refreshToken: long })
-})
+headerSafe(
+  '#2 regression: an 8,192-character refresh token is accepted and sent back on the next renewal',
+  async () => {
+    const long = 'r'.repeat(8192)
+    const { fetch, requests } = scripted((_, n) => json(200, { ...tokenBody(n), refresh_token: long }))
+    const session = createSession({ apiKey: KEY, fetch, retries: 0 })
+    assert.is(await session.token(), 'access-1')
+    assert.is(await session.token({ forceRefresh: true }), 'access-2')
+    assert.equal(new URL(requests[1].url).pathname, '/auth/refresh')
+    assert.equal(await requests[1].json(), { refreshToken: long })
+  },
+)
 
 headerSafe.run()
 
@@ -270,54 +286,63 @@ function dropsInit() {
   return { seen, fetch: (request) => (seen.push(request), globalThis.fetch(request)) }
 }
 
-ending('#4 authenticate: after TIMEOUT the Request itself is aborted and the server sees the connection closed', async () => {
-  const server = await tricklingServer()
-  const { seen, fetch } = dropsInit()
-  try {
-    const error = await failure(authenticate(KEY, { baseUrl: server.url, timeout: 50, fetch }))
-    assert.is(error.code, 'TIMEOUT')
-    assert.is(seen.length, 1)
-    assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
-    await server.closed
-  } finally {
-    await server.close()
-  }
-})
+ending(
+  '#4 authenticate: after TIMEOUT the Request itself is aborted and the server sees the connection closed',
+  async () => {
+    const server = await tricklingServer()
+    const { seen, fetch } = dropsInit()
+    try {
+      const error = await failure(authenticate(KEY, { baseUrl: server.url, timeout: 50, fetch }))
+      assert.is(error.code, 'TIMEOUT')
+      assert.is(seen.length, 1)
+      assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
+      await server.closed
+    } finally {
+      await server.close()
+    }
+  },
+)
 
-ending("#4 authenticate: after the caller's abort the Request itself is aborted and the server sees the connection closed", async () => {
-  const server = await tricklingServer()
-  const controller = new AbortController()
-  const reason = new Error('caller stopped')
-  const seen = []
-  const fetch = async (request) => {
-    seen.push(request)
-    const response = await globalThis.fetch(request)
-    setImmediate(() => controller.abort(reason))
-    return response
-  }
-  try {
-    const error = await failure(authenticate(KEY, { baseUrl: server.url, signal: controller.signal, fetch }))
-    assert.is(error, reason)
-    assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
-    await server.closed
-  } finally {
-    await server.close()
-  }
-})
+ending(
+  "#4 authenticate: after the caller's abort the Request itself is aborted and the server sees the connection closed",
+  async () => {
+    const server = await tricklingServer()
+    const controller = new AbortController()
+    const reason = new Error('caller stopped')
+    const seen = []
+    const fetch = async (request) => {
+      seen.push(request)
+      const response = await globalThis.fetch(request)
+      setImmediate(() => controller.abort(reason))
+      return response
+    }
+    try {
+      const error = await failure(authenticate(KEY, { baseUrl: server.url, signal: controller.signal, fetch }))
+      assert.is(error, reason)
+      assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
+      await server.closed
+    } finally {
+      await server.close()
+    }
+  },
+)
 
-ending('#4 session: after TIMEOUT the Request itself is aborted and the server sees the connection closed', async () => {
-  const server = await tricklingServer()
-  const { seen, fetch } = dropsInit()
-  try {
-    const session = createSession({ apiKey: KEY, baseUrl: server.url, timeout: 50, retries: 0, fetch })
-    const error = await failure(session.token())
-    assert.is(error.code, 'TIMEOUT')
-    assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
-    await server.closed
-  } finally {
-    await server.close()
-  }
-})
+ending(
+  '#4 session: after TIMEOUT the Request itself is aborted and the server sees the connection closed',
+  async () => {
+    const server = await tricklingServer()
+    const { seen, fetch } = dropsInit()
+    try {
+      const session = createSession({ apiKey: KEY, baseUrl: server.url, timeout: 50, retries: 0, fetch })
+      const error = await failure(session.token())
+      assert.is(error.code, 'TIMEOUT')
+      assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
+      await server.closed
+    } finally {
+      await server.close()
+    }
+  },
+)
 
 ending.run()
 
@@ -414,11 +439,14 @@ scrubbed('#6 authenticate: a JSON-escaped echo of the key reaches no message, pr
   assert.not.match(surfaces(error), SLASHED_KEY)
 })
 
-scrubbed('#6 refresh: a JSON-escaped echo of the refresh token reaches no message, problem, inspect or JSON', async () => {
-  const error = await failure(refresh(SLASHED_REFRESH, { fetch: echoing(SLASHED_REFRESH) }))
-  assert.is(error.code, 'INVALID_REFRESH_TOKEN')
-  assert.not.match(surfaces(error), SLASHED_REFRESH)
-})
+scrubbed(
+  '#6 refresh: a JSON-escaped echo of the refresh token reaches no message, problem, inspect or JSON',
+  async () => {
+    const error = await failure(refresh(SLASHED_REFRESH, { fetch: echoing(SLASHED_REFRESH) }))
+    assert.is(error.code, 'INVALID_REFRESH_TOKEN')
+    assert.not.match(surfaces(error), SLASHED_REFRESH)
+  },
+)
 
 scrubbed('#6 session: a JSON-escaped echo of the key reaches no error surface', async () => {
   const session = createSession({ apiKey: SLASHED_KEY, fetch: echoing(SLASHED_KEY), retries: 0 })
@@ -468,42 +496,48 @@ function answersAfterTenMs() {
   return { fetch, requests }
 }
 
-numbers('#9 authenticate: a timeout of 2**31 ms is refused (TypeError naming timeout) or honoured, never 1 ms', async () => {
-  const { fetch, requests } = answersAfterTenMs()
-  let outcome
-  try {
-    outcome = await authenticate(KEY, { fetch, timeout: TOO_LONG })
-  } catch (error) {
-    outcome = error
-  }
-  if (outcome instanceof TypeError) {
-    assert.match(outcome.message, /\btimeout\b/)
-    assert.is(requests.length, 0, 'refused before sending')
-  } else {
-    assert.not.instance(outcome, Error, `got ${outcome?.code ?? outcome}`)
-    assert.is(outcome.accessToken, 'access-1')
-  }
-})
+numbers(
+  '#9 authenticate: a timeout of 2**31 ms is refused (TypeError naming timeout) or honoured, never 1 ms',
+  async () => {
+    const { fetch, requests } = answersAfterTenMs()
+    let outcome
+    try {
+      outcome = await authenticate(KEY, { fetch, timeout: TOO_LONG })
+    } catch (error) {
+      outcome = error
+    }
+    if (outcome instanceof TypeError) {
+      assert.match(outcome.message, /\btimeout\b/)
+      assert.is(requests.length, 0, 'refused before sending')
+    } else {
+      assert.not.instance(outcome, Error, `got ${outcome?.code ?? outcome}`)
+      assert.is(outcome.accessToken, 'access-1')
+    }
+  },
+)
 
-numbers('#9 createSession: a timeout of 2**31 ms is refused (TypeError naming timeout) or honoured, never 1 ms', async () => {
-  const { fetch, requests } = answersAfterTenMs()
-  let session
-  try {
-    session = createSession({ apiKey: KEY, fetch, retries: 0, timeout: TOO_LONG })
-  } catch (error) {
-    assert.instance(error, TypeError)
-    assert.match(error.message, /\btimeout\b/)
-    return
-  }
-  let outcome
-  try {
-    outcome = await session.token()
-  } catch (error) {
-    outcome = error
-  }
-  assert.is(outcome, 'access-1', `got ${outcome?.code ?? outcome}`)
-  assert.is(requests.length, 1)
-})
+numbers(
+  '#9 createSession: a timeout of 2**31 ms is refused (TypeError naming timeout) or honoured, never 1 ms',
+  async () => {
+    const { fetch, requests } = answersAfterTenMs()
+    let session
+    try {
+      session = createSession({ apiKey: KEY, fetch, retries: 0, timeout: TOO_LONG })
+    } catch (error) {
+      assert.instance(error, TypeError)
+      assert.match(error.message, /\btimeout\b/)
+      return
+    }
+    let outcome
+    try {
+      outcome = await session.token()
+    } catch (error) {
+      outcome = error
+    }
+    assert.is(outcome, 'access-1', `got ${outcome?.code ?? outcome}`)
+    assert.is(requests.length, 1)
+  },
+)
 
 for (const expiresIn of [1e306, 86_401]) {
   numbers(`#9 expires_in ${expiresIn} is INVALID_RESPONSE`, async () => {
@@ -524,12 +558,26 @@ numbers.run()
 // ---------------------------------------------------------------------------------------------
 const bareBase = suite('#11 a base URL ending in a bare ? or # is refused')
 
-for (const base of ['https://ws.api.video?', 'https://ws.api.video#', 'https://ws.api.video/?', 'https://ws.api.video/#']) {
+for (const base of [
+  'https://ws.api.video?',
+  'https://ws.api.video#',
+  'https://ws.api.video/?',
+  'https://ws.api.video/#',
+]) {
   bareBase(`#11 ${base} is refused by the builders, authenticate and createSession`, async () => {
     const { fetch, requests } = scripted(() => json(200, tokenBody()))
-    assert.throws(() => authenticateRequest(KEY, { baseUrl: base }), (e) => e instanceof TypeError && /baseUrl/.test(e.message))
-    assert.throws(() => refreshRequest('refresh-1', { baseUrl: base }), (e) => e instanceof TypeError && /baseUrl/.test(e.message))
-    assert.throws(() => createSession({ apiKey: KEY, baseUrl: base, fetch }), (e) => e instanceof TypeError && /baseUrl/.test(e.message))
+    assert.throws(
+      () => authenticateRequest(KEY, { baseUrl: base }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+    )
+    assert.throws(
+      () => refreshRequest('refresh-1', { baseUrl: base }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+    )
+    assert.throws(
+      () => createSession({ apiKey: KEY, baseUrl: base, fetch }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+    )
     const error = await failure(authenticate(KEY, { baseUrl: base, fetch }))
     assert.instance(error, TypeError)
     assert.match(error.message, /baseUrl/)
@@ -583,22 +631,25 @@ function countListeners(signal) {
   return count
 }
 
-sharedSignal('#13 50 concurrent token() callers with one signal during one renewal: at most 1 abort listener', async () => {
-  let release
-  const gate = new Promise((resolve) => (release = resolve))
-  const { fetch, requests } = scripted(async (_, n) => (await gate, json(200, tokenBody(n))))
-  const session = createSession({ apiKey: KEY, fetch })
-  const controller = new AbortController()
-  const count = countListeners(controller.signal)
-  const calls = Array.from({ length: 50 }, () => session.token({ signal: controller.signal }).catch((e) => e))
-  await settle()
-  const most = count.max
-  release()
-  assert.ok(most <= 1, `${most} abort listeners on the shared signal`)
-  assert.equal(await Promise.all(calls), Array(50).fill('access-1'))
-  assert.is(requests.length, 1)
-  assert.is(count.live.size, 0, 'no listener left behind')
-})
+sharedSignal(
+  '#13 50 concurrent token() callers with one signal during one renewal: at most 1 abort listener',
+  async () => {
+    let release
+    const gate = new Promise((resolve) => (release = resolve))
+    const { fetch, requests } = scripted(async (_, n) => (await gate, json(200, tokenBody(n))))
+    const session = createSession({ apiKey: KEY, fetch })
+    const controller = new AbortController()
+    const count = countListeners(controller.signal)
+    const calls = Array.from({ length: 50 }, () => session.token({ signal: controller.signal }).catch((e) => e))
+    await settle()
+    const most = count.max
+    release()
+    assert.ok(most <= 1, `${most} abort listeners on the shared signal`)
+    assert.equal(await Promise.all(calls), Array(50).fill('access-1'))
+    assert.is(requests.length, 1)
+    assert.is(count.live.size, 0, 'no listener left behind')
+  },
+)
 
 sharedSignal('#13 regression: aborting the shared signal stops every waiting caller', async () => {
   let release
@@ -623,7 +674,10 @@ const gaps = suite('#15 option gaps')
 gaps('#15 createSession refuses a signal option (unknown option) with a TypeError naming signal', () => {
   const { fetch } = scripted(() => json(200, tokenBody()))
   const signal = new AbortController().signal
-  assert.throws(() => createSession({ apiKey: KEY, fetch, signal }), (e) => e instanceof TypeError && /\bsignal\b/.test(e.message))
+  assert.throws(
+    () => createSession({ apiKey: KEY, fetch, signal }),
+    (e) => e instanceof TypeError && /\bsignal\b/.test(e.message),
+  )
 })
 
 gaps('#15 a now returning a Date: TypeError naming now on the first token(), and no request sent', async () => {
@@ -636,31 +690,40 @@ gaps('#15 a now returning a Date: TypeError naming now on the first token(), and
     assert.match(thrown.message, /\bnow\b/)
     return
   }
-  const error = await session.token().then((token) => `resolved with ${token}`, (e) => e)
+  const error = await session.token().then(
+    (token) => `resolved with ${token}`,
+    (e) => e,
+  )
   assert.instance(error, TypeError, String(error))
   assert.match(error.message, /\bnow\b/)
   assert.is(requests.length, 0)
 })
 
-gaps('#15 a signal-like { aborted: false } given to token() is a TypeError naming signal, and nothing is sent', async () => {
-  const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
-  const session = createSession({ apiKey: KEY, fetch })
-  const error = await failure(session.token({ signal: { aborted: false } }))
-  assert.instance(error, TypeError)
-  assert.match(error.message, /\bsignal\b/, error.message)
-  assert.not.match(error.message, /is not a function/, 'an argument check, not a crash')
-  await settle()
-  assert.is(requests.length, 0)
-})
+gaps(
+  '#15 a signal-like { aborted: false } given to token() is a TypeError naming signal, and nothing is sent',
+  async () => {
+    const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
+    const session = createSession({ apiKey: KEY, fetch })
+    const error = await failure(session.token({ signal: { aborted: false } }))
+    assert.instance(error, TypeError)
+    assert.match(error.message, /\bsignal\b/, error.message)
+    assert.not.match(error.message, /is not a function/, 'an argument check, not a crash')
+    await settle()
+    assert.is(requests.length, 0)
+  },
+)
 
-gaps('#15 a signal-like { aborted: false } given to authenticate is a TypeError naming signal, and nothing is sent', async () => {
-  const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
-  const error = await failure(authenticate(KEY, { fetch, signal: { aborted: false } }))
-  assert.instance(error, TypeError)
-  assert.match(error.message, /\bsignal\b/, error.message)
-  assert.not.match(error.message, /is not a function/, 'an argument check, not a crash')
-  assert.is(requests.length, 0)
-})
+gaps(
+  '#15 a signal-like { aborted: false } given to authenticate is a TypeError naming signal, and nothing is sent',
+  async () => {
+    const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
+    const error = await failure(authenticate(KEY, { fetch, signal: { aborted: false } }))
+    assert.instance(error, TypeError)
+    assert.match(error.message, /\bsignal\b/, error.message)
+    assert.not.match(error.message, /is not a function/, 'an argument check, not a crash')
+    assert.is(requests.length, 0)
+  },
+)
 
 gaps.run()
 
@@ -685,24 +748,35 @@ async function withClocks(run) {
   }
 }
 
-clocks('#16 a wall clock stepped back by exactly the time elapsed does not make token() serve an expired token', async () => {
-  // What this proves: the token's age comes from the monotonic clock. 61 s pass on performance.now()
-  // (a 60 s token has expired) while Date.now() shows the moment the token arrived (an NTP step back of 61 s).
-  // A session that ages tokens on Date.now sees a token 0 s old and serves it; one on performance.now renews.
-  await withClocks(async (clocks) => {
-    const standIn = createStandIn({ apiKeys: [KEY], expiresIn: 60, now: () => performance.timeOrigin + performance.now() })
-    const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 })
-    const first = await session.token()
-    clocks.elapsed += 61_000
-    const second = await session.token()
-    assert.is(standIn.requests.length, 2, 'the expired token was renewed')
-    assert.is.not(second, first)
-  })
-})
+clocks(
+  '#16 a wall clock stepped back by exactly the time elapsed does not make token() serve an expired token',
+  async () => {
+    // What this proves: the token's age comes from the monotonic clock. 61 s pass on performance.now()
+    // (a 60 s token has expired) while Date.now() shows the moment the token arrived (an NTP step back of 61 s).
+    // A session that ages tokens on Date.now sees a token 0 s old and serves it; one on performance.now renews.
+    await withClocks(async (clocks) => {
+      const standIn = createStandIn({
+        apiKeys: [KEY],
+        expiresIn: 60,
+        now: () => performance.timeOrigin + performance.now(),
+      })
+      const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 })
+      const first = await session.token()
+      clocks.elapsed += 61_000
+      const second = await session.token()
+      assert.is(standIn.requests.length, 2, 'the expired token was renewed')
+      assert.is.not(second, first)
+    })
+  },
+)
 
 clocks('#16 regression: a wall clock stepped back 2 hours after expiry still renews', async () => {
   await withClocks(async (clocks) => {
-    const standIn = createStandIn({ apiKeys: [KEY], expiresIn: 60, now: () => performance.timeOrigin + performance.now() })
+    const standIn = createStandIn({
+      apiKeys: [KEY],
+      expiresIn: 60,
+      now: () => performance.timeOrigin + performance.now(),
+    })
     const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 })
     await session.token()
     clocks.elapsed += 61_000

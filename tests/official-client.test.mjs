@@ -26,10 +26,13 @@ official('getAccessToken() gets a token the stand-in accepts as a Bearer token',
     assert.match(token.refreshToken, /^\S+$/)
     const check = await fetch(`${server.url}/videos`, { headers: { authorization: `Bearer ${token.accessToken}` } })
     assert.is(check.status, 200)
-    assert.equal(standIn.requests.map((r) => [r.method, r.path, r.credential, r.carriedApiKey]), [
-      ['POST', '/auth/api-key', 'api-key', true],
-      ['GET', '/videos', 'bearer', false],
-    ])
+    assert.equal(
+      standIn.requests.map((r) => [r.method, r.path, r.credential, r.carriedApiKey]),
+      [
+        ['POST', '/auth/api-key', 'api-key', true],
+        ['GET', '/videos', 'bearer', false],
+      ],
+    )
   } finally {
     await server.close()
   }
@@ -43,26 +46,38 @@ official('videos.list() succeeds with its Basic credentials, and reads the list 
     assert.is(page.pagination.currentPage, 1)
     assert.is(page.pagination.pageSize, 25)
     assert.is(page.pagination.itemsTotal, 0)
-    assert.equal(page.pagination.links.map((l) => l.rel), ['self', 'first', 'last'])
+    assert.equal(
+      page.pagination.links.map((l) => l.rel),
+      ['self', 'first', 'last'],
+    )
     const second = await client.videos.list({ currentPage: 2, pageSize: 10 })
     assert.equal([second.pagination.currentPage, second.pagination.pageSize], [2, 10])
-    assert.equal(standIn.requests.map((r) => [r.method, r.path, r.credential, r.carriedApiKey]), [
-      ['GET', '/videos', 'basic', true],
-      ['GET', '/videos', 'basic', true],
-    ])
+    assert.equal(
+      standIn.requests.map((r) => [r.method, r.path, r.credential, r.carriedApiKey]),
+      [
+        ['GET', '/videos', 'basic', true],
+        ['GET', '/videos', 'basic', true],
+      ],
+    )
     assert.is(standIn.counts.auth, 0)
   } finally {
     await server.close()
   }
 })
 
-official('a wrong key: getAccessToken() and videos.list() are refused, with api.video\'s status codes', async () => {
+official("a wrong key: getAccessToken() and videos.list() are refused, with api.video's status codes", async () => {
   const { server, client } = await setUp('wrong-key')
   try {
-    const tokenError = await client.getAccessToken().then(() => undefined, (e) => e)
+    const tokenError = await client.getAccessToken().then(
+      () => undefined,
+      (e) => e,
+    )
     assert.is(tokenError?.response?.status, 400)
     assert.is(tokenError.response.data.title, 'The user credentials were incorrect.')
-    const listError = await client.videos.list().then(() => undefined, (e) => e)
+    const listError = await client.videos.list().then(
+      () => undefined,
+      (e) => e,
+    )
     assert.is(listError?.code, 401)
     assert.is(listError.message, 'The API key is invalid.')
   } finally {

@@ -31,14 +31,19 @@ builders('exports the two bases', () => {
 
 builders('a base with a trailing slash, a path prefix or given as a URL works', () => {
   assert.is(authenticateRequest('k', { baseUrl: 'https://ws.api.video/' }).url, 'https://ws.api.video/auth/api-key')
-  assert.is(authenticateRequest('k', { baseUrl: new URL('https://proxy.example/av//') }).url, 'https://proxy.example/av/auth/api-key')
+  assert.is(
+    authenticateRequest('k', { baseUrl: new URL('https://proxy.example/av//') }).url,
+    'https://proxy.example/av/auth/api-key',
+  )
   for (const base of ['http://localhost:8080', 'http://127.0.0.1:1', 'http://127.9.9.9', 'http://[::1]:3000']) {
     assert.ok(authenticateRequest('k', { baseUrl: base }).url.startsWith(base.replace(/\/$/, '')), base)
   }
 })
 
 builders('extra headers are kept, the content type is not overridable', () => {
-  const request = authenticateRequest('k', { headers: { 'AV-Origin-App': 'demo:1.0.0', 'Content-Type': 'text/plain' } })
+  const request = authenticateRequest('k', {
+    headers: { 'AV-Origin-App': 'demo:1.0.0', 'Content-Type': 'text/plain' },
+  })
   assert.is(request.headers.get('av-origin-app'), 'demo:1.0.0')
   assert.is(request.headers.get('content-type'), 'application/json')
   const fromPairs = refreshRequest('r', { headers: [['x-trace', 'abc']] })
@@ -50,9 +55,24 @@ builders.run()
 const input = suite('bad input to the builders')
 const SECRET = 'sk_live_SECRETVALUE123'
 
-const badSecrets = [undefined, 42, '', '   ', ` ${SECRET}`, `${SECRET}\n`, `\t${SECRET}`, `${SECRET}\r\nx`, `${SECRET}\u0000x`, `${SECRET}\u0085x`, `${SECRET}${'x'.repeat(8192)}`]
+const badSecrets = [
+  undefined,
+  42,
+  '',
+  '   ',
+  ` ${SECRET}`,
+  `${SECRET}\n`,
+  `\t${SECRET}`,
+  `${SECRET}\r\nx`,
+  `${SECRET}\u0000x`,
+  `${SECRET}\u0085x`,
+  `${SECRET}${'x'.repeat(8192)}`,
+]
 
-for (const [name, build] of [['apiKey', authenticateRequest], ['refreshToken', refreshRequest]]) {
+for (const [name, build] of [
+  ['apiKey', authenticateRequest],
+  ['refreshToken', refreshRequest],
+]) {
   input(`${name}: each malformed value is a TypeError naming ${name}, never the value`, () => {
     for (const value of badSecrets) {
       try {
@@ -73,22 +93,50 @@ input('a key of exactly 8192 characters is accepted', () => {
 })
 
 input('insecure or malformed base URLs are TypeErrors naming baseUrl', () => {
-  for (const baseUrl of ['ws.api.video', '/auth', 'http://ws.api.video', 'http://10.0.0.1', 'ftp://ws.api.video', 'https://user:pw@ws.api.video', 'https://ws.api.video?x=1', 'https://ws.api.video#f', 42, null]) {
-    assert.throws(() => authenticateRequest('k', { baseUrl }), (e) => e instanceof TypeError && /baseUrl/.test(e.message), String(baseUrl))
+  for (const baseUrl of [
+    'ws.api.video',
+    '/auth',
+    'http://ws.api.video',
+    'http://10.0.0.1',
+    'ftp://ws.api.video',
+    'https://user:pw@ws.api.video',
+    'https://ws.api.video?x=1',
+    'https://ws.api.video#f',
+    42,
+    null,
+  ]) {
+    assert.throws(
+      () => authenticateRequest('k', { baseUrl }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+      String(baseUrl),
+    )
   }
 })
 
 input('options and headers must be well formed', () => {
-  assert.throws(() => authenticateRequest('k', 'https://ws.api.video'), (e) => e instanceof TypeError && /options/.test(e.message))
-  assert.throws(() => refreshRequest('r', null), (e) => e instanceof TypeError && /options/.test(e.message))
-  assert.throws(() => authenticateRequest('k', { headers: [['bad header', 'x']] }), (e) => e instanceof TypeError && /headers/.test(e.message))
+  assert.throws(
+    () => authenticateRequest('k', 'https://ws.api.video'),
+    (e) => e instanceof TypeError && /options/.test(e.message),
+  )
+  assert.throws(
+    () => refreshRequest('r', null),
+    (e) => e instanceof TypeError && /options/.test(e.message),
+  )
+  assert.throws(
+    () => authenticateRequest('k', { headers: [['bad header', 'x']] }),
+    (e) => e instanceof TypeError && /headers/.test(e.message),
+  )
 })
 
 input.run()
 
 const contract = suite('contract with the OpenAPI excerpt')
 
-const resolve = (ref) => ref.replace('#/', '').split('/').reduce((node, key) => node[key], spec)
+const resolve = (ref) =>
+  ref
+    .replace('#/', '')
+    .split('/')
+    .reduce((node, key) => node[key], spec)
 
 async function checkAgainst(operationPath, request) {
   const operation = spec.paths[operationPath].post
@@ -105,7 +153,10 @@ async function checkAgainst(operationPath, request) {
 }
 
 contract('the spec names both servers as our constants', () => {
-  assert.equal(spec.servers.map((s) => s.url), [PRODUCTION_URL, SANDBOX_URL])
+  assert.equal(
+    spec.servers.map((s) => s.url),
+    [PRODUCTION_URL, SANDBOX_URL],
+  )
 })
 
 contract('authenticateRequest matches POST /auth/api-key', async () => {

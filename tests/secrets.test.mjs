@@ -10,7 +10,8 @@ const KEY = 'sk_live_THEAPIKEY_0123456789'
 /** Everything a secret could leak through: message, stack, cause chain, problem, inspect, JSON. */
 function surfaces(value) {
   const parts = [inspect(value, { depth: 10 }), JSON.stringify(value) ?? '']
-  for (let e = value; e instanceof Error; e = e.cause) parts.push(e.message, e.stack ?? '', JSON.stringify(e.problem ?? null))
+  for (let e = value; e instanceof Error; e = e.cause)
+    parts.push(e.message, e.stack ?? '', JSON.stringify(e.problem ?? null))
   return parts.join('\n')
 }
 
@@ -20,7 +21,10 @@ function recordingStandIn(now) {
   const refreshTokens = []
   const fetch = async (input, init) => {
     const response = await standIn.fetch(input, init)
-    const body = await response.clone().json().catch(() => ({}))
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => ({}))
     if (body.refresh_token) refreshTokens.push(body.refresh_token)
     return response
   }
@@ -69,7 +73,9 @@ secrets('events and errors across every fault carry neither the key nor a refres
     await attempt()
   }
   standIn.fail('/auth/api-key', { status: 400 })
-  await createSession({ apiKey: KEY, fetch, retries: 0 }).token().catch((e) => errors.push(e))
+  await createSession({ apiKey: KEY, fetch, retries: 0 })
+    .token()
+    .catch((e) => errors.push(e))
   assert.ok(errors.length >= 3, `errors: ${errors.length}`)
   assert.ok(refreshTokens.length >= 3)
   const text = [...events.map((e) => JSON.stringify(e)), ...errors.map(surfaces)].join('\n')
@@ -80,7 +86,10 @@ secrets('events and errors across every fault carry neither the key nor a refres
 secrets('a server that echoes the secret in its error body does not leak it', async () => {
   const echo = async (request) => {
     const body = await request.text()
-    return new Response(JSON.stringify({ title: `Bad body: ${body}`, name: body, status: 400 }), { status: 400, headers: { 'content-type': 'application/json' } })
+    return new Response(JSON.stringify({ title: `Bad body: ${body}`, name: body, status: 400 }), {
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+    })
   }
   for (const call of [() => authenticate(KEY, { fetch: echo }), () => refresh(`rt_${KEY}`, { fetch: echo })]) {
     const error = await call().catch((e) => e)
@@ -90,17 +99,23 @@ secrets('a server that echoes the secret in its error body does not leak it', as
   }
 })
 
-secrets('scrubbing is for error bodies only: a short key that appears in a good answer does not spoil it', async () => {
-  const body = { token_type: 'Bearer', expires_in: 3600, access_token: 'a-k-a', refresh_token: 'k-r' }
-  const token = await authenticate('k', { fetch: async () => new Response(JSON.stringify(body), { status: 200 }) })
-  assert.is(token.accessToken, 'a-k-a')
-})
+secrets(
+  'scrubbing is for error bodies only: a short key that appears in a good answer does not spoil it',
+  async () => {
+    const body = { token_type: 'Bearer', expires_in: 3600, access_token: 'a-k-a', refresh_token: 'k-r' }
+    const token = await authenticate('k', { fetch: async () => new Response(JSON.stringify(body), { status: 200 }) })
+    assert.is(token.accessToken, 'a-k-a')
+  },
+)
 
 secrets('argument errors name the argument, never the value', async () => {
   const error = await authenticate(`${KEY}\n`).catch((e) => e)
   assert.instance(error, TypeError)
   assert.not.match(surfaces(error), 'THEAPIKEY')
-  assert.throws(() => createSession({ apiKey: ` ${KEY}` }), (e) => !surfaces(e).includes('THEAPIKEY'))
+  assert.throws(
+    () => createSession({ apiKey: ` ${KEY}` }),
+    (e) => !surfaces(e).includes('THEAPIKEY'),
+  )
 })
 
 secrets.run()

@@ -12,7 +12,13 @@ function setup(options = {}, standInOptions = {}) {
   const time = clock()
   const standIn = createStandIn({ apiKeys: [KEY], now: time.now, ...standInOptions })
   const events = []
-  const session = createSession({ apiKey: KEY, fetch: standIn.fetch, now: time.now, onEvent: (e) => events.push(e), ...options })
+  const session = createSession({
+    apiKey: KEY,
+    fetch: standIn.fetch,
+    now: time.now,
+    onEvent: (e) => events.push(e),
+    ...options,
+  })
   const paths = () => standIn.requests.map((r) => r.path)
   return { time, standIn, session, events, paths, types: () => events.map((e) => e.type) }
 }
@@ -218,12 +224,18 @@ faults('5xx, resets and stalls are retried, then succeed', async () => {
   assert.ok(await session.token())
   assert.is(paths().length, 3)
   const retries = events.filter((e) => e.type === 'retry')
-  assert.equal(retries.map((e) => e.code), ['SERVER_ERROR', 'NETWORK_ERROR'])
+  assert.equal(
+    retries.map((e) => e.code),
+    ['SERVER_ERROR', 'NETWORK_ERROR'],
+  )
   assert.ok(retries[0].delay <= 250 && retries[1].delay <= 500)
   const stalled = setup({ timeout: 20, retries: 1 })
   stalled.standIn.fail('/auth/api-key', { delay: 1_000 })
   assert.ok(await stalled.session.token())
-  assert.equal(stalled.events.filter((e) => e.type === 'retry').map((e) => e.code), ['TIMEOUT'])
+  assert.equal(
+    stalled.events.filter((e) => e.type === 'retry').map((e) => e.code),
+    ['TIMEOUT'],
+  )
 })
 
 faults('retries are bounded: retries + 1 attempts, then the error', async () => {
@@ -332,7 +344,11 @@ faults('a token with 10 s or less left is never served: the caller gets the erro
 })
 
 faults('a throwing onEvent does not break the session', async () => {
-  const { session } = setup({ onEvent: () => { throw new Error('listener bug') } })
+  const { session } = setup({
+    onEvent: () => {
+      throw new Error('listener bug')
+    },
+  })
   assert.ok(await session.token())
 })
 
@@ -349,7 +365,12 @@ function recording(standIn, hold) {
     const request = new Request(input, init)
     const { pathname } = new URL(request.url)
     if (pathname.startsWith('/auth/')) return standIn.handler(request)
-    seen.push({ path: pathname, authorization: request.headers.get('authorization'), keep: request.headers.get('x-keep'), body: await request.clone().text() })
+    seen.push({
+      path: pathname,
+      authorization: request.headers.get('authorization'),
+      keep: request.headers.get('x-keep'),
+      body: await request.clone().text(),
+    })
     if (pathname === hold && seen.filter((s) => s.path === hold).length === 1) {
       await gate
       return new Response(null, { status: 401 })
@@ -365,10 +386,18 @@ authorized("adds the bearer token, replacing the caller's, keeping other headers
   const { fetch, seen } = recording(standIn)
   const session = createSession({ apiKey: KEY, fetch, now: time.now })
   const token = await session.token()
-  const first = await session.fetch('https://ws.api.video/videos', { headers: { authorization: 'Bearer stale', 'x-keep': '1' } })
+  const first = await session.fetch('https://ws.api.video/videos', {
+    headers: { authorization: 'Bearer stale', 'x-keep': '1' },
+  })
   const second = await session.fetch(new Request('https://ws.api.video/videos/1', { headers: { 'x-keep': '2' } }))
   assert.equal([first.status, second.status], [200, 200])
-  assert.equal(seen.map((s) => [s.authorization, s.keep]), [[`Bearer ${token}`, '1'], [`Bearer ${token}`, '2']])
+  assert.equal(
+    seen.map((s) => [s.authorization, s.keep]),
+    [
+      [`Bearer ${token}`, '1'],
+      [`Bearer ${token}`, '2'],
+    ],
+  )
 })
 
 authorized('a 401 renews once and replays the request with its body', async () => {
@@ -378,7 +407,14 @@ authorized('a 401 renews once and replays the request with its body', async () =
   const session = createSession({ apiKey: KEY, fetch, now: time.now })
   const form = new FormData()
   form.set('field', 'form')
-  for (const body of ['text', new TextEncoder().encode('bytes'), new TextEncoder().encode('buffer').buffer, new URLSearchParams('a=1'), new Blob(['blob']), form]) {
+  for (const body of [
+    'text',
+    new TextEncoder().encode('bytes'),
+    new TextEncoder().encode('buffer').buffer,
+    new URLSearchParams('a=1'),
+    new Blob(['blob']),
+    form,
+  ]) {
     // A 401 on a token younger than a minute renews at most once a minute: each round comes a minute later.
     time.tick(61_000)
     await session.token()
@@ -387,7 +423,18 @@ authorized('a 401 renews once and replays the request with its body', async () =
     assert.is(response.status, 200)
   }
   const bodies = seen.map((s) => s.body)
-  assert.equal(bodies.slice(0, 10), ['text', 'text', 'bytes', 'bytes', 'buffer', 'buffer', 'a=1', 'a=1', 'blob', 'blob'])
+  assert.equal(bodies.slice(0, 10), [
+    'text',
+    'text',
+    'bytes',
+    'bytes',
+    'buffer',
+    'buffer',
+    'a=1',
+    'a=1',
+    'blob',
+    'blob',
+  ])
   assert.match(bodies[10], 'form')
   assert.is(bodies[11].replace(/formdata-undici-\d+/g, ''), bodies[10].replace(/formdata-undici-\d+/g, ''))
   assert.is(standIn.requests.filter((r) => r.path === '/auth/refresh').length, 6)
@@ -407,12 +454,20 @@ authorized('50 concurrent 401s cause one renewal', async () => {
   standIn.revoke()
   const responses = await Promise.all(Array.from({ length: 50 }, () => session.fetch('https://ws.api.video/videos')))
   assert.ok(responses.every((r) => r.status === 200))
-  assert.equal(paths().filter((p) => p.startsWith('/auth/')), ['/auth/api-key', '/auth/refresh'])
+  assert.equal(
+    paths().filter((p) => p.startsWith('/auth/')),
+    ['/auth/api-key', '/auth/refresh'],
+  )
 })
 
 authorized('bad input is a TypeError, and no token is requested for it', async () => {
   const { session, paths } = setup()
-  for (const [input, init] of [[42], [undefined], [{ url: 'https://ws.api.video/videos' }], ['https://ws.api.video/videos', 'GET']]) {
+  for (const [input, init] of [
+    [42],
+    [undefined],
+    [{ url: 'https://ws.api.video/videos' }],
+    ['https://ws.api.video/videos', 'GET'],
+  ]) {
     const error = await failure(session.fetch(input, init))
     assert.instance(error, TypeError)
     assert.match(error.message, /^(input|init) must be/)
@@ -438,20 +493,29 @@ authorized('a stream body is sent once; its 401 is returned as is', async () => 
   assert.equal(paths(), ['/auth/api-key', '/upload'])
 })
 
-authorized('a 401 for a token already replaced renews nothing: the request is replayed with the new one', async () => {
-  const time = clock()
-  const standIn = createStandIn({ now: time.now })
-  const { fetch, seen, release } = recording(standIn, '/late')
-  const session = createSession({ apiKey: KEY, fetch, now: time.now })
-  const first = await session.token()
-  const late = session.fetch('https://ws.api.video/late')
-  while (!seen.length) await new Promise((r) => setTimeout(r, 1))
-  const second = await session.token({ forceRefresh: true })
-  release()
-  assert.is((await late).status, 200)
-  assert.equal(seen.map((s) => s.authorization), [`Bearer ${first}`, `Bearer ${second}`])
-  assert.equal(standIn.requests.map((r) => r.path).filter((p) => p.startsWith('/auth/')), ['/auth/api-key', '/auth/refresh'])
-})
+authorized(
+  'a 401 for a token already replaced renews nothing: the request is replayed with the new one',
+  async () => {
+    const time = clock()
+    const standIn = createStandIn({ now: time.now })
+    const { fetch, seen, release } = recording(standIn, '/late')
+    const session = createSession({ apiKey: KEY, fetch, now: time.now })
+    const first = await session.token()
+    const late = session.fetch('https://ws.api.video/late')
+    while (!seen.length) await new Promise((r) => setTimeout(r, 1))
+    const second = await session.token({ forceRefresh: true })
+    release()
+    assert.is((await late).status, 200)
+    assert.equal(
+      seen.map((s) => s.authorization),
+      [`Bearer ${first}`, `Bearer ${second}`],
+    )
+    assert.equal(
+      standIn.requests.map((r) => r.path).filter((p) => p.startsWith('/auth/')),
+      ['/auth/api-key', '/auth/refresh'],
+    )
+  },
+)
 
 authorized.run()
 

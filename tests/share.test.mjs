@@ -31,7 +31,8 @@ function memoryStore(time, log = [], { claim = true } = {}) {
     writes: [],
     calls: (op) => log.filter((entry) => entry[0] === op).length,
     /** Resolves once `count` values have been written (writes are not awaited by the session). */
-    written: (count) => new Promise((resolve) => (store.writes.length >= count ? resolve() : waiting.push([count, resolve]))),
+    written: (count) =>
+      new Promise((resolve) => (store.writes.length >= count ? resolve() : waiting.push([count, resolve]))),
     async get(key) {
       log.push(['get', key])
       return live(key)
@@ -81,7 +82,10 @@ function fleet({ claim = true, standIn: standInOptions } = {}) {
     const request = new Request(input, init)
     log.push(['fetch', new URL(request.url).pathname])
     const response = await standIn.fetch(request)
-    const body = await response.clone().json().catch(() => ({}))
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => ({}))
     if (body.refresh_token) refreshTokens.push(body.refresh_token)
     return response
   }
@@ -92,10 +96,18 @@ function fleet({ claim = true, standIn: standInOptions } = {}) {
       events.push(event)
       for (const [type, resolve] of waiting) if (type === event.type) resolve(event)
     }
-    const session = createSession({ apiKey: KEY, fetch, now: time.now, share: shareTokens(store, { key }), onEvent, ...options })
+    const session = createSession({
+      apiKey: KEY,
+      fetch,
+      now: time.now,
+      share: shareTokens(store, { key }),
+      onEvent,
+      ...options,
+    })
     const types = () => events.map((e) => e.type)
     /** Resolves on the first event of `type` (at once if there was one). */
-    const event = (type) => new Promise((resolve) => (types().includes(type) ? resolve() : waiting.push([type, resolve])))
+    const event = (type) =>
+      new Promise((resolve) => (types().includes(type) ? resolve() : waiting.push([type, resolve])))
     return { session, events, types, event }
   }
   const paths = () => standIn.requests.map((r) => r.path).filter((p) => p.startsWith('/auth/'))
@@ -141,16 +153,19 @@ args('a bad store, key or option: a TypeError naming it, and the store is not ca
   assert.equal(log, [])
 })
 
-args('no options, undefined options and an undefined key are all the default; a hook makes nothing happen by itself', () => {
-  const log = []
-  const store = memoryStore(clock(), log)
-  for (const hook of [shareTokens(store), shareTokens(store, undefined), shareTokens(store, { key: undefined })]) {
-    const share = hook(context())
-    assert.type(share.take, 'function')
-    assert.type(share.put, 'function')
-  }
-  assert.equal(log, [])
-})
+args(
+  'no options, undefined options and an undefined key are all the default; a hook makes nothing happen by itself',
+  () => {
+    const log = []
+    const store = memoryStore(clock(), log)
+    for (const hook of [shareTokens(store), shareTokens(store, undefined), shareTokens(store, { key: undefined })]) {
+      const share = hook(context())
+      assert.type(share.take, 'function')
+      assert.type(share.put, 'function')
+    }
+    assert.equal(log, [])
+  },
+)
 
 args(`the add-on alone is at most ${SHARE_LIMIT} B min+gzip`, async () => {
   const bytes = await minGzip('share')
@@ -163,20 +178,26 @@ args.run()
 
 const hook = suite('share: take and put')
 
-hook('an empty store: take() claims the lease on nothing and says renew; put() writes; take() then finds it', async () => {
-  const time = clock()
-  const store = memoryStore(time)
-  const ctx = context({ time })
-  const share = shareTokens(store)(ctx)
-  assert.is(await share.take(), undefined)
-  const { key } = derive()
-  assert.equal(store.log, [['get', key], ['claim', `${key}:lease:`, 10_000]])
-  const token = issued(time)
-  await share.put(token)
-  assert.equal(store.log[2], ['set', key, HOUR - MARGIN])
-  assert.equal(await shareTokens(store)(context({ time })).take(), token)
-  assert.equal(ctx.events, [])
-})
+hook(
+  'an empty store: take() claims the lease on nothing and says renew; put() writes; take() then finds it',
+  async () => {
+    const time = clock()
+    const store = memoryStore(time)
+    const ctx = context({ time })
+    const share = shareTokens(store)(ctx)
+    assert.is(await share.take(), undefined)
+    const { key } = derive()
+    assert.equal(store.log, [
+      ['get', key],
+      ['claim', `${key}:lease:`, 10_000],
+    ])
+    const token = issued(time)
+    await share.put(token)
+    assert.equal(store.log[2], ['set', key, HOUR - MARGIN])
+    assert.equal(await shareTokens(store)(context({ time })).take(), token)
+    assert.equal(ctx.events, [])
+  },
+)
 
 hook('a token taken whose writer clock runs ahead gets sentAt clamped to this clock (no clock jump)', async () => {
   const time = clock()
@@ -217,7 +238,13 @@ hook('TTLs are whole milliseconds, at least 1: a fractional timeout, a fractiona
   const share = shareTokens(store)(context({ time, timeout: 2500.5 }))
   await share.take()
   await share.put({ ...issued(time), dueAt: time.now() + 1000.25 })
-  assert.equal(store.log.slice(1).map((e) => [e[0], e[2]]), [['claim', 2501], ['set', 1001]])
+  assert.equal(
+    store.log.slice(1).map((e) => [e[0], e[2]]),
+    [
+      ['claim', 2501],
+      ['set', 1001],
+    ],
+  )
 })
 
 hook('a token due at put() time, or within 1 ms, is not written', async () => {
@@ -230,38 +257,49 @@ hook('a token due at put() time, or within 1 ms, is not written', async () => {
   assert.equal(ctx.events, [])
 })
 
-hook('#9: a timeout above 2,147,483,647 ms bounds store calls by that, not by 1 ms; TTLs stay safe integers', async () => {
-  const warnings = []
-  const onWarning = (warning) => warnings.push(warning.name)
-  process.on('warning', onWarning)
-  try {
-    for (const timeout of [2 ** 31, 1e300]) {
-      const time = clock()
-      const store = memoryStore(time)
-      const get = store.get
-      // Answers in 20 ms of real time: a timer clamped to 1 ms would call it a hang.
-      store.get = (key) => new Promise((resolve) => setTimeout(() => resolve(get(key)), 20))
-      const ctx = context({ time, timeout })
-      const share = shareTokens(store)(ctx)
-      assert.is(await share.take(), undefined)
-      await share.put({ ...issued(time), expiresAt: time.now() + 1e300, dueAt: time.now() + 1e299 })
-      assert.equal(ctx.events, [], `timeout ${timeout}`)
-      const ttls = store.log.filter((e) => e[0] !== 'get').map((e) => e[2])
-      assert.equal(ttls, [2_147_483_647, 2_147_483_647])
+hook(
+  '#9: a timeout above 2,147,483,647 ms bounds store calls by that, not by 1 ms; TTLs stay safe integers',
+  async () => {
+    const warnings = []
+    const onWarning = (warning) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      for (const timeout of [2 ** 31, 1e300]) {
+        const time = clock()
+        const store = memoryStore(time)
+        const get = store.get
+        // Answers in 20 ms of real time: a timer clamped to 1 ms would call it a hang.
+        store.get = (key) => new Promise((resolve) => setTimeout(() => resolve(get(key)), 20))
+        const ctx = context({ time, timeout })
+        const share = shareTokens(store)(ctx)
+        assert.is(await share.take(), undefined)
+        await share.put({ ...issued(time), expiresAt: time.now() + 1e300, dueAt: time.now() + 1e299 })
+        assert.equal(ctx.events, [], `timeout ${timeout}`)
+        const ttls = store.log.filter((e) => e[0] !== 'get').map((e) => e[2])
+        assert.equal(ttls, [2_147_483_647, 2_147_483_647])
+      }
+    } finally {
+      process.off('warning', onWarning)
     }
-  } finally {
-    process.off('warning', onWarning)
-  }
-  await new Promise((resolve) => setImmediate(resolve))
-  assert.not.ok(warnings.includes('TimeoutOverflowWarning'))
-})
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.not.ok(warnings.includes('TimeoutOverflowWarning'))
+  },
+)
 
 hook('#8: put() with no token, or not a token, writes nothing and never rejects; take() never rejects', async () => {
   const time = clock()
   const store = memoryStore(time)
   const ctx = context({ time })
   const share = shareTokens(store)(ctx)
-  for (const bad of [undefined, null, {}, { token: 42 }, { ...issued(time), sentAt: 'now' }, { ...issued(time), token: 'a\nb' }]) await share.put(bad)
+  for (const bad of [
+    undefined,
+    null,
+    {},
+    { token: 42 },
+    { ...issued(time), sentAt: 'now' },
+    { ...issued(time), token: 'a\nb' },
+  ])
+    await share.put(bad)
   assert.is(store.calls('set'), 0)
   // A clock that throws (the session's own state gone wrong) is reported, not thrown into the renewal.
   const broken = shareTokens(store)({ ...ctx, now: () => assert.unreachable('clock') })
@@ -297,7 +335,11 @@ hook('#10: the claim wait stays within 2 timeouts, counting the time spent in st
 })
 
 hook('#17: put() is bounded by the timeout; its failure is a store-error, never a rejection', async () => {
-  for (const set of [never, async () => Promise.reject(new Error('read-only')), () => assert.unreachable('sync throw')]) {
+  for (const set of [
+    never,
+    async () => Promise.reject(new Error('read-only')),
+    () => assert.unreachable('sync throw'),
+  ]) {
     const time = clock()
     const store = memoryStore(time)
     store.set = set
@@ -344,22 +386,25 @@ sealed('the store key is derived as documented, with its namespace; the value de
   assert.equal(Object.keys(unseal(first.value)).sort(), ['dueAt', 'expiresAt', 'sentAt', 'token'])
 })
 
-sealed('the raw value holds neither the token, nor the API key, nor the store key; each write has its own IV', async () => {
-  const time = clock()
-  const store = memoryStore(time)
-  const share = shareTokens(store)(context({ time }))
-  const token = issued(time, 'at.token-that-must-not-show')
-  await share.put(token)
-  await share.put(token)
-  const [one, two] = store.writes.map((w) => w.value)
-  assert.is.not(one, two)
-  for (const value of [one, two]) {
-    const raw = Buffer.from(value, 'base64').toString('latin1')
-    for (const secret of [token.token, KEY, derive().key, String(token.expiresAt)]) {
-      assert.not.ok(value.includes(secret) || raw.includes(secret), 'a secret in the stored value')
+sealed(
+  'the raw value holds neither the token, nor the API key, nor the store key; each write has its own IV',
+  async () => {
+    const time = clock()
+    const store = memoryStore(time)
+    const share = shareTokens(store)(context({ time }))
+    const token = issued(time, 'at.token-that-must-not-show')
+    await share.put(token)
+    await share.put(token)
+    const [one, two] = store.writes.map((w) => w.value)
+    assert.is.not(one, two)
+    for (const value of [one, two]) {
+      const raw = Buffer.from(value, 'base64').toString('latin1')
+      for (const secret of [token.token, KEY, derive().key, String(token.expiresAt)]) {
+        assert.not.ok(value.includes(secret) || raw.includes(secret), 'a secret in the stored value')
+      }
     }
-  }
-})
+  },
+)
 
 /** Plants `value` under the store key of `reader`'s context; take() must refuse it with one store-error. */
 async function refused(value, reader = {}) {
@@ -379,27 +424,37 @@ sealed('a flipped byte is refused: in the IV, in the ciphertext, in the tag', as
   await refused(good.slice(0, -4))
 })
 
-sealed('a value written under another API key, for another base URL, or under another store key is refused', async () => {
-  const time = clock()
-  const token = issued(time)
-  // Each written by the add-on itself, then moved under the reader's store key.
-  const writtenBy = async (writer) => {
-    const store = memoryStore(time)
-    await shareTokens(store, { key: writer.namespace })(context({ time, ...writer })).put(token)
-    return store.writes[0].value
-  }
-  assert.equal(unseal(await writtenBy({})), token)
-  await refused(await writtenBy({ apiKey: 'another-key' }))
-  await refused(await writtenBy({ baseUrl: SANDBOX_URL }))
-  await refused(await writtenBy({ namespace: 'tenant-a' }), { namespace: 'tenant-b' })
-})
+sealed(
+  'a value written under another API key, for another base URL, or under another store key is refused',
+  async () => {
+    const time = clock()
+    const token = issued(time)
+    // Each written by the add-on itself, then moved under the reader's store key.
+    const writtenBy = async (writer) => {
+      const store = memoryStore(time)
+      await shareTokens(store, { key: writer.namespace })(context({ time, ...writer })).put(token)
+      return store.writes[0].value
+    }
+    assert.equal(unseal(await writtenBy({})), token)
+    await refused(await writtenBy({ apiKey: 'another-key' }))
+    await refused(await writtenBy({ baseUrl: SANDBOX_URL }))
+    await refused(await writtenBy({ namespace: 'tenant-a' }), { namespace: 'tenant-b' })
+  },
+)
 
 sealed('a value bound to another format version is refused', async () => {
   await refused((keys) => seal(issued(clock()), keys, Buffer.from(`apivideo-auth:v3\n${keys.key}`)))
 })
 
 sealed('garbage is refused: not base64, empty, 0.1.0 plain JSON, too short', async () => {
-  for (const garbage of ['not json', '', '{"v":1,"key":"k","token":"at.x","sentAt":1,"expiresAt":2,"dueAt":2}', 'AAAA', 'null']) await refused(garbage)
+  for (const garbage of [
+    'not json',
+    '',
+    '{"v":1,"key":"k","token":"at.x","sentAt":1,"expiresAt":2,"dueAt":2}',
+    'AAAA',
+    'null',
+  ])
+    await refused(garbage)
 })
 
 sealed('a well-encrypted value that is not a usable token is refused', async () => {
@@ -466,7 +521,10 @@ share('written after each renewal, encrypted, with an integer TTL ending at the 
     await store.written(2)
     assert.equal(paths(), ['/auth/api-key', '/auth/refresh'])
     const due = MARGIN * 1.15
-    assert.equal(store.writes.map((w) => w.ttl), [HOUR - due, HOUR - due])
+    assert.equal(
+      store.writes.map((w) => w.ttl),
+      [HOUR - due, HOUR - due],
+    )
     const [one, two] = store.writes.map((w) => unseal(w.value))
     assert.is(one.token, first)
     assert.is(two.token, second)
@@ -726,9 +784,14 @@ async function survives(broken, options = {}) {
 }
 
 faults('get throws: the rest of the renewal skips the store; the next renewal tries it again', async () => {
-  const { store, paths, a } = await survives((s) => ({ get: async (k) => (s.log.push(['get', k]), Promise.reject(new Error('down'))) }))
+  const { store, paths, a } = await survives((s) => ({
+    get: async (k) => (s.log.push(['get', k]), Promise.reject(new Error('down'))),
+  }))
   assert.equal(paths(), ['/auth/api-key'])
-  assert.equal(store.log.filter((e) => e[0] !== 'fetch').map((e) => e[0]), ['get'])
+  assert.equal(
+    store.log.filter((e) => e[0] !== 'fetch').map((e) => e[0]),
+    ['get'],
+  )
   await a.session.token({ forceRefresh: true })
   await store.written(1)
 })
@@ -850,7 +913,8 @@ flight('sessions with the same key and base share one store key; another API key
   const time = clock()
   const store = memoryStore(time)
   const standIn = createStandIn({ apiKeys: [KEY, 'other-key'], now: time.now })
-  const make = (options) => createSession({ apiKey: KEY, fetch: standIn.fetch, now: time.now, share: shareTokens(store), ...options })
+  const make = (options) =>
+    createSession({ apiKey: KEY, fetch: standIn.fetch, now: time.now, share: shareTokens(store), ...options })
   await make().token()
   await store.written(1)
   await make().token()

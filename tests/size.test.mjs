@@ -20,7 +20,10 @@ size(`the whole core in one bundle is at most ${CORE_LIMIT.toLocaleString('en-US
 
 size(`the two builders alone are at most ${BUILDERS_LIMIT} B min+gzip`, async () => {
   const { gzip } = await bundle(ENTRIES.builders)
-  assert.ok(gzip <= BUILDERS_LIMIT, `the builders are ${gzip} B, over ${BUILDERS_LIMIT} B by ${gzip - BUILDERS_LIMIT} B`)
+  assert.ok(
+    gzip <= BUILDERS_LIMIT,
+    `the builders are ${gzip} B, over ${BUILDERS_LIMIT} B by ${gzip - BUILDERS_LIMIT} B`,
+  )
 })
 
 size('the measure is of the whole core: a bundle of only the builders is smaller', async () => {

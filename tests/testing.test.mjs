@@ -3,20 +3,33 @@ import { inspect } from 'node:util'
 import { parse } from 'yaml'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { authenticate, authenticateRequest, createSession, readAccessToken, refresh, refreshRequest } from '../dist/index.js'
+import {
+  authenticate,
+  authenticateRequest,
+  createSession,
+  readAccessToken,
+  refresh,
+  refreshRequest,
+} from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
 import { KEY, clock, failure, serve } from './helpers.mjs'
 
 const URL_ = 'https://ws.api.video'
 const openapi = parse(readFileSync(new URL('fixtures/auth-openapi.yaml', import.meta.url), 'utf8'))
-const example = (path) => openapi.paths[path].post.responses['400'].content['application/json'].examples.response.value
+const example = (path) =>
+  openapi.paths[path].post.responses['400'].content['application/json'].examples.response.value
 const INVALID_TOKEN = {
   type: 'https://docs.api.video/reference/authentication-invalid-access-token',
   title: 'The access token is invalid or expired.',
   name: '',
   status: 401,
 }
-const INVALID_API_KEY = { type: 'https://docs.api.video/reference/authentication-invalid-api-key', title: 'The API key is invalid.', name: '', status: 401 }
+const INVALID_API_KEY = {
+  type: 'https://docs.api.video/reference/authentication-invalid-api-key',
+  title: 'The API key is invalid.',
+  name: '',
+  status: 401,
+}
 const basic = (user, password = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 /** api.video's empty first page, for `origin` (the links are absolute URLs, as api.video's are). */
 const emptyPage = (origin, path = '/videos', page = 1, size = 25) => ({
@@ -79,7 +92,11 @@ auth('a malformed request gets 400 with the credentials body: no JSON, no key, a
     post('/auth/api-key', {}),
     post('/auth/api-key', 'null'),
     post('/auth/api-key', { apiKey: 'wrong' }, { 'content-type': 'application/json; charset=utf-8' }),
-    new Request(`${URL_}/auth/api-key`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiKey: KEY }) }),
+    new Request(`${URL_}/auth/api-key`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiKey: KEY }),
+    }),
     get('/auth/api-key'),
     post('/auth/refresh', {}),
   ]
@@ -90,26 +107,39 @@ auth('a malformed request gets 400 with the credentials body: no JSON, no key, a
   }
 })
 
-auth('a body sent as another content type, or none, gets 400 whose title says the content type is wrong', async () => {
-  const standIn = createStandIn({ apiKeys: [KEY] })
-  const requests = [
-    post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }),
-    post('/auth/api-key', `apiKey=${KEY}`, { 'content-type': 'application/x-www-form-urlencoded' }),
-    post('/auth/api-key', { apiKey: KEY }, {}),
-    post('/auth/refresh', { refreshToken: 'rt.x' }, { 'content-type': 'application/jsonx' }),
-  ]
-  for (const request of requests) {
-    const response = await standIn.handler(request)
-    assert.is(response.status, 400, `${request.method} ${request.url} ${request.headers.get('content-type')}`)
-    const body = await response.json()
-    assert.equal(Object.keys(body), ['type', 'title', 'name', 'status'])
-    assert.match(body.title, /content type is wrong.*application\/json/)
-    assert.is(body.status, 400)
-  }
-  const error = await failure(readAccessToken(await standIn.fetch(requests[0].url, { method: 'POST', body: JSON.stringify({ apiKey: KEY }) })))
-  assert.is(error.code, 'INVALID_CREDENTIALS')
-  assert.ok((await standIn.handler(post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'Application/JSON; charset=utf-8' }))).ok)
-})
+auth(
+  'a body sent as another content type, or none, gets 400 whose title says the content type is wrong',
+  async () => {
+    const standIn = createStandIn({ apiKeys: [KEY] })
+    const requests = [
+      post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }),
+      post('/auth/api-key', `apiKey=${KEY}`, { 'content-type': 'application/x-www-form-urlencoded' }),
+      post('/auth/api-key', { apiKey: KEY }, {}),
+      post('/auth/refresh', { refreshToken: 'rt.x' }, { 'content-type': 'application/jsonx' }),
+    ]
+    for (const request of requests) {
+      const response = await standIn.handler(request)
+      assert.is(response.status, 400, `${request.method} ${request.url} ${request.headers.get('content-type')}`)
+      const body = await response.json()
+      assert.equal(Object.keys(body), ['type', 'title', 'name', 'status'])
+      assert.match(body.title, /content type is wrong.*application\/json/)
+      assert.is(body.status, 400)
+    }
+    const error = await failure(
+      readAccessToken(
+        await standIn.fetch(requests[0].url, { method: 'POST', body: JSON.stringify({ apiKey: KEY }) }),
+      ),
+    )
+    assert.is(error.code, 'INVALID_CREDENTIALS')
+    assert.ok(
+      (
+        await standIn.handler(
+          post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'Application/JSON; charset=utf-8' }),
+        )
+      ).ok,
+    )
+  },
+)
 
 auth('refresh tokens rotate: each is good once, and the new one works', async () => {
   const standIn = createStandIn({ apiKeys: [KEY] })
@@ -126,66 +156,98 @@ auth('refresh tokens rotate: each is good once, and the new one works', async ()
 auth('two concurrent refreshes with one token: one wins, the other is refused', async () => {
   const standIn = createStandIn()
   const { refreshToken } = await authenticate(KEY, { fetch: standIn.fetch })
-  const results = await Promise.allSettled([refresh(refreshToken, { fetch: standIn.fetch }), refresh(refreshToken, { fetch: standIn.fetch })])
+  const results = await Promise.allSettled([
+    refresh(refreshToken, { fetch: standIn.fetch }),
+    refresh(refreshToken, { fetch: standIn.fetch }),
+  ])
   assert.equal(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
   assert.is(results.find((r) => r.status === 'rejected').reason.code, 'INVALID_REFRESH_TOKEN')
 })
 
-auth('an unknown refresh token is refused; its answer carries the URL, so readAccessToken names the right code', async () => {
-  const standIn = createStandIn()
-  const response = await standIn.fetch(refreshRequest('never-issued'))
-  assert.is(response.url, `${URL_}/auth/refresh`)
-  assert.is((await failure(readAccessToken(response))).code, 'INVALID_REFRESH_TOKEN')
-})
+auth(
+  'an unknown refresh token is refused; its answer carries the URL, so readAccessToken names the right code',
+  async () => {
+    const standIn = createStandIn()
+    const response = await standIn.fetch(refreshRequest('never-issued'))
+    assert.is(response.url, `${URL_}/auth/refresh`)
+    assert.is((await failure(readAccessToken(response))).code, 'INVALID_REFRESH_TOKEN')
+  },
+)
 
 auth.run()
 
 const resource = suite('stand-in: every other path is a protected resource')
 
-resource('a live Bearer token gets 200; none, a wrong one or another scheme gets 401 with the problem body', async () => {
-  const standIn = createStandIn()
-  const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
-  const ok = await standIn.handler(get('/videos/vi123?x=1', accessToken))
-  assert.is(ok.status, 200)
-  assert.equal(await ok.json(), { method: 'GET', path: '/videos/vi123' })
-  const refused = [get('/videos'), get('/videos', 'at.forged'), new Request(`${URL_}/videos`, { headers: { authorization: `Token ${accessToken}` } })]
-  for (const request of refused) {
-    const response = await standIn.handler(request)
-    assert.is(response.status, 401)
-    assert.match(response.headers.get('content-type'), /^application\/json/)
-    assert.equal(await response.json(), INVALID_TOKEN)
-  }
-})
-
-resource('Basic credentials with a known key as user name and no password get 200; any other Basic gets 401', async () => {
-  const standIn = createStandIn({ apiKeys: [KEY, 'other-key'] })
-  for (const key of [KEY, 'other-key']) {
-    const ok = await standIn.handler(new Request(`${URL_}/videos`, { headers: { authorization: basic(key) } }))
+resource(
+  'a live Bearer token gets 200; none, a wrong one or another scheme gets 401 with the problem body',
+  async () => {
+    const standIn = createStandIn()
+    const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
+    const ok = await standIn.handler(get('/videos/vi123?x=1', accessToken))
     assert.is(ok.status, 200)
-  }
-  const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
-  const refused = [basic('wrong-key'), basic(KEY, 'password'), basic(''), `Basic ${accessToken}`, 'Basic !!!', `Basic ${Buffer.from(KEY).toString('base64')}x`]
-  for (const authorization of refused) {
-    const response = await standIn.handler(new Request(`${URL_}/videos`, { headers: { authorization } }))
-    assert.is(response.status, 401, authorization)
-    assert.equal(await response.json(), INVALID_API_KEY)
-  }
-})
+    assert.equal(await ok.json(), { method: 'GET', path: '/videos/vi123' })
+    const refused = [
+      get('/videos'),
+      get('/videos', 'at.forged'),
+      new Request(`${URL_}/videos`, { headers: { authorization: `Token ${accessToken}` } }),
+    ]
+    for (const request of refused) {
+      const response = await standIn.handler(request)
+      assert.is(response.status, 401)
+      assert.match(response.headers.get('content-type'), /^application\/json/)
+      assert.equal(await response.json(), INVALID_TOKEN)
+    }
+  },
+)
 
-resource('GET on a list route answers an empty page in api.video\'s list shape; other methods and paths echo', async () => {
-  const standIn = createStandIn()
-  const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
-  const list = await standIn.handler(get('/videos', accessToken))
-  assert.is(list.headers.get('content-type'), 'application/json')
-  assert.equal(await list.json(), emptyPage(URL_))
-  const paged = await standIn.handler(get('/live-streams?currentPage=3&pageSize=10', accessToken))
-  assert.equal(await paged.json(), emptyPage(URL_, '/live-streams', 3, 10))
-  for (const path of ['/players', '/webhooks', '/upload-tokens', '/watermarks']) {
-    assert.equal((await (await standIn.handler(get(path, accessToken))).json()).data, [], path)
-  }
-  const created = await standIn.handler(new Request(`${URL_}/videos`, { method: 'POST', headers: { authorization: basic(KEY) }, body: '{"title":"x"}' }))
-  assert.equal(await created.json(), { method: 'POST', path: '/videos' })
-})
+resource(
+  'Basic credentials with a known key as user name and no password get 200; any other Basic gets 401',
+  async () => {
+    const standIn = createStandIn({ apiKeys: [KEY, 'other-key'] })
+    for (const key of [KEY, 'other-key']) {
+      const ok = await standIn.handler(new Request(`${URL_}/videos`, { headers: { authorization: basic(key) } }))
+      assert.is(ok.status, 200)
+    }
+    const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
+    const refused = [
+      basic('wrong-key'),
+      basic(KEY, 'password'),
+      basic(''),
+      `Basic ${accessToken}`,
+      'Basic !!!',
+      `Basic ${Buffer.from(KEY).toString('base64')}x`,
+    ]
+    for (const authorization of refused) {
+      const response = await standIn.handler(new Request(`${URL_}/videos`, { headers: { authorization } }))
+      assert.is(response.status, 401, authorization)
+      assert.equal(await response.json(), INVALID_API_KEY)
+    }
+  },
+)
+
+resource(
+  "GET on a list route answers an empty page in api.video's list shape; other methods and paths echo",
+  async () => {
+    const standIn = createStandIn()
+    const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
+    const list = await standIn.handler(get('/videos', accessToken))
+    assert.is(list.headers.get('content-type'), 'application/json')
+    assert.equal(await list.json(), emptyPage(URL_))
+    const paged = await standIn.handler(get('/live-streams?currentPage=3&pageSize=10', accessToken))
+    assert.equal(await paged.json(), emptyPage(URL_, '/live-streams', 3, 10))
+    for (const path of ['/players', '/webhooks', '/upload-tokens', '/watermarks']) {
+      assert.equal((await (await standIn.handler(get(path, accessToken))).json()).data, [], path)
+    }
+    const created = await standIn.handler(
+      new Request(`${URL_}/videos`, {
+        method: 'POST',
+        headers: { authorization: basic(KEY) },
+        body: '{"title":"x"}',
+      }),
+    )
+    assert.equal(await created.json(), { method: 'POST', path: '/videos' })
+  },
+)
 
 resource('a token is valid until expires_in has passed on the stand-in clock, not a millisecond more', async () => {
   const time = clock()
@@ -222,8 +284,14 @@ resource('a session through standIn.fetch renews once and replays after a revoke
   assert.is((await session.fetch(`${URL_}/videos`)).status, 200)
   standIn.revoke()
   const replies = await Promise.all(Array.from({ length: 5 }, () => session.fetch(`${URL_}/videos`)))
-  assert.equal(replies.map((r) => r.status), [200, 200, 200, 200, 200])
-  assert.equal(standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path), ['/auth/api-key', '/auth/refresh'])
+  assert.equal(
+    replies.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  )
+  assert.equal(
+    standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path),
+    ['/auth/api-key', '/auth/refresh'],
+  )
 })
 
 resource.run()
@@ -250,7 +318,11 @@ faults('a fault only touches its own path, including a resource path', async () 
 
 faults('a status fault has a default problem body; its own body and headers replace it', async () => {
   const standIn = createStandIn()
-  standIn.fail('/auth/api-key', { status: 503 }, { status: 429, body: { title: 'slow down' }, headers: { 'x-ratelimit-retry-after': '7' } })
+  standIn.fail(
+    '/auth/api-key',
+    { status: 503 },
+    { status: 429, body: { title: 'slow down' }, headers: { 'x-ratelimit-retry-after': '7' } },
+  )
   const first = await standIn.handler(authenticateRequest(KEY))
   assert.equal(await first.json(), { type: 'about:blank', title: 'Stand-in fault 503.', name: '', status: 503 })
   const error = await failure(authenticate(KEY, { fetch: standIn.fetch }))
@@ -330,44 +402,48 @@ faults.run()
 
 const log = suite('stand-in: the request log')
 
-log('records method, path without query, time on its clock, kind of credential, whether it carried a key', async () => {
-  const time = clock()
-  const standIn = createStandIn({ now: time.now })
-  const { accessToken, refreshToken } = await authenticate(KEY, { fetch: standIn.fetch })
-  time.tick(5)
-  await standIn.fetch(`${URL_}/videos?title=x`, { method: 'DELETE' })
-  await standIn.fetch(`${URL_}/videos`, { headers: { authorization: `Bearer ${accessToken}` } })
-  await standIn.fetch(`${URL_}/videos`, { headers: { authorization: basic('wrong-key') } })
-  await standIn.fetch(`${URL_}/videos`, { headers: { authorization: 'Digest x' } })
-  await standIn.fetch(refreshRequest(refreshToken))
-  // The official client's getAccessToken(): the key in the body and in a Basic header, one request.
-  await standIn.fetch(authenticateRequest(KEY, { headers: { authorization: basic(KEY) } }))
-  await standIn.fetch(post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }))
-  await standIn.fetch(post('/auth/api-key', {}))
-  const at = time.now()
-  assert.equal(standIn.requests, [
-    { method: 'POST', path: '/auth/api-key', at: at - 5, credential: 'api-key', carriedApiKey: true },
-    { method: 'DELETE', path: '/videos', at, credential: 'none', carriedApiKey: false },
-    { method: 'GET', path: '/videos', at, credential: 'bearer', carriedApiKey: false },
-    { method: 'GET', path: '/videos', at, credential: 'basic', carriedApiKey: true },
-    { method: 'GET', path: '/videos', at, credential: 'other', carriedApiKey: false },
-    { method: 'POST', path: '/auth/refresh', at, credential: 'refresh-token', carriedApiKey: false },
-    { method: 'POST', path: '/auth/api-key', at, credential: 'api-key', carriedApiKey: true },
-    { method: 'POST', path: '/auth/api-key', at, credential: 'api-key', carriedApiKey: true },
-    { method: 'POST', path: '/auth/api-key', at, credential: 'none', carriedApiKey: false },
-  ])
-  assert.equal(standIn.counts, {
-    requests: 9,
-    auth: 5,
-    resource: 4,
-    carriedApiKey: 4,
-    credentials: { 'api-key': 3, 'refresh-token': 1, basic: 1, bearer: 1, other: 1, none: 2 },
-  })
-})
+log(
+  'records method, path without query, time on its clock, kind of credential, whether it carried a key',
+  async () => {
+    const time = clock()
+    const standIn = createStandIn({ now: time.now })
+    const { accessToken, refreshToken } = await authenticate(KEY, { fetch: standIn.fetch })
+    time.tick(5)
+    await standIn.fetch(`${URL_}/videos?title=x`, { method: 'DELETE' })
+    await standIn.fetch(`${URL_}/videos`, { headers: { authorization: `Bearer ${accessToken}` } })
+    await standIn.fetch(`${URL_}/videos`, { headers: { authorization: basic('wrong-key') } })
+    await standIn.fetch(`${URL_}/videos`, { headers: { authorization: 'Digest x' } })
+    await standIn.fetch(refreshRequest(refreshToken))
+    // The official client's getAccessToken(): the key in the body and in a Basic header, one request.
+    await standIn.fetch(authenticateRequest(KEY, { headers: { authorization: basic(KEY) } }))
+    await standIn.fetch(post('/auth/api-key', { apiKey: KEY }, { 'content-type': 'text/plain' }))
+    await standIn.fetch(post('/auth/api-key', {}))
+    const at = time.now()
+    assert.equal(standIn.requests, [
+      { method: 'POST', path: '/auth/api-key', at: at - 5, credential: 'api-key', carriedApiKey: true },
+      { method: 'DELETE', path: '/videos', at, credential: 'none', carriedApiKey: false },
+      { method: 'GET', path: '/videos', at, credential: 'bearer', carriedApiKey: false },
+      { method: 'GET', path: '/videos', at, credential: 'basic', carriedApiKey: true },
+      { method: 'GET', path: '/videos', at, credential: 'other', carriedApiKey: false },
+      { method: 'POST', path: '/auth/refresh', at, credential: 'refresh-token', carriedApiKey: false },
+      { method: 'POST', path: '/auth/api-key', at, credential: 'api-key', carriedApiKey: true },
+      { method: 'POST', path: '/auth/api-key', at, credential: 'api-key', carriedApiKey: true },
+      { method: 'POST', path: '/auth/api-key', at, credential: 'none', carriedApiKey: false },
+    ])
+    assert.equal(standIn.counts, {
+      requests: 9,
+      auth: 5,
+      resource: 4,
+      carriedApiKey: 4,
+      credentials: { 'api-key': 3, 'refresh-token': 1, basic: 1, bearer: 1, other: 1, none: 2 },
+    })
+  },
+)
 
 log('keeps the last 1,000 requests by default, keepRequests of them if set; the counts forget nothing', async () => {
   const standIn = createStandIn()
-  for (let i = 0; i < 1005; i++) await standIn.fetch(`${URL_}/videos/${i}`, { headers: { authorization: basic(KEY) } })
+  for (let i = 0; i < 1005; i++)
+    await standIn.fetch(`${URL_}/videos/${i}`, { headers: { authorization: basic(KEY) } })
   assert.is(standIn.requests.length, 1000)
   assert.equal([standIn.requests[0].path, standIn.requests.at(-1).path], ['/videos/5', '/videos/1004'])
   assert.equal([standIn.counts.requests, standIn.counts.resource, standIn.counts.carriedApiKey], [1005, 1005, 1005])
@@ -375,7 +451,10 @@ log('keeps the last 1,000 requests by default, keepRequests of them if set; the 
   const none = createStandIn({ keepRequests: 0 })
   const all = createStandIn({ keepRequests: Infinity })
   for (const s of [few, none, all]) for (let i = 0; i < 3; i++) await s.fetch(`${URL_}/x${i}`)
-  assert.equal(few.requests.map((r) => r.path), ['/x1', '/x2'])
+  assert.equal(
+    few.requests.map((r) => r.path),
+    ['/x1', '/x2'],
+  )
   assert.equal([none.requests, none.counts.requests], [[], 3])
   assert.is(all.requests.length, 3)
   const counts = few.counts
@@ -405,7 +484,9 @@ log('holds no key, refresh token or access token, whatever the traffic', async (
   await standIn.fetch(refreshRequest(first.refreshToken))
   await standIn.fetch(authenticateRequest('sk_live_WRONG_KEY_456'))
   seen.push('sk_live_WRONG_KEY_456')
-  await standIn.fetch(`${URL_}/videos?token=${second.accessToken}`, { headers: { authorization: `Bearer ${second.accessToken}` } })
+  await standIn.fetch(`${URL_}/videos?token=${second.accessToken}`, {
+    headers: { authorization: `Bearer ${second.accessToken}` },
+  })
   assert.is(standIn.requests.length, 5)
   const shown = JSON.stringify(standIn.requests) + inspect(standIn, { depth: 10, showHidden: true })
   for (const secret of seen) assert.not.ok(shown.includes(secret), 'a secret is in the log')
@@ -444,7 +525,11 @@ http('faults travel over the wire: a status with headers, and a dropped connecti
   const standIn = createStandIn()
   const server = await serve(standIn.handler)
   try {
-    standIn.fail('/auth/api-key', { status: 429, headers: { 'x-ratelimit-retry-after': '3' } }, { networkError: true })
+    standIn.fail(
+      '/auth/api-key',
+      { status: 429, headers: { 'x-ratelimit-retry-after': '3' } },
+      { networkError: true },
+    )
     const limited = await failure(authenticate(KEY, { baseUrl: server.url }))
     assert.equal([limited.code, limited.retryAfter], ['RATE_LIMITED', 3])
     assert.is((await failure(authenticate(KEY, { baseUrl: server.url }))).code, 'NETWORK_ERROR')

@@ -3,7 +3,12 @@ import * as assert from 'uvu/assert'
 import { ApiVideoAuthError, isApiVideoAuthError, readAccessToken } from '../dist/index.js'
 import { failure, tokenBody } from './helpers.mjs'
 
-const reply = (status, body, headers = { 'content-type': 'application/json' }, url = 'https://ws.api.video/auth/api-key') => {
+const reply = (
+  status,
+  body,
+  headers = { 'content-type': 'application/json' },
+  url = 'https://ws.api.video/auth/api-key',
+) => {
   const response = new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers })
   Object.defineProperty(response, 'url', { value: url })
   return response
@@ -13,7 +18,10 @@ const read = suite('readAccessToken')
 
 read('reads a token; expiresAt counts from sentAt', async () => {
   const token = await readAccessToken(reply(200, tokenBody(1)), { sentAt: 1_000 })
-  assert.equal({ ...token }, { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 3600, expiresAt: 1_000 + 3_600_000 })
+  assert.equal(
+    { ...token },
+    { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 3600, expiresAt: 1_000 + 3_600_000 },
+  )
   assert.is(token.refreshToken, 'refresh-1')
 })
 
@@ -74,7 +82,12 @@ read.run()
 
 const mapping = suite('error mapping')
 
-const PROBLEM = { type: 'https://docs.api.video/reference/authentication-invalid-user-credentials', title: 'The user credentials were incorrect.', name: '', status: 400 }
+const PROBLEM = {
+  type: 'https://docs.api.video/reference/authentication-invalid-user-credentials',
+  title: 'The user credentials were incorrect.',
+  name: '',
+  status: 400,
+}
 const rows = [
   [400, '/auth/api-key', 'INVALID_CREDENTIALS', false],
   [401, '/auth/api-key', 'INVALID_CREDENTIALS', false],
@@ -89,7 +102,9 @@ const rows = [
 ]
 for (const [status, path, code, retryable] of rows) {
   mapping(`${status} from ${path} is ${code}`, async () => {
-    const error = await failure(readAccessToken(reply(status, { ...PROBLEM, status }, undefined, `https://ws.api.video${path}`)))
+    const error = await failure(
+      readAccessToken(reply(status, { ...PROBLEM, status }, undefined, `https://ws.api.video${path}`)),
+    )
     assert.ok(isApiVideoAuthError(error))
     assert.is(error.code, code)
     assert.is(error.status, status)
@@ -109,7 +124,9 @@ mapping('the problem body is kept from application/json and application/problem+
 })
 
 mapping('an error without a JSON body has no problem', async () => {
-  const error = await failure(readAccessToken(reply(502, '<html>bad gateway</html>', { 'content-type': 'text/html' })))
+  const error = await failure(
+    readAccessToken(reply(502, '<html>bad gateway</html>', { 'content-type': 'text/html' })),
+  )
   assert.is(error.code, 'SERVER_ERROR')
   assert.is(error.problem, undefined)
   assert.not.ok('problem' in error)

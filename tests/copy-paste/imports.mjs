@@ -8,8 +8,20 @@ const IMPORT_PATTERNS = [/\bimport\b(?!\s*\.\s*meta\b)/g, /\brequire\s*\(/g, /\b
 
 /** Words after which a `/` starts a regex literal rather than a division. */
 const BEFORE_REGEX_WORDS = new Set([
-  'return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new',
-  'delete', 'void', 'throw', 'instanceof', 'yield', 'await',
+  'return',
+  'typeof',
+  'case',
+  'do',
+  'else',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'instanceof',
+  'yield',
+  'await',
 ])
 const BEFORE_REGEX_PUNCTUATION = '(,=:[!&|?{};+-*%<>~^'
 

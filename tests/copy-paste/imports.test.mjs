@@ -28,7 +28,7 @@ detector('ignores comments, strings, templates and regex literals that mention i
     " * import { createSession } from 'apivideo-auth'",
     ' */',
     "// const x = require('x')",
-    "const message = 'no import() here, and no require(\"x\") either'",
+    'const message = \'no import() here, and no require("x") either\'',
     'const hint = `import ${"from \'y\'"} here: ${`nested import("z")`}`',
     "const accept = { accept: '*/*' } // not a comment opener",
     'const pattern = /import\\(|require\\(/g',

@@ -292,12 +292,17 @@ for (const [core, path] of missing) {
 const only = args.only?.split(',').map((s) => s.toLowerCase())
 const selected = runtimes.filter((r) => !only || only.some((o) => r.name.toLowerCase().includes(o)))
 const [dist, src] = [relative(root, cores.dist), relative(root, cores.src)]
-console.log(`copy-paste test, ${selected.length} runtimes: ${dist} or ${src} pasted above a handler, alone in a folder`)
+console.log(
+  `copy-paste test, ${selected.length} runtimes: ${dist} or ${src} pasted above a handler, alone in a folder`,
+)
 let passed = 0
 let failed = 0
 for (const runtime of selected) {
   const started = performance.now()
-  const version = (await exec(...runtime.version)).stdout.trim().split('\n')[0].replace(/^v|^workerd /, '')
+  const version = (await exec(...runtime.version)).stdout
+    .trim()
+    .split('\n')[0]
+    .replace(/^v|^workerd /, '')
   const label = `${runtime.name} ${version}`.padEnd(30)
   const source = `${coreName(runtime)}${runtime.edit ? ' without `export`' : ''}`
   const pasted = `${runtime.file} = ${source} + ${runtime.handler.trim().split('\n').length} lines`.padEnd(52)

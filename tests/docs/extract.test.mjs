@@ -4,41 +4,54 @@ import { extractBlocks, kindOf, optOut } from './run.mjs'
 
 const extraction = suite('doc test: block extraction')
 
-extraction('takes js, javascript, mjs, ts and typescript blocks, with their line and heading, and nothing else', () => {
-  const markdown = [
-    '# Title',
-    '```sh',
-    'npm install apivideo-auth',
-    '```',
-    '## Quick start',
-    '```js',
-    "console.log('js')",
-    '```',
-    '```TypeScript',
-    'const n: number = 1',
-    '```',
-    '```mjs',
-    '```',
-    '```json',
-    '{}',
-    '```',
-    '```',
-    'plain',
-    '```',
-  ].join('\n')
-  const blocks = extractBlocks(markdown, 'README.md')
-  assert.equal(
-    blocks.map(({ line, heading, language, code }) => [line, heading, language, code]),
-    [
-      [6, 'Quick start', 'js', "console.log('js')"],
-      [9, 'Quick start', 'typescript', 'const n: number = 1'],
-      [12, 'Quick start', 'mjs', ''],
-    ],
-  )
-})
+extraction(
+  'takes js, javascript, mjs, ts and typescript blocks, with their line and heading, and nothing else',
+  () => {
+    const markdown = [
+      '# Title',
+      '```sh',
+      'npm install apivideo-auth',
+      '```',
+      '## Quick start',
+      '```js',
+      "console.log('js')",
+      '```',
+      '```TypeScript',
+      'const n: number = 1',
+      '```',
+      '```mjs',
+      '```',
+      '```json',
+      '{}',
+      '```',
+      '```',
+      'plain',
+      '```',
+    ].join('\n')
+    const blocks = extractBlocks(markdown, 'README.md')
+    assert.equal(
+      blocks.map(({ line, heading, language, code }) => [line, heading, language, code]),
+      [
+        [6, 'Quick start', 'js', "console.log('js')"],
+        [9, 'Quick start', 'typescript', 'const n: number = 1'],
+        [12, 'Quick start', 'mjs', ''],
+      ],
+    )
+  },
+)
 
 extraction('a block indented in a list item loses its indent; a longer fence holds a shorter one', () => {
-  const markdown = ['- item:', '', '  ```ts', '  const a = 1', '    const b = 2', '  ```', '````js', '```', '````'].join('\n')
+  const markdown = [
+    '- item:',
+    '',
+    '  ```ts',
+    '  const a = 1',
+    '    const b = 2',
+    '  ```',
+    '````js',
+    '```',
+    '````',
+  ].join('\n')
   assert.equal(
     extractBlocks(markdown, 'x.md').map((b) => b.code),
     ['const a = 1\n  const b = 2', '```'],
@@ -56,9 +69,18 @@ runtimes('follows the code: Deno, Bun, a Worker, a Lambda handler, a Vercel Edge
   assert.equal(kindOf('Bun.serve({ fetch: () => new Response() })'), { runtime: 'bun', server: true })
   assert.equal(kindOf('export default {\n  async fetch(request, env) {}\n}'), { runtime: 'workerd' })
   assert.equal(kindOf('export const handler = async () => ({})'), { runtime: 'node', drive: 'lambda' })
-  assert.equal(kindOf("export const runtime = 'edge'\nexport async function GET() {}"), { runtime: 'node', drive: 'edge' })
-  assert.equal(kindOf("// main.ts: deno run --allow-env main.ts\nimport { createSession } from './apivideo-auth.ts'"), { runtime: 'deno', server: false })
-  assert.equal(kindOf("// main.ts: bun run main.ts\nimport { createSession } from './apivideo-auth.ts'"), { runtime: 'bun', server: false })
+  assert.equal(kindOf("export const runtime = 'edge'\nexport async function GET() {}"), {
+    runtime: 'node',
+    drive: 'edge',
+  })
+  assert.equal(
+    kindOf("// main.ts: deno run --allow-env main.ts\nimport { createSession } from './apivideo-auth.ts'"),
+    { runtime: 'deno', server: false },
+  )
+  assert.equal(kindOf("// main.ts: bun run main.ts\nimport { createSession } from './apivideo-auth.ts'"), {
+    runtime: 'bun',
+    server: false,
+  })
   assert.equal(kindOf("import { createSession } from 'apivideo-auth'"), { runtime: 'node' })
   assert.equal(kindOf("const note = 'deno run is not a comment here'"), { runtime: 'node' })
 })
@@ -68,7 +90,9 @@ runtimes.run()
 const optOuts = suite('doc test: opting out')
 
 optOuts('a block opts out only with a comment that says why', () => {
-  assert.equal(optOut('// doc-test: skip (needs a real Upstash database)\nconst a = 1'), { reason: 'needs a real Upstash database' })
+  assert.equal(optOut('// doc-test: skip (needs a real Upstash database)\nconst a = 1'), {
+    reason: 'needs a real Upstash database',
+  })
   assert.equal(optOut('// doc-test: skip\nconst a = 1'), { reason: '' })
   assert.equal(optOut('// doc-test: skip ()'), { reason: '' })
   assert.equal(optOut('const a = 1 // a comment about doc tests'), undefined)

@@ -14,7 +14,10 @@ globalThis.fetch = async function fetch(input, init) {
   const request = new Request(input, init)
   const url = new URL(request.url)
   if (LOOPBACK.has(url.hostname)) return networkFetch(request)
-  if (!API_ORIGINS.has(url.origin)) throw new TypeError(`fetch failed: the doc test reaches only api.video's stand-in and loopback, not ${url.origin}`)
+  if (!API_ORIGINS.has(url.origin))
+    throw new TypeError(
+      `fetch failed: the doc test reaches only api.video's stand-in and loopback, not ${url.origin}`,
+    )
   const routed = new Request(STAND_IN + url.pathname + url.search, {
     method: request.method,
     headers: request.headers,

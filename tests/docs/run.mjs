@@ -15,7 +15,17 @@
 // the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
 // A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
 import { spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { build, transform } from 'esbuild'
 import { listen } from '../../scripts/loopback.mjs'
@@ -33,7 +43,11 @@ function documents() {
   const given = process.argv.slice(2)
   if (given.length) return given.map((file) => resolve(file))
   const top = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md'].map((f) => join(root, f))
-  const docs = existsSync(join(root, 'docs')) ? readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort() : []
+  const docs = existsSync(join(root, 'docs'))
+    ? readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+    : []
   return [...top, ...docs.map((f) => join(root, 'docs', f))].filter((file) => existsSync(file))
 }
 
@@ -46,12 +60,20 @@ export function extractBlocks(markdown, file) {
     const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(line)
     if (open) {
       if (fence && fence[2][0] === open.fence[0] && fence[2].length >= open.fence.length && !fence[3]) {
-        if (LANGUAGES.has(open.language)) blocks.push({ file, line: open.line, heading, language: open.language, code: open.lines.join('\n') })
+        if (LANGUAGES.has(open.language))
+          blocks.push({ file, line: open.line, heading, language: open.language, code: open.lines.join('\n') })
         open = undefined
       } else open.lines.push(line.slice(Math.min(open.indent, /^\s*/.exec(line)[0].length)))
       return
     }
-    if (fence) open = { fence: fence[2], indent: fence[1].length, language: fence[3].toLowerCase(), line: index + 1, lines: [] }
+    if (fence)
+      open = {
+        fence: fence[2],
+        indent: fence[1].length,
+        language: fence[3].toLowerCase(),
+        line: index + 1,
+        lines: [],
+      }
     else if (/^#{1,6}\s/.test(line)) heading = line.replace(/^#+\s*/, '')
   })
   return blocks
@@ -65,23 +87,36 @@ export function optOut(code) {
 
 /** Which runtime runs a block, and how it is driven once imported. */
 export function kindOf(code) {
-  if (/\bDeno\.|from\s+['"](npm|jsr):|\/\/.*\bdeno run\b/.test(code)) return { runtime: 'deno', server: /\bDeno\.serve\(/.test(code) }
+  if (/\bDeno\.|from\s+['"](npm|jsr):|\/\/.*\bdeno run\b/.test(code))
+    return { runtime: 'deno', server: /\bDeno\.serve\(/.test(code) }
   if (/\bBun\.|\/\/.*\bbun run\b/.test(code)) return { runtime: 'bun', server: /\bBun\.serve\(/.test(code) }
   if (/export\s+default\s*\{[\s\S]*\bfetch\b/.test(code)) return { runtime: 'workerd' }
-  if (/export\s+(const|let|async\s+function|function)\s+handler\b/.test(code)) return { runtime: 'node', drive: 'lambda' }
-  if (/export\s+(async\s+)?function\s+(GET|POST)\b|export\s+const\s+runtime\s*=\s*['"]edge['"]/.test(code)) return { runtime: 'node', drive: 'edge' }
+  if (/export\s+(const|let|async\s+function|function)\s+handler\b/.test(code))
+    return { runtime: 'node', drive: 'lambda' }
+  if (/export\s+(async\s+)?function\s+(GET|POST)\b|export\s+const\s+runtime\s*=\s*['"]edge['"]/.test(code))
+    return { runtime: 'node', drive: 'edge' }
   return { runtime: 'node' }
 }
 
 /** The driver module: the route first, then the block, then whatever calls the block the way its platform would. */
 function driver(kind, blockFile) {
-  const lines = [`import './route.mjs'`, `const block = await import('./${blockFile}')`, `const expect2xx = (status, what) => { if (status < 200 || status > 299) throw new Error(what + ' answered ' + status) }`]
+  const lines = [
+    `import './route.mjs'`,
+    `const block = await import('./${blockFile}')`,
+    `const expect2xx = (status, what) => { if (status < 200 || status > 299) throw new Error(what + ' answered ' + status) }`,
+  ]
   if (kind.drive === 'lambda') {
-    lines.push(`for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.handler({}, {})).statusCode, 'the Lambda handler')`)
+    lines.push(
+      `for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.handler({}, {})).statusCode, 'the Lambda handler')`,
+    )
   } else if (kind.drive === 'edge') {
     lines.push(`const GET = block.GET ?? block.POST`)
-    lines.push(`const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => GET(new Request('http://localhost/api/videos'))))`)
-    lines.push(`for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`)
+    lines.push(
+      `const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => GET(new Request('http://localhost/api/videos'))))`,
+    )
+    lines.push(
+      `for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`,
+    )
   } else if (kind.server) {
     lines.push(`const servers = globalThis[Symbol.for('doc-test.servers')]`)
     lines.push(`if (!servers.length) throw new Error('the block started no server')`)
@@ -114,12 +149,19 @@ function exec(command, args, { cwd, env }) {
   })
 }
 
-const ENV = { APIVIDEO_API_KEY: API_KEY, NO_PROXY: '127.0.0.1,localhost', DENO_NO_UPDATE_CHECK: '1', NODE_NO_WARNINGS: '1' }
+const ENV = {
+  APIVIDEO_API_KEY: API_KEY,
+  NO_PROXY: '127.0.0.1,localhost',
+  DENO_NO_UPDATE_CHECK: '1',
+  NODE_NO_WARNINGS: '1',
+}
 const typescript = (block) => block.language === 'ts' || block.language === 'typescript'
 
 const runners = {
   async node(block, kind, dir) {
-    const code = typescript(block) ? (await transform(block.code, { loader: 'ts', format: 'esm', target: 'es2022' })).code : block.code
+    const code = typescript(block)
+      ? (await transform(block.code, { loader: 'ts', format: 'esm', target: 'es2022' })).code
+      : block.code
     writeFileSync(join(dir, 'block.mjs'), code)
     writeFileSync(join(dir, 'main.mjs'), driver(kind, 'block.mjs'))
     return exec(process.execPath, ['main.mjs'], { cwd: dir, env: ENV })
@@ -139,13 +181,28 @@ const runners = {
     // The package under each name a Deno user imports it by: bare (with a package.json), npm: and jsr:.
     const jsr = JSON.parse(readFileSync(join(root, 'jsr.json'), 'utf8')).name
     const imports = {}
-    for (const [entry, dist] of [['', 'index.js'], ['/testing', 'testing.js'], ['/share', 'share.js']]) {
-      for (const name of ['apivideo-auth', 'npm:apivideo-auth', `jsr:${jsr}`]) imports[name + entry] = `file://${root}/dist/${dist}`
+    for (const [entry, dist] of [
+      ['', 'index.js'],
+      ['/testing', 'testing.js'],
+      ['/share', 'share.js'],
+    ]) {
+      for (const name of ['apivideo-auth', 'npm:apivideo-auth', `jsr:${jsr}`])
+        imports[name + entry] = `file://${root}/dist/${dist}`
     }
     writeFileSync(join(dir, 'import-map.json'), JSON.stringify({ imports }))
-    const flags = ['--no-prompt', '--no-remote', '--no-npm', '--no-lock', '--import-map=import-map.json', '--unstable-kv']
+    const flags = [
+      '--no-prompt',
+      '--no-remote',
+      '--no-npm',
+      '--no-lock',
+      '--import-map=import-map.json',
+      '--unstable-kv',
+    ]
     const allow = ['--allow-env', '--allow-net=127.0.0.1', `--allow-read=${dir},${root}/dist`, `--allow-write=${dir}`]
-    return exec(bin('deno'), ['run', ...flags, ...allow, 'main.mjs'], { cwd: dir, env: { ...ENV, DENO_DIR: join(dir, '.deno') } })
+    return exec(bin('deno'), ['run', ...flags, ...allow, 'main.mjs'], {
+      cwd: dir,
+      env: { ...ENV, DENO_DIR: join(dir, '.deno') },
+    })
   },
 
   /** A Worker: bundled with the route, and called by a `workerd test` handler in the same isolate, with its env. */
@@ -167,7 +224,16 @@ export default {
 }
 `,
     )
-    await build({ entryPoints: [join(dir, 'main.mjs')], bundle: true, format: 'esm', platform: 'browser', conditions: ['workerd', 'worker'], target: 'es2022', outfile: join(dir, 'worker.js'), logLevel: 'silent' })
+    await build({
+      entryPoints: [join(dir, 'main.mjs')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['workerd', 'worker'],
+      target: 'es2022',
+      outfile: join(dir, 'worker.js'),
+      logLevel: 'silent',
+    })
     writeFileSync(
       join(dir, 'config.capnp'),
       `using Workerd = import "/workerd/workerd.capnp";
@@ -192,7 +258,8 @@ async function check(block, work) {
   const where = `${relative(root, block.file)}:${block.line}`
   const skip = optOut(block.code)
   if (skip) {
-    if (!skip.reason) return { failed: true, line: `FAIL  ${where.padEnd(26)} an opt-out must say why: // doc-test: skip (reason)` }
+    if (!skip.reason)
+      return { failed: true, line: `FAIL  ${where.padEnd(26)} an opt-out must say why: // doc-test: skip (reason)` }
     return { skipped: true, line: `skip  ${where.padEnd(26)} ${skip.reason}` }
   }
   const kind = kindOf(block.code)
@@ -206,13 +273,20 @@ async function check(block, work) {
     // The copy-paste install: the one-file core beside the block, as the docs tell users to save it.
     copyFileSync(join(root, 'src/index.ts'), join(dir, 'apivideo-auth.ts'))
     copyFileSync(join(root, 'dist/index.js'), join(dir, 'apivideo-auth.js'))
-    const { code, signal, output } = await runners[kind.runtime](block, kind, dir).catch((error) => ({ code: 'none', output: error.message }))
+    const { code, signal, output } = await runners[kind.runtime](block, kind, dir).catch((error) => ({
+      code: 'none',
+      output: error.message,
+    }))
     const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).length
     const seen = `stand-in: ${auth} auth, ${standIn.requests.length - auth} other`
     const title = `${label.padEnd(12)} ${block.heading.slice(0, 40)}`
     if (code === 0) return { line: `ok    ${where.padEnd(26)} ${title} (${seen})` }
     const why = signal ? `killed after ${BOUND_MS / 1000} s` : `exit ${code}`
-    const tail = output.split('\n').filter((l) => l.trim() && !/^\s+at |^Node\.js v/.test(l)).slice(0, 4).join('\n      ')
+    const tail = output
+      .split('\n')
+      .filter((l) => l.trim() && !/^\s+at |^Node\.js v/.test(l))
+      .slice(0, 4)
+      .join('\n      ')
     return { failed: true, line: `FAIL  ${where.padEnd(26)} ${title} (${why}; ${seen})\n      ${tail}` }
   } finally {
     await server.close()

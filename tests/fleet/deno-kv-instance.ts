@@ -23,12 +23,17 @@ async function retried<T>(run: () => Promise<T>): Promise<T> {
 }
 const store = {
   get: (key: string) => retried(async () => (await kv.get<string>(['apivideo-auth', key])).value),
-  set: (key: string, value: string, ttlMs: number) => retried(() => kv.set(['apivideo-auth', key], value, { expireIn: ttlMs })),
+  set: (key: string, value: string, ttlMs: number) =>
+    retried(() => kv.set(['apivideo-auth', key], value, { expireIn: ttlMs })),
   claim: (key: string, ttlMs: number) =>
     retried(async () => {
       const lease = await kv.get<number>(['apivideo-auth', key])
       if (lease.value !== null && lease.value > Date.now()) return false
-      const { ok } = await kv.atomic().check(lease).set(lease.key, Date.now() + ttlMs, { expireIn: ttlMs }).commit()
+      const { ok } = await kv
+        .atomic()
+        .check(lease)
+        .set(lease.key, Date.now() + ttlMs, { expireIn: ttlMs })
+        .commit()
       return ok
     }),
 }
@@ -69,7 +74,14 @@ async function burst() {
   const response = await session.fetch(`${env('STAND_IN_URL')}/videos`).catch(() => undefined)
   await response?.body?.cancel()
   await writing
-  return { tokens: [...new Set(tokens)], failures: results.length - tokens.length, status: response?.status ?? 0, events, leasesWon, keys: [...keys] }
+  return {
+    tokens: [...new Set(tokens)],
+    failures: results.length - tokens.length,
+    status: response?.status ?? 0,
+    events,
+    leasesWon,
+    keys: [...keys],
+  }
 }
 
 const out = new TextEncoder()

@@ -40,9 +40,26 @@ async function standIn(name) {
 
 /** One Deno process on the KV file in `dir`; `burst(offset)` runs its callers with its clock moved to `offset`. */
 function instance(api, dir) {
-  const permissions = [`--allow-net=127.0.0.1:${api.port}`, `--allow-read=${dir}`, `--allow-write=${dir}`, '--allow-env']
-  const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', KV_PATH: join(dir, 'tokens.sqlite3'), STAND_IN_URL: api.url, API_KEY: api.apiKey, TIMEOUT: String(TIMEOUT), CALLERS: String(CALLERS) }
-  const child = spawn(DENO, ['run', '--quiet', '--unstable-kv', '--no-prompt', ...permissions, SCRIPT], { env, stdio: ['pipe', 'pipe', 'inherit'] })
+  const permissions = [
+    `--allow-net=127.0.0.1:${api.port}`,
+    `--allow-read=${dir}`,
+    `--allow-write=${dir}`,
+    '--allow-env',
+  ]
+  const env = {
+    ...process.env,
+    DENO_NO_UPDATE_CHECK: '1',
+    NO_COLOR: '1',
+    KV_PATH: join(dir, 'tokens.sqlite3'),
+    STAND_IN_URL: api.url,
+    API_KEY: api.apiKey,
+    TIMEOUT: String(TIMEOUT),
+    CALLERS: String(CALLERS),
+  }
+  const child = spawn(DENO, ['run', '--quiet', '--unstable-kv', '--no-prompt', ...permissions, SCRIPT], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
   children.add(child)
   const watchdog = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT)
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
@@ -55,8 +72,13 @@ function instance(api, dir) {
     for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(buffered.slice(0, i))
     while (lines.length && waiting.length) waiting.shift().resolve(lines.shift())
   })
-  exited.then(({ code, signal }) => waiting.splice(0).forEach((w) => w.reject(new Error(`instance exited (${code ?? signal})`))))
-  const line = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((resolve, reject) => waiting.push({ resolve, reject })))
+  exited.then(({ code, signal }) =>
+    waiting.splice(0).forEach((w) => w.reject(new Error(`instance exited (${code ?? signal})`))),
+  )
+  const line = () =>
+    lines.length
+      ? Promise.resolve(lines.shift())
+      : new Promise((resolve, reject) => waiting.push({ resolve, reject }))
   return {
     ready: line().then((text) => assert.is(text, 'ready')),
     async burst(offset) {
@@ -91,7 +113,10 @@ fleet('with claim, started together: at most 2 auth requests; then at renewal ti
     measured.push(['claim, 4 started together', first, '<= 2 (aim 1)'])
     assert.ok(first >= 1 && first <= 2, `${first} auth requests`)
     assert.is(new Set(cold.map((r) => r.tokens[0])).size, first)
-    assert.is(cold.reduce((n, r) => n + (r.events.shared ?? 0), 0), INSTANCES - first)
+    assert.is(
+      cold.reduce((n, r) => n + (r.events.shared ?? 0), 0),
+      INSTANCES - first,
+    )
     const keys = new Set(cold.flatMap((r) => r.keys).filter((k) => !k.includes(':lease:')))
     assert.is(keys.size, 1)
     assert.match([...keys][0], /^apivideo-auth:[0-9a-f]{64}$/)
@@ -102,7 +127,8 @@ fleet('with claim, started together: at most 2 auth requests; then at renewal ti
     const renewals = api.auth().length - first
     measured.push(['claim, renewal time (clocks +58 min together)', renewals, '<= 2'])
     assert.ok(renewals >= 1 && renewals <= 2, `${renewals} renewals`)
-    for (const { code, signal } of await Promise.all(instances.map((i) => i.exit()))) assert.equal({ code, signal }, { code: 0, signal: null })
+    for (const { code, signal } of await Promise.all(instances.map((i) => i.exit())))
+      assert.equal({ code, signal }, { code: 0, signal: null })
   } finally {
     children.forEach((child) => child.kill('SIGKILL'))
     await api.close()
@@ -112,7 +138,8 @@ fleet('with claim, started together: at most 2 auth requests; then at renewal ti
 
 fleet.after(() => {
   console.log(`\ndeno-kv fleet: auth requests measured (${Math.round((Date.now() - started) / 100) / 10} s)`)
-  for (const [scenario, count, bound] of measured) console.log(`  ${scenario.padEnd(52)} ${String(count).padStart(3)}   (${bound})`)
+  for (const [scenario, count, bound] of measured)
+    console.log(`  ${scenario.padEnd(52)} ${String(count).padStart(3)}   (${bound})`)
 })
 
 fleet.run()

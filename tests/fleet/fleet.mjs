@@ -32,7 +32,9 @@ const redis = await findRedis().catch((error) => {
   console.error(`fleet: ${error.message}`)
   process.exit(1)
 })
-const client = await createClient({ url: redis.url }).on('error', () => {}).connect()
+const client = await createClient({ url: redis.url })
+  .on('error', () => {})
+  .connect()
 
 /** A stand-in on 127.0.0.1 whose clock is Date.now() plus `clock.offset`, with two API keys of its own. */
 async function standIn(name) {
@@ -43,11 +45,30 @@ async function standIn(name) {
   const auth = () => api.requests.filter((r) => r.path.startsWith('/auth/'))
   /** The store key and value key of the fleet's API key (or another) for this stand-in. */
   const keys = (key = apiKey) => derive(key, server.url.replace(/\/+$/, ''))
-  return { apiKey, otherKey, keys, clock, url: server.url, close: server.close, auth, paths: () => auth().map((r) => r.path) }
+  return {
+    apiKey,
+    otherKey,
+    keys,
+    clock,
+    url: server.url,
+    close: server.close,
+    auth,
+    paths: () => auth().map((r) => r.path),
+  }
 }
 
 /** One instance process; `burst(offset)` runs its 200 callers with its clock moved to `offset`. */
-function instance(api, { claim = true, redisUrl = redis.url, offlineQueue = false, victim = false, apiKey = api.apiKey, background = false } = {}) {
+function instance(
+  api,
+  {
+    claim = true,
+    redisUrl = redis.url,
+    offlineQueue = false,
+    victim = false,
+    apiKey = api.apiKey,
+    background = false,
+  } = {},
+) {
   const env = {
     ...process.env,
     REDIS_URL: redisUrl,
@@ -60,7 +81,10 @@ function instance(api, { claim = true, redisUrl = redis.url, offlineQueue = fals
     VICTIM: victim ? '1' : '0',
     CALLERS: String(CALLERS),
   }
-  const child = fork(new URL('./instance.mjs', import.meta.url), [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(new URL('./instance.mjs', import.meta.url), [], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   children.add(child)
   const watchdog = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT)
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
@@ -112,7 +136,8 @@ function served(reports) {
 
 /** All exit by themselves, code 0 (the watchdog would have killed them). */
 async function stop(fleet) {
-  for (const { code, signal } of await Promise.all(fleet.map((i) => i.exit()))) assert.equal({ code, signal }, { code: 0, signal: null })
+  for (const { code, signal } of await Promise.all(fleet.map((i) => i.exit())))
+    assert.equal({ code, signal }, { code: 0, signal: null })
 }
 
 /** The store key the fleet used: derived, not the API key; it and its leases are deleted after the test. */
@@ -123,10 +148,11 @@ async function storeKeyOf(reports, api, redisClient = client) {
   assert.match(key, STORE_KEY)
   assert.is(key, api.keys().key, 'the documented derivation')
   assert.not.ok(key.includes(api.apiKey))
-  if (redisClient) cleanup.push(async () => {
-    const leases = await redisClient.keys(`${key}:lease:*`)
-    await redisClient.del([key, ...leases])
-  })
+  if (redisClient)
+    cleanup.push(async () => {
+      const leases = await redisClient.keys(`${key}:lease:*`)
+      await redisClient.del([key, ...leases])
+    })
   return key
 }
 const cleanup = []
@@ -152,13 +178,21 @@ counts('with claim, started together: at most 2 auth requests; then at renewal t
   const first = api.auth().length
   record('claim, 8 started together', first, '<= 2 (aim 1)')
   assert.ok(first >= 1 && first <= 2, `${first} auth requests`)
-  assert.is(cold.reduce((n, r) => n + (r.events.shared ?? 0), 0), INSTANCES - first)
+  assert.is(
+    cold.reduce((n, r) => n + (r.events.shared ?? 0), 0),
+    INSTANCES - first,
+  )
   const value = await client.get(key)
   const token = cold[0].tokens[0]
   const raw = Buffer.from(value, 'base64').toString('latin1')
-  for (const secret of [api.apiKey, token, key]) assert.not.ok(value.includes(secret) || raw.includes(secret), 'a secret in the raw value')
+  for (const secret of [api.apiKey, token, key])
+    assert.not.ok(value.includes(secret) || raw.includes(secret), 'a secret in the raw value')
   const stored = unseal(value, api.keys())
-  assert.equal(Object.keys(stored).sort(), ['dueAt', 'expiresAt', 'sentAt', 'token'], 'only the access token and its times')
+  assert.equal(
+    Object.keys(stored).sort(),
+    ['dueAt', 'expiresAt', 'sentAt', 'token'],
+    'only the access token and its times',
+  )
   assert.is(stored.token, token)
   const ttl = await client.pTTL(key)
   assert.ok(ttl > 0 && ttl <= stored.dueAt - Date.now() + 1_000, `ttl ${ttl}`)
@@ -220,7 +254,8 @@ faults.after(async () => {
   client.destroy()
   await redis.stop()
   console.log(`\nfleet: auth requests measured (${Math.round((Date.now() - started) / 100) / 10} s)`)
-  for (const { scenario, count, bound } of measured) console.log(`  ${scenario.padEnd(52)} ${String(count).padStart(3)}   (${bound})`)
+  for (const { scenario, count, bound } of measured)
+    console.log(`  ${scenario.padEnd(52)} ${String(count).padStart(3)}   (${bound})`)
 })
 
 faults('Redis stopped mid-test: the instances keep serving, from memory and then by renewing alone', async () => {
@@ -228,7 +263,9 @@ faults('Redis stopped mid-test: the instances keep serving, from memory and then
   const api = await standIn('redis-stopped')
   // Half the instances queue commands while disconnected (they hang: bounded by the timeout), half fail fast.
   const fleet = await Promise.all(
-    Array.from({ length: INSTANCES }, (_, i) => instance(api, { redisUrl: own.url, offlineQueue: i % 2 === 0 })).map(async (i) => (await i.ready, i)),
+    Array.from({ length: INSTANCES }, (_, i) => instance(api, { redisUrl: own.url, offlineQueue: i % 2 === 0 })).map(
+      async (i) => (await i.ready, i),
+    ),
   )
   const before = await Promise.all(fleet.map((i) => i.burst(0)))
   served(before)
@@ -270,7 +307,10 @@ async function planted(name, scenario, plant) {
   record(scenario, n, '<= 2 (aim 1)')
   assert.ok(n >= 1 && n <= 2, `${n} auth requests`)
   const stored = unseal(await client.get(key), api.keys())
-  assert.ok(reports.some((r) => r.tokens[0] === stored.token), 'the planted value is overwritten')
+  assert.ok(
+    reports.some((r) => r.tokens[0] === stored.token),
+    'the planted value is overwritten',
+  )
   await stop(fleet)
   await api.close()
 }
@@ -344,7 +384,11 @@ faults('the lease holder is killed: another instance takes the expired lease and
   record('lease holder killed, 7 survivors', api.auth().length, '= 1, by the next lease holder')
   record(`  ms from the kill to that request (lease ${TIMEOUT} ms)`, request.at - killedAt, 'measured, not asserted')
   assert.equal(api.paths(), ['/auth/api-key'])
-  assert.is(reports.reduce((n, r) => n + r.leasesWon, 0), 1, 'exactly one survivor won the expired lease')
+  assert.is(
+    reports.reduce((n, r) => n + r.leasesWon, 0),
+    1,
+    'exactly one survivor won the expired lease',
+  )
   assert.is(new Set(reports.map((r) => r.tokens[0])).size, 1)
   await stop(survivors)
   await api.close()

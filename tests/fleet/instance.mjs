@@ -15,7 +15,8 @@ const connected = redis.connect().catch(() => {}) // rejects only once destroyed
 const store = {
   get: (key) => redis.get(key),
   set: (key, value, ttlMs) => redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } }),
-  claim: async (key, ttlMs) => (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
+  claim: async (key, ttlMs) =>
+    (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
 }
 // The counts need every instance connected before it starts; the "Redis down at start" scenario does not wait.
 if (BACKGROUND !== '1') await connected
@@ -62,9 +63,19 @@ async function burst() {
   events = {}
   const results = await Promise.allSettled(Array.from({ length: Number(CALLERS) }, () => session.token()))
   const tokens = results.filter((r) => r.status === 'fulfilled').map((r) => r.value)
-  const status = await session.fetch(`${STAND_IN_URL}/videos`).then(async (r) => (await r.body?.cancel(), r.status), () => 0)
+  const status = await session.fetch(`${STAND_IN_URL}/videos`).then(
+    async (r) => (await r.body?.cancel(), r.status),
+    () => 0,
+  )
   await writing
-  return { tokens: [...new Set(tokens)], failures: results.length - tokens.length, status, events, leasesWon, keys: [...keys] }
+  return {
+    tokens: [...new Set(tokens)],
+    failures: results.length - tokens.length,
+    status,
+    events,
+    leasesWon,
+    keys: [...keys],
+  }
 }
 
 process.on('message', async ({ cmd, offset: moved }) => {

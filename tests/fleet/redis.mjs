@@ -3,7 +3,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
 import { createClient } from 'redis'
 
-const HOW = 'The fleet tests need a Redis: set REDIS_URL (say redis://127.0.0.1:6379), or install redis-server ' +
+const HOW =
+  'The fleet tests need a Redis: set REDIS_URL (say redis://127.0.0.1:6379), or install redis-server ' +
   '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) so that the tests can start one on 127.0.0.1.'
 
 /** Fails with how to get a Redis, unless the `redis-server` binary is on the PATH. */
@@ -26,7 +27,11 @@ export async function freePort() {
 export async function startRedis({ port } = {}) {
   requireBinary()
   port ??= await freePort()
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  )
   const exited = new Promise((resolve) => server.on('exit', resolve))
   process.on('exit', () => server.kill('SIGKILL'))
   const url = `redis://127.0.0.1:${port}`

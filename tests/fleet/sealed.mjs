@@ -15,7 +15,9 @@ export function unseal(value, keys) {
   const decipher = createDecipheriv('aes-256-gcm', keys.aes, bytes.subarray(0, 12))
   decipher.setAAD(keys.aad)
   decipher.setAuthTag(bytes.subarray(bytes.length - 16))
-  return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString())
+  return JSON.parse(
+    Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString(),
+  )
 }
 
 /** A value as the add-on writes it, holding `content` (any JSON), bound to `aad`. */

@@ -18,12 +18,31 @@ const FILES = [
   'LICENSE',
   'README.md',
   'dist/cli.js',
-  ...['index', 'share', 'testing'].flatMap((entry) => ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`)),
+  ...['index', 'share', 'testing'].flatMap((entry) =>
+    ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`),
+  ),
   'package.json',
 ]
-const EXPORTS = ['ApiVideoAuthError', 'PRODUCTION_URL', 'SANDBOX_URL', 'authenticate', 'authenticateRequest', 'createSession', 'isApiVideoAuthError', 'readAccessToken', 'refresh', 'refreshRequest']
+const EXPORTS = [
+  'ApiVideoAuthError',
+  'PRODUCTION_URL',
+  'SANDBOX_URL',
+  'authenticate',
+  'authenticateRequest',
+  'createSession',
+  'isApiVideoAuthError',
+  'readAccessToken',
+  'refresh',
+  'refreshRequest',
+]
 
-const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
+const run = (command, args, cwd = root) =>
+  execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  })
 
 /** Runs a command that must exit 0; its output becomes the error message when it does not. */
 function clean(command, args, cwd) {
@@ -53,8 +72,20 @@ async function check(name, fn) {
 /** Names a .d.ts exports: `export { a, type b } from`, `export type { … }`, `export declare function x`, `export interface X`… */
 function declaredExports(file) {
   const text = readFileSync(file, 'utf8')
-  const lists = [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap(([, list]) => list.split(',').map((s) => s.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()))
-  const single = [...text.matchAll(/export\s+(?:declare\s+)?(?:abstract\s+)?(?:type|interface|function|const|let|class|enum)\s+(\w+)/g)].map((m) => m[1])
+  const lists = [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap(([, list]) =>
+    list.split(',').map((s) =>
+      s
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .pop(),
+    ),
+  )
+  const single = [
+    ...text.matchAll(
+      /export\s+(?:declare\s+)?(?:abstract\s+)?(?:type|interface|function|const|let|class|enum)\s+(\w+)/g,
+    ),
+  ].map((m) => m[1])
   return [...new Set([...lists, ...single].filter(Boolean))].sort()
 }
 
@@ -82,10 +113,17 @@ try {
   await check('npm pack: the tarball holds exactly the expected files', () => {
     const [packed] = JSON.parse(clean('npm', ['pack', '--json', '--pack-destination', temp]))
     tarball = join(temp, packed.filename)
-    const listed = clean('tar', ['-tzf', tarball]).trim().split('\n').map((p) => p.replace(/^package\//, '')).sort()
+    const listed = clean('tar', ['-tzf', tarball])
+      .trim()
+      .split('\n')
+      .map((p) => p.replace(/^package\//, ''))
+      .sort()
     const missing = FILES.filter((f) => !listed.includes(f))
     const extra = listed.filter((f) => !FILES.includes(f))
-    ok(!missing.length && !extra.length, `missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'} (update FILES in tests/package/check.mjs, or "files" in package.json)`)
+    ok(
+      !missing.length && !extra.length,
+      `missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'} (update FILES in tests/package/check.mjs, or "files" in package.json)`,
+    )
   })
 
   await check('npm install of the tarball into an empty project', () => {
@@ -100,13 +138,25 @@ try {
   await check('ESM import of the installed package (and its CJS copy recognised by isApiVideoAuthError)', () => {
     copyFileSync(join(here, 'import.mjs'), join(project, 'import.mjs'))
     const out = JSON.parse(clean(node, ['import.mjs'], project))
-    deepStrictEqual(out, { exports: EXPORTS, testing: ['createStandIn'], token: true, requests: ['/auth/api-key', '/auth/api-key'], crossCopy: [true, false, 'INVALID_CREDENTIALS'] })
+    deepStrictEqual(out, {
+      exports: EXPORTS,
+      testing: ['createStandIn'],
+      token: true,
+      requests: ['/auth/api-key', '/auth/api-key'],
+      crossCopy: [true, false, 'INVALID_CREDENTIALS'],
+    })
   })
 
   await check('CJS require of the installed package', () => {
     copyFileSync(join(here, 'require.cjs'), join(project, 'require.cjs'))
     const out = JSON.parse(clean(node, ['require.cjs'], project))
-    deepStrictEqual(out, { exports: EXPORTS, testing: ['createStandIn'], version: pkg.version, token: true, requests: ['/auth/api-key'] })
+    deepStrictEqual(out, {
+      exports: EXPORTS,
+      testing: ['createStandIn'],
+      version: pkg.version,
+      token: true,
+      requests: ['/auth/api-key'],
+    })
   })
 
   await check('publint --strict on the tarball', () => {
@@ -120,7 +170,9 @@ try {
 
   await check('the type-test consumer uses every export of every entry point', () => {
     const consumer = readFileSync(join(here, 'consumer.ts'), 'utf8')
-    const names = ['index.d.ts', 'share.d.ts', 'testing.d.ts'].flatMap((f) => declaredExports(join(project, 'node_modules/apivideo-auth/dist', f)))
+    const names = ['index.d.ts', 'share.d.ts', 'testing.d.ts'].flatMap((f) =>
+      declaredExports(join(project, 'node_modules/apivideo-auth/dist', f)),
+    )
     ok(names.length > EXPORTS.length, `found ${names.length} exports`)
     const unused = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(consumer))
     deepStrictEqual(unused, [], 'exports the consumer does not use (add them to tests/package/consumer.ts)')
@@ -128,12 +180,15 @@ try {
 
   for (const resolution of ['bundler', 'node16', 'nodenext']) {
     for (const lib of ['dom', 'node']) {
-      await check(`tsc --noEmit: moduleResolution ${resolution}, ${lib === 'dom' ? 'DOM lib' : 'no DOM lib, @types/node'} (ESM .ts and CJS .cts)`, () => {
-        copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.ts'))
-        copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.cts'))
-        writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig(resolution, lib), null, 2))
-        clean(bin('tsc'), ['-p', 'tsconfig.json'], project)
-      })
+      await check(
+        `tsc --noEmit: moduleResolution ${resolution}, ${lib === 'dom' ? 'DOM lib' : 'no DOM lib, @types/node'} (ESM .ts and CJS .cts)`,
+        () => {
+          copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.ts'))
+          copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.cts'))
+          writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig(resolution, lib), null, 2))
+          clean(bin('tsc'), ['-p', 'tsconfig.json'], project)
+        },
+      )
     }
   }
 
@@ -141,7 +196,11 @@ try {
     const jsr = JSON.parse(readFileSync(join(root, 'jsr.json'), 'utf8'))
     ok(/^@[a-z0-9-]+\/[a-z0-9-]+$/.test(jsr.name), jsr.name)
     strictEqual(jsr.version, pkg.version)
-    deepStrictEqual(jsr.exports, { '.': './src/index.ts', './share': './src/share.ts', './testing': './src/testing.ts' })
+    deepStrictEqual(jsr.exports, {
+      '.': './src/index.ts',
+      './share': './src/share.ts',
+      './testing': './src/testing.ts',
+    })
     for (const file of Object.values(jsr.exports)) ok(existsSync(join(root, file)), file)
   })
 } finally {

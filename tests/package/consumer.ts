@@ -39,7 +39,12 @@ export async function main(): Promise<string[]> {
   standIn.fail('/auth/refresh', ...faults)
 
   const requestOptions: RequestOptions = { baseUrl: SANDBOX_URL, headers: { 'AV-Origin-App': 'consumer:1.0.0' } }
-  const callOptions: CallOptions = { baseUrl: PRODUCTION_URL, fetch: standIn.fetch, timeout: 5_000, signal: new AbortController().signal }
+  const callOptions: CallOptions = {
+    baseUrl: PRODUCTION_URL,
+    fetch: standIn.fetch,
+    timeout: 5_000,
+    signal: new AbortController().signal,
+  }
   const requests: Request[] = [authenticateRequest('test-key', requestOptions), refreshRequest('rt', requestOptions)]
   const first: AccessToken = await authenticate('test-key', callOptions)
   const second: AccessToken = await refresh(first.refreshToken, callOptions)
@@ -55,12 +60,21 @@ export async function main(): Promise<string[]> {
   const shareOptions: ShareOptions = { key: 'consumer' }
   const share: (context: ShareContext) => TokenShare = shareTokens(store, shareOptions)
   const seenShared: SharedToken[] = []
-  const options: SessionOptions = { apiKey: 'test-key', fetch, retries: 1, onEvent: (event) => events.push(event), share }
+  const options: SessionOptions = {
+    apiKey: 'test-key',
+    fetch,
+    retries: 1,
+    onEvent: (event) => events.push(event),
+    share,
+  }
   const session: Session = createSession(options)
   const tokenOptions: TokenOptions = { signal: AbortSignal.timeout(1_000), forceRefresh: true }
   const token: string = await session.token(tokenOptions)
   const header: string = await session.authorization()
-  const response: Response = await session.fetch(new URL('https://ws.api.video/videos'), { method: 'POST', body: '{}' })
+  const response: Response = await session.fetch(new URL('https://ws.api.video/videos'), {
+    method: 'POST',
+    body: '{}',
+  })
   session.invalidate()
 
   try {
@@ -72,7 +86,8 @@ export async function main(): Promise<string[]> {
       const retryable: boolean = error.retryable
       events.push({ type: 'failed', at: Date.now(), code, attempt: problem?.status ?? (retryable ? 1 : 0) })
     }
-    if (error instanceof ApiVideoAuthError && error.retryAfter !== undefined) events.push({ type: 'retry', at: 0, delay: error.retryAfter })
+    if (error instanceof ApiVideoAuthError && error.retryAfter !== undefined)
+      events.push({ type: 'retry', at: 0, delay: error.retryAfter })
   }
 
   // @ts-expect-error: not an error code, so the types are not `any`
@@ -82,5 +97,16 @@ export async function main(): Promise<string[]> {
   const seen: StandInRequest[] = standIn.requests
   const counts: StandInCounts = standIn.counts
   const credentials: Credential[] = seen.map((r) => r.credential)
-  return [...seenShared.map((s) => s.token), second.accessToken, read.tokenType, token, header, String(response.status), unknownCode, String(counts.requests), ...credentials, ...seen.map((r) => r.path)]
+  return [
+    ...seenShared.map((s) => s.token),
+    second.accessToken,
+    read.tokenType,
+    token,
+    header,
+    String(response.status),
+    unknownCode,
+    String(counts.requests),
+    ...credentials,
+    ...seen.map((r) => r.path),
+  ]
 }

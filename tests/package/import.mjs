@@ -7,10 +7,12 @@ const standIn = testing.createStandIn({ apiKeys: ['test-key'] })
 const session = lib.createSession({ apiKey: 'test-key', fetch: standIn.fetch })
 const cjs = createRequire(import.meta.url)('apivideo-auth')
 const error = await cjs.authenticate('wrong-key', { fetch: standIn.fetch }).catch((e) => e)
-console.log(JSON.stringify({
-  exports: Object.keys(lib).sort(),
-  testing: Object.keys(testing).sort(),
-  token: (await session.token()).length > 0,
-  requests: standIn.requests.map((r) => r.path),
-  crossCopy: [lib.isApiVideoAuthError(error), error instanceof lib.ApiVideoAuthError, error.code],
-}))
+console.log(
+  JSON.stringify({
+    exports: Object.keys(lib).sort(),
+    testing: Object.keys(testing).sort(),
+    token: (await session.token()).length > 0,
+    requests: standIn.requests.map((r) => r.path),
+    crossCopy: [lib.isApiVideoAuthError(error), error instanceof lib.ApiVideoAuthError, error.code],
+  }),
+)

@@ -6,11 +6,13 @@ const { version } = require('apivideo-auth/package.json')
 ;(async () => {
   const standIn = testing.createStandIn({ apiKeys: ['test-key'] })
   const session = lib.createSession({ apiKey: 'test-key', fetch: standIn.fetch })
-  console.log(JSON.stringify({
-    exports: Object.keys(lib).sort(),
-    testing: Object.keys(testing).sort(),
-    version,
-    token: (await session.token()).length > 0,
-    requests: standIn.requests.map((r) => r.path),
-  }))
+  console.log(
+    JSON.stringify({
+      exports: Object.keys(lib).sort(),
+      testing: Object.keys(testing).sort(),
+      version,
+      token: (await session.token()).length > 0,
+      requests: standIn.requests.map((r) => r.path),
+    }),
+  )
 })()

@@ -5,7 +5,12 @@ export function ok(value, message = 'expected a truthy value') {
 }
 
 /** JSON with object keys sorted, so that key order never matters. */
-const canonical = (value) => JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v))
+const canonical = (value) =>
+  JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  )
 
 /** Deep equality of the plain values the suite compares (primitives, arrays, plain objects; own enumerable keys). */
 export function equal(actual, expected, message) {

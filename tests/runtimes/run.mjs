@@ -10,24 +10,41 @@ import { tests } from './suite.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
 const here = 'tests/runtimes'
-const { values: args } = parseArgs({ options: { dist: { type: 'string', default: 'dist' }, src: { type: 'string', default: 'src' }, only: { type: 'string' } } })
+const { values: args } = parseArgs({
+  options: {
+    dist: { type: 'string', default: 'dist' },
+    src: { type: 'string', default: 'src' },
+    only: { type: 'string' },
+  },
+})
 const dist = resolve(root, args.dist)
 const src = resolve(root, args.src)
 const bin = (name) => join(root, 'node_modules/.bin', name)
-const workerd = JSON.parse(execFileSync(process.execPath, ['-p', "JSON.stringify(require('workerd'))"], { cwd: root })).compatibilityDate
+const workerd = JSON.parse(
+  execFileSync(process.execPath, ['-p', "JSON.stringify(require('workerd'))"], { cwd: root }),
+).compatibilityDate
 
 /** Node 22, 24 and 26 live in their own package (tests/runtimes/nodes), installed from its lock file on first use. */
 function nodeBinary(major) {
   const nodes = join(root, here, 'nodes')
   if (!existsSync(join(nodes, 'node_modules'))) {
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: nodes, stdio: ['ignore', 'ignore', 'inherit'] })
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: nodes,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
   }
   const dir = join(nodes, `node_modules/node${major}`)
-  return [join(dir, 'bin/node'), join(dir, `node_modules/node-${process.platform}-${process.arch}/bin/node`)].find(existsSync) ?? `${dir}/bin/node`
+  return (
+    [join(dir, 'bin/node'), join(dir, `node_modules/node-${process.platform}-${process.arch}/bin/node`)].find(
+      existsSync,
+    ) ?? `${dir}/bin/node`
+  )
 }
 
 /** The library's entries Deno type-checks against web libraries only: the core, the stand-in, and the share add-on when present. */
-const checkedSources = ['index.ts', 'testing.ts', 'share.ts'].map((file) => `${src}/${file}`).filter((path) => existsSync(path))
+const checkedSources = ['index.ts', 'testing.ts', 'share.ts']
+  .map((file) => `${src}/${file}`)
+  .filter((path) => existsSync(path))
 
 const node = (label, binary) => ({
   label,
@@ -42,16 +59,35 @@ const node = (label, binary) => ({
 const runtimes = [
   node('Node', process.execPath),
   ...[22, 24, 26].map((major) => node('Node', nodeBinary(major))),
-  { label: 'Bun', binary: bin('bun'), version: [bin('bun'), ['--version']], steps: [['suite', bin('bun'), [`${here}/bun.mjs`, dist]]] },
+  {
+    label: 'Bun',
+    binary: bin('bun'),
+    version: [bin('bun'), ['--version']],
+    steps: [['suite', bin('bun'), [`${here}/bun.mjs`, dist]]],
+  },
   {
     label: 'Deno',
     binary: bin('deno'),
     version: [bin('deno'), ['eval', 'console.log(Deno.version.deno)']],
     steps: [
-      ['suite', bin('deno'), ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${dist}`, `${here}/deno.mjs`, dist]],
+      [
+        'suite',
+        bin('deno'),
+        ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${dist}`, `${here}/deno.mjs`, dist],
+      ],
       // Deno has Node's globals (Buffer, process): type-checking the sources against web libraries only keeps them out.
-      ['check', bin('deno'), ['check', '--quiet', '--no-lock', '--sloppy-imports', `--config=${here}/deno.web.json`, ...checkedSources], 'command'],
-      ['publish --dry-run', bin('deno'), ['publish', '--dry-run', '--allow-dirty', '--sloppy-imports', '--quiet'], 'command'],
+      [
+        'check',
+        bin('deno'),
+        ['check', '--quiet', '--no-lock', '--sloppy-imports', `--config=${here}/deno.web.json`, ...checkedSources],
+        'command',
+      ],
+      [
+        'publish --dry-run',
+        bin('deno'),
+        ['publish', '--dry-run', '--allow-dirty', '--sloppy-imports', '--quiet'],
+        'command',
+      ],
     ],
   },
   {
@@ -73,9 +109,20 @@ const runtimes = [
 async function bundleWorker(dir) {
   const mapToDist = {
     name: 'apivideo-auth',
-    setup: (b) => b.onResolve({ filter: /^apivideo-auth(\/testing)?$/ }, ({ path }) => ({ path: join(dist, path.endsWith('/testing') ? 'testing.js' : 'index.js') })),
+    setup: (b) =>
+      b.onResolve({ filter: /^apivideo-auth(\/testing)?$/ }, ({ path }) => ({
+        path: join(dist, path.endsWith('/testing') ? 'testing.js' : 'index.js'),
+      })),
   }
-  await build({ entryPoints: [join(root, here, 'workerd.mjs')], bundle: true, format: 'esm', platform: 'neutral', outfile: join(dir, 'worker.js'), plugins: [mapToDist], logLevel: 'error' })
+  await build({
+    entryPoints: [join(root, here, 'workerd.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    outfile: join(dir, 'worker.js'),
+    plugins: [mapToDist],
+    logLevel: 'error',
+  })
   const config = (name, flags) => {
     writeFileSync(join(dir, `${name}.capnp`), capnp(flags))
     return join(dir, `${name}.capnp`)
@@ -104,7 +151,10 @@ const config :Workerd.Config = (
 /** Runs a command; resolves with its exit code (or signal) and all its output. Killed after 120 s. */
 function exec(command, argv) {
   return new Promise((done) => {
-    const child = spawn(command, argv, { cwd: root, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } })
+    const child = spawn(command, argv, {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
@@ -128,7 +178,9 @@ function verdict(kind, { code, out }) {
 /** Each failed test with the top of its stack, or the end of the output when no test line says why. */
 function failures(out) {
   const lines = out.trim().split('\n')
-  const picked = lines.flatMap((line, i) => (line.startsWith('not ok') ? [line, ...lines.slice(i + 1, i + 3).filter((l) => /^\s+at /.test(l))] : []))
+  const picked = lines.flatMap((line, i) =>
+    line.startsWith('not ok') ? [line, ...lines.slice(i + 1, i + 3).filter((l) => /^\s+at /.test(l))] : [],
+  )
   return (picked.length ? picked : lines.slice(-20)).slice(0, 40).join('\n')
 }
 
@@ -142,7 +194,13 @@ async function check(runtime) {
   try {
     const vars = runtime.prepare ? await runtime.prepare(dir) : {}
     for (const [step, command, argv, kind] of runtime.steps) {
-      const problem = verdict(kind, await exec(command, argv.map((a) => vars[a] ?? a)))
+      const problem = verdict(
+        kind,
+        await exec(
+          command,
+          argv.map((a) => vars[a] ?? a),
+        ),
+      )
       if (problem) problems.push(`${step}: ${problem}`)
     }
   } catch (error) {
@@ -153,7 +211,10 @@ async function check(runtime) {
   const steps = runtime.steps.map(([step]) => step).join(' + ')
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
   if (!problems.length) return { ok: true, line: `ok    ${name.padEnd(18)} ${seconds.padStart(5)} s  ${steps}` }
-  return { ok: false, line: `FAIL  ${name.padEnd(18)} ${seconds.padStart(5)} s  ${steps}\n${problems.join('\n').replace(/^/gm, '      ')}` }
+  return {
+    ok: false,
+    line: `FAIL  ${name.padEnd(18)} ${seconds.padStart(5)} s  ${steps}\n${problems.join('\n').replace(/^/gm, '      ')}`,
+  }
 }
 
 const only = args.only?.split(',').map((s) => s.toLowerCase())

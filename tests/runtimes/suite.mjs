@@ -13,7 +13,8 @@ const EARLIEST_DUE = HOUR - 450_000
 async function api({ testing, serve }, standInOptions) {
   const standIn = testing.createStandIn({ apiKeys: [KEY], ...standInOptions })
   const paths = () => standIn.requests.map((r) => r.path)
-  if (!serve) return { standIn, paths, base: 'https://ws.api.video', options: { fetch: standIn.fetch }, close: async () => {} }
+  if (!serve)
+    return { standIn, paths, base: 'https://ws.api.video', options: { fetch: standIn.fetch }, close: async () => {} }
   const server = await serve(standIn.handler)
   return { standIn, paths, base: server.url, options: { baseUrl: server.url }, close: server.close }
 }
@@ -38,115 +39,177 @@ function tokenResponse(body, status = 200) {
 }
 
 export const tests = [
-  ['builders: the two POSTs, with the JSON body and extra headers', async ({ lib }) => {
-    equal([lib.PRODUCTION_URL, lib.SANDBOX_URL], ['https://ws.api.video', 'https://sandbox.api.video'])
-    const a = lib.authenticateRequest(KEY, { baseUrl: lib.SANDBOX_URL, headers: { 'AV-Origin-App': 'suite:1.0.0' } })
-    equal([a.method, a.url, a.headers.get('content-type'), a.headers.get('av-origin-app')], ['POST', 'https://sandbox.api.video/auth/api-key', 'application/json', 'suite:1.0.0'])
-    equal(await a.json(), { apiKey: KEY })
-    const r = lib.refreshRequest('rt.1')
-    equal([r.method, r.url], ['POST', 'https://ws.api.video/auth/refresh'])
-    equal(await r.json(), { refreshToken: 'rt.1' })
-  }],
+  [
+    'builders: the two POSTs, with the JSON body and extra headers',
+    async ({ lib }) => {
+      equal([lib.PRODUCTION_URL, lib.SANDBOX_URL], ['https://ws.api.video', 'https://sandbox.api.video'])
+      const a = lib.authenticateRequest(KEY, {
+        baseUrl: lib.SANDBOX_URL,
+        headers: { 'AV-Origin-App': 'suite:1.0.0' },
+      })
+      equal(
+        [a.method, a.url, a.headers.get('content-type'), a.headers.get('av-origin-app')],
+        ['POST', 'https://sandbox.api.video/auth/api-key', 'application/json', 'suite:1.0.0'],
+      )
+      equal(await a.json(), { apiKey: KEY })
+      const r = lib.refreshRequest('rt.1')
+      equal([r.method, r.url], ['POST', 'https://ws.api.video/auth/refresh'])
+      equal(await r.json(), { refreshToken: 'rt.1' })
+    },
+  ],
 
-  ['builders: bad input is a TypeError naming the argument, never its value', ({ lib }) => {
-    const key = throws(() => lib.authenticateRequest('secret-key\n'))
-    ok(key instanceof TypeError && key.message.includes('apiKey') && !key.message.includes('secret-key'), key.message)
-    const url = throws(() => lib.refreshRequest('rt.1', { baseUrl: 'http://example.com' }))
-    ok(url instanceof TypeError && url.message.includes('baseUrl'), url.message)
-  }],
+  [
+    'builders: bad input is a TypeError naming the argument, never its value',
+    ({ lib }) => {
+      const key = throws(() => lib.authenticateRequest('secret-key\n'))
+      ok(
+        key instanceof TypeError && key.message.includes('apiKey') && !key.message.includes('secret-key'),
+        key.message,
+      )
+      const url = throws(() => lib.refreshRequest('rt.1', { baseUrl: 'http://example.com' }))
+      ok(url instanceof TypeError && url.message.includes('baseUrl'), url.message)
+    },
+  ],
 
-  ['readAccessToken: expiresAt counts from sentAt; refreshToken is readable but not enumerable', async ({ lib }) => {
-    const body = { token_type: 'Bearer', expires_in: 3599, access_token: 'at.1', refresh_token: 'rt.1' }
-    const token = await lib.readAccessToken(tokenResponse(body), { sentAt: 1_000 })
-    equal(token, { accessToken: 'at.1', tokenType: 'Bearer', expiresIn: 3599, expiresAt: 1_000 + 3_599_000 })
-    equal(token.refreshToken, 'rt.1')
-    const bad = await rejection(lib.readAccessToken(tokenResponse({ access_token: 'at.1' })))
-    equal([bad.code, bad.retryable], ['INVALID_RESPONSE', false])
-  }],
+  [
+    'readAccessToken: expiresAt counts from sentAt; refreshToken is readable but not enumerable',
+    async ({ lib }) => {
+      const body = { token_type: 'Bearer', expires_in: 3599, access_token: 'at.1', refresh_token: 'rt.1' }
+      const token = await lib.readAccessToken(tokenResponse(body), { sentAt: 1_000 })
+      equal(token, { accessToken: 'at.1', tokenType: 'Bearer', expiresIn: 3599, expiresAt: 1_000 + 3_599_000 })
+      equal(token.refreshToken, 'rt.1')
+      const bad = await rejection(lib.readAccessToken(tokenResponse({ access_token: 'at.1' })))
+      equal([bad.code, bad.retryable], ['INVALID_RESPONSE', false])
+    },
+  ],
 
-  ['authenticate and refresh: a round trip; the refresh token rotates and the old one is refused', async (ctx) => {
-    const { lib } = ctx
-    await withApi(ctx, async ({ options, paths }) => {
-      const first = await lib.authenticate(KEY, options)
-      const second = await lib.refresh(first.refreshToken, options)
-      ok(second.accessToken !== first.accessToken && second.refreshToken !== first.refreshToken, 'a new pair')
-      equal(second.expiresIn, 3600)
-      const spent = await rejection(lib.refresh(first.refreshToken, options))
-      equal([spent.code, spent.status], ['INVALID_REFRESH_TOKEN', 400])
-      equal(paths(), ['/auth/api-key', '/auth/refresh', '/auth/refresh'])
-    })
-  }],
+  [
+    'authenticate and refresh: a round trip; the refresh token rotates and the old one is refused',
+    async (ctx) => {
+      const { lib } = ctx
+      await withApi(ctx, async ({ options, paths }) => {
+        const first = await lib.authenticate(KEY, options)
+        const second = await lib.refresh(first.refreshToken, options)
+        ok(second.accessToken !== first.accessToken && second.refreshToken !== first.refreshToken, 'a new pair')
+        equal(second.expiresIn, 3600)
+        const spent = await rejection(lib.refresh(first.refreshToken, options))
+        equal([spent.code, spent.status], ['INVALID_REFRESH_TOKEN', 400])
+        equal(paths(), ['/auth/api-key', '/auth/refresh', '/auth/refresh'])
+      })
+    },
+  ],
 
-  ['errors: 400 is INVALID_CREDENTIALS, without the key in message or stack', async (ctx) => {
-    const { lib } = ctx
-    await withApi(ctx, async ({ options }) => {
-      const wrong = 'wrong-key-1234'
-      const error = await rejection(lib.authenticate(wrong, options))
-      ok(error instanceof lib.ApiVideoAuthError && lib.isApiVideoAuthError(error), 'an ApiVideoAuthError')
-      equal([error.name, error.code, error.status, error.retryable], ['ApiVideoAuthError', 'INVALID_CREDENTIALS', 400, false])
-      equal(error.problem.title, 'The user credentials were incorrect.')
-      ok(!error.message.includes(wrong) && !String(error.stack).includes(wrong), 'no key in the error')
-    })
-  }],
+  [
+    'errors: 400 is INVALID_CREDENTIALS, without the key in message or stack',
+    async (ctx) => {
+      const { lib } = ctx
+      await withApi(ctx, async ({ options }) => {
+        const wrong = 'wrong-key-1234'
+        const error = await rejection(lib.authenticate(wrong, options))
+        ok(error instanceof lib.ApiVideoAuthError && lib.isApiVideoAuthError(error), 'an ApiVideoAuthError')
+        equal(
+          [error.name, error.code, error.status, error.retryable],
+          ['ApiVideoAuthError', 'INVALID_CREDENTIALS', 400, false],
+        )
+        equal(error.problem.title, 'The user credentials were incorrect.')
+        ok(!error.message.includes(wrong) && !String(error.stack).includes(wrong), 'no key in the error')
+      })
+    },
+  ],
 
-  ['errors: 503 is SERVER_ERROR, 429 is RATE_LIMITED with retryAfter, both retryable', async (ctx) => {
-    const { lib } = ctx
-    await withApi(ctx, async ({ standIn, options }) => {
-      standIn.fail('/auth/api-key', { status: 503 }, { status: 429, headers: { 'retry-after': '7' } })
-      const down = await rejection(lib.authenticate(KEY, options))
-      equal([down.code, down.status, down.retryable], ['SERVER_ERROR', 503, true])
-      const limited = await rejection(lib.authenticate(KEY, options))
-      equal([limited.code, limited.status, limited.retryAfter, limited.retryable], ['RATE_LIMITED', 429, 7, true])
-    })
-  }],
+  [
+    'errors: 503 is SERVER_ERROR, 429 is RATE_LIMITED with retryAfter, both retryable',
+    async (ctx) => {
+      const { lib } = ctx
+      await withApi(ctx, async ({ standIn, options }) => {
+        standIn.fail('/auth/api-key', { status: 503 }, { status: 429, headers: { 'retry-after': '7' } })
+        const down = await rejection(lib.authenticate(KEY, options))
+        equal([down.code, down.status, down.retryable], ['SERVER_ERROR', 503, true])
+        const limited = await rejection(lib.authenticate(KEY, options))
+        equal([limited.code, limited.status, limited.retryAfter, limited.retryable], ['RATE_LIMITED', 429, 7, true])
+      })
+    },
+  ],
 
-  ['errors: a fetch that throws is NETWORK_ERROR; no answer in time is TIMEOUT', async ({ lib }) => {
-    const cause = new TypeError('connection refused')
-    const network = await rejection(lib.authenticate(KEY, { fetch: async () => { throw cause } }))
-    equal([network.code, network.retryable, network.cause === cause], ['NETWORK_ERROR', true, true])
-    const silent = (_request, init) => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
-    const timeout = await rejection(lib.authenticate(KEY, { fetch: silent, timeout: 1 }))
-    equal([timeout.code, timeout.retryable], ['TIMEOUT', true])
-  }],
+  [
+    'errors: a fetch that throws is NETWORK_ERROR; no answer in time is TIMEOUT',
+    async ({ lib }) => {
+      const cause = new TypeError('connection refused')
+      const network = await rejection(
+        lib.authenticate(KEY, {
+          fetch: async () => {
+            throw cause
+          },
+        }),
+      )
+      equal([network.code, network.retryable, network.cause === cause], ['NETWORK_ERROR', true, true])
+      const silent = (_request, init) =>
+        new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
+      const timeout = await rejection(lib.authenticate(KEY, { fetch: silent, timeout: 1 }))
+      equal([timeout.code, timeout.retryable], ['TIMEOUT', true])
+    },
+  ],
 
-  ['session: 1000 cold concurrent callers make one request and get one token', async (ctx) => {
-    await withApi(ctx, async ({ options, paths }) => {
-      const session = ctx.lib.createSession({ apiKey: KEY, ...options })
-      equal(paths(), [], 'lazy')
-      const tokens = await Promise.all(Array.from({ length: 1000 }, () => session.token()))
-      equal(new Set(tokens).size, 1)
-      equal(paths(), ['/auth/api-key'])
-      equal(await session.authorization(), `Bearer ${tokens[0]}`)
-    })
-  }],
+  [
+    'session: 1000 cold concurrent callers make one request and get one token',
+    async (ctx) => {
+      await withApi(ctx, async ({ options, paths }) => {
+        const session = ctx.lib.createSession({ apiKey: KEY, ...options })
+        equal(paths(), [], 'lazy')
+        const tokens = await Promise.all(Array.from({ length: 1000 }, () => session.token()))
+        equal(new Set(tokens).size, 1)
+        equal(paths(), ['/auth/api-key'])
+        equal(await session.authorization(), `Bearer ${tokens[0]}`)
+      })
+    },
+  ],
 
-  ['session: renewal on a fake clock goes through /auth/refresh when due, not before', async (ctx) => {
-    const time = clock()
-    await withApi(ctx, async ({ options, paths }) => {
-      const events = []
-      const session = ctx.lib.createSession({ apiKey: KEY, ...options, now: time.now, onEvent: (e) => events.push(e.type) })
-      const first = await session.token()
-      time.tick(EARLIEST_DUE - 1)
-      equal(await session.token(), first, 'not due yet')
-      time.tick(LATEST_DUE - EARLIEST_DUE + 1)
-      const second = await session.token()
-      ok(second !== first, 'renewed')
-      equal(paths(), ['/auth/api-key', '/auth/refresh'])
-      equal(events, ['authenticated', 'refreshed'])
-    }, { now: time.now })
-  }],
+  [
+    'session: renewal on a fake clock goes through /auth/refresh when due, not before',
+    async (ctx) => {
+      const time = clock()
+      await withApi(
+        ctx,
+        async ({ options, paths }) => {
+          const events = []
+          const session = ctx.lib.createSession({
+            apiKey: KEY,
+            ...options,
+            now: time.now,
+            onEvent: (e) => events.push(e.type),
+          })
+          const first = await session.token()
+          time.tick(EARLIEST_DUE - 1)
+          equal(await session.token(), first, 'not due yet')
+          time.tick(LATEST_DUE - EARLIEST_DUE + 1)
+          const second = await session.token()
+          ok(second !== first, 'renewed')
+          equal(paths(), ['/auth/api-key', '/auth/refresh'])
+          equal(events, ['authenticated', 'refreshed'])
+        },
+        { now: time.now },
+      )
+    },
+  ],
 
-  ['session: fetch replays a 401 once, body included, after one renewal', async (ctx) => {
-    await withApi(ctx, async ({ standIn, options, base, paths }) => {
-      const session = ctx.lib.createSession({ apiKey: KEY, ...options })
-      const init = { method: 'POST', body: JSON.stringify({ title: 'x' }), headers: { 'content-type': 'application/json' } }
-      equal((await session.fetch(`${base}/videos`, init)).status, 200)
-      standIn.revoke()
-      const replayed = await session.fetch(`${base}/videos`, init)
-      equal([replayed.status, await replayed.json()], [200, { path: '/videos', method: 'POST' }])
-      equal(paths(), ['/auth/api-key', '/videos', '/videos', '/auth/refresh', '/videos'])
-    })
-  }],
+  [
+    'session: fetch replays a 401 once, body included, after one renewal',
+    async (ctx) => {
+      await withApi(ctx, async ({ standIn, options, base, paths }) => {
+        const session = ctx.lib.createSession({ apiKey: KEY, ...options })
+        const init = {
+          method: 'POST',
+          body: JSON.stringify({ title: 'x' }),
+          headers: { 'content-type': 'application/json' },
+        }
+        equal((await session.fetch(`${base}/videos`, init)).status, 200)
+        standIn.revoke()
+        const replayed = await session.fetch(`${base}/videos`, init)
+        equal([replayed.status, await replayed.json()], [200, { path: '/videos', method: 'POST' }])
+        equal(paths(), ['/auth/api-key', '/videos', '/videos', '/auth/refresh', '/videos'])
+      })
+    },
+  ],
 ]
 
 /**

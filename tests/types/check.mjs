@@ -9,7 +9,10 @@ const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', impor
 
 let failed = 0
 for (const project of ['tsconfig.json', 'tsconfig.node.json']) {
-  const { status, stdout, stderr } = spawnSync(process.execPath, [tsc, '-p', project], { cwd: here, encoding: 'utf8' })
+  const { status, stdout, stderr } = spawnSync(process.execPath, [tsc, '-p', project], {
+    cwd: here,
+    encoding: 'utf8',
+  })
   const output = (stdout + stderr).trim()
   if (status === 0) console.log(`types: ${project} ok`)
   else {
