@@ -45,7 +45,8 @@ async function main() {
   rmSync('dist', { recursive: true, force: true })
   rmSync('.tmp/cjs', { recursive: true, force: true })
   // TypeScript writes the JavaScript too, so dist/ reads like src/: unminified, comments kept, nothing bundled.
-  // The library is checked without Node's types, so a Node-only API in src/ fails the build; the CLI is checked with them.
+  // The library is checked without Node's types, so a Node-only API in src/ fails the build;
+  // the CLI is checked with them.
   tsc('-p', 'tsconfig.json')
   tsc(
     '-p',
@@ -71,7 +72,8 @@ async function main() {
     for (const file of [`${entry}.js`, `${entry}.cjs`]) {
       const bytes = readFileSync(`dist/${file}`)
       console.log(
-        `${`dist/${file}`.padEnd(24)} ${String(bytes.length).padStart(7)} B raw ${String(gzipSync(bytes, { level: 9 }).length).padStart(6)} B gzip`,
+        `${`dist/${file}`.padEnd(24)} ${String(bytes.length).padStart(7)} B raw ` +
+          `${String(gzipSync(bytes, { level: 9 }).length).padStart(6)} B gzip`,
       )
     }
     console.log(

@@ -5,7 +5,10 @@ const KB = 1024
 const n = (x, digits = 0) =>
   x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-/** PASS when the must-reach holds (saying whether the aim does too), MISS otherwise. Lower is better for every figure. */
+/**
+ * PASS when the must-reach holds (saying whether the aim does too), MISS otherwise.
+ * Lower is better for every figure.
+ */
 function verdict(value, must, aim) {
   return value > must ? 'MISS' : value > aim ? 'PASS (aim not reached)' : 'PASS (aim reached)'
 }
@@ -22,7 +25,9 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, me
     {
       figure: 'the whole core, one bundle, min+gzip',
       ours: bytes(size.core.gzip),
-      peers: `official client's auth path ${bytes(size.official.gzip)} (for node; ${official}); oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
+      peers:
+        `official client's auth path ${bytes(size.official.gzip)} (for node; ${official}); ` +
+        `oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
       must: `≤ ${bytes(4 * KB)}`,
       aim: bytes(3328),
       verdict: verdict(size.core.gzip, 4 * KB, 3328),
@@ -121,7 +126,10 @@ export function chart(panels) {
     }
   }
   const height = y + gap
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`
+  return `${svg}
 <rect width="100%" height="100%" fill="#fff"/>
 <g transform="translate(10,0)">
 ${parts.join('\n')}

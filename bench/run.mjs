@@ -53,7 +53,9 @@ execFileSync(NODE, ['build.mjs'], { cwd: ROOT, stdio: 'inherit' })
 step('size')
 const size = await measureSizes()
 console.log(
-  `whole core ${bytes(size.core.gzip)}, builders ${bytes(size.builders.gzip)}, official ${bytes(size.official.gzip)}, oauth4webapi ${bytes(size.oauthWhole.gzip)} / ${bytes(size.oauthRefresh.gzip)}`,
+  `whole core ${bytes(size.core.gzip)}, builders ${bytes(size.builders.gzip)}, ` +
+    `official ${bytes(size.official.gzip)}, ` +
+    `oauth4webapi ${bytes(size.oauthWhole.gzip)} / ${bytes(size.oauthRefresh.gzip)}`,
 )
 
 step('import cost')
@@ -80,7 +82,8 @@ console.log(`session.fetch ${ratio(fetchOverhead.ratio)} of plain fetch`)
 step('who sends the API key')
 const callers = child('callers.mjs')
 console.log(
-  `requests that carried the API key: ours ${callers.ours.carriedApiKey}, official ${callers.official.carriedApiKey} (${callers.calls} API calls each)`,
+  `requests that carried the API key: ours ${callers.ours.carriedApiKey}, ` +
+    `official ${callers.official.carriedApiKey} (${callers.calls} API calls each)`,
 )
 
 step('memory')
@@ -98,35 +101,111 @@ const nodeVersion = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`
 const inputs = (b) => b.inputs.map((i) => `${i.file} ${bytes(i.bytes)}`).join(', ')
 const CALLERS_SOURCE = 'bench/callers.mjs'
-writeFileSync(
-  `${OUT}results.md`,
-  `# Benchmark results
-
-Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${nodeVersion}, ${machine}; the whole run took ${seconds.toFixed(0)} s.
-Peers: @api.video/nodejs-client ${version('@api.video/nodejs-client')} (axios ${version('axios')}; a root devDependency, since \`npm test\` runs it against the stand-in), oauth4webapi ${version('oauth4webapi')} (in bench/package.json, installed on the first \`npm run bench\`). Every figure is measured beside its baseline in the same run; times are medians of interleaved rounds, ratios medians of per-round ratios. Every peer figure measures the peer as its users call it; its command is under "Commands".
-
-${markdownTable(list)}
-
-![Size and import cost against the peers](chart.svg)
-
-## Details
-
-- **Size** (esbuild ${version('esbuild')}, ES2022, minified, one bundle, gzip level 9; ours on the neutral platform). The whole core is the bundle of a virtual entry \`export * from '<repo>/src/index.ts'\`, as a quick-start user bundles it (\`session.fetch\` included); it holds, minified: ${inputs(size.core)}. The builders alone (\`export { authenticateRequest, refreshRequest }\` from the same file): ${inputs(size.builders)}. The official client's auth path (\`new ApiVideoClient({ apiKey }).getAccessToken()\`) for the neutral platform: ${size.officialNeutral.error ?? bytes(size.officialNeutral.gzip)}; for the node platform ${bytes(size.official.gzip)}. oauth4webapi's refresh subset is \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`.
-- **Import cost** (${importCost.rounds} rounds, each \`node -e\` process spawned and awaited, in a plain environment: no \`NODE_OPTIONS\`, no \`NODE_EXTRA_CA_CERTS\`): \`import('./bench/fixtures/empty.mjs')\`, an empty ES module, ${importCost.ms.emptyModule.toFixed(1)} ms: the baseline, since Node charges any first ES module file the same; \`import('./dist/index.js')\` ${importCost.ms.ours.toFixed(1)} ms (${ratio(importCost.overEmptyModule.ours)} of the empty module); \`require('./dist/index.cjs')\` ${importCost.ms.oursCjs.toFixed(1)} ms (${ratio(importCost.overEmptyModule.oursCjs)}); \`import('@api.video/nodejs-client')\` ${importCost.ms.official.toFixed(1)} ms (${ratio(importCost.overEmptyModule.official)}); an empty Node (\`node -e ''\`) ${importCost.ms.empty.toFixed(1)} ms. Peak RSS (maxRSS printed by the process): empty Node ${importCost.rssMB.empty.toFixed(1)} MB, empty module ${importCost.rssMB.emptyModule.toFixed(1)} MB, ours ${importCost.rssMB.ours.toFixed(1)} MB (CJS ${importCost.rssMB.oursCjs.toFixed(1)} MB), official ${importCost.rssMB.official.toFixed(1)} MB.${importCostHere ? ` With this machine's ${extra.join(' and ')} left in place (${importCostHere.rounds} rounds): ours ${ratio(importCostHere.overEmptyModule.ours)} of the empty module (CJS ${ratio(importCostHere.overEmptyModule.oursCjs)}), official ${ratio(importCostHere.overEmptyModule.official)}.` : ''}
-- **Hot path** (${hot.rounds} rounds of ${hot.batch.toLocaleString('en-US')} awaited calls per variant, one loop): \`session.token()\` ${(hot.ops.token / 1e6).toFixed(1)} M/s, \`async () => constant\` ${(hot.ops.constant / 1e6).toFixed(1)} M/s, \`async () => (Date.now(), constant)\` ${(hot.ops.clock / 1e6).toFixed(1)} M/s: reading the clock, which any expiring cache must, is ${ratio(hot.clockRatio)} of the baseline by itself; \`token()\` is ${ratio(hot.overClock)} of that floor.
-- **session.fetch** (${fetchOverhead.rounds} rounds of ${fetchOverhead.batch} sequential GETs per variant to a node:http server in another process, body read): ${fetchOverhead.perSecond.session.toFixed(0)} vs ${fetchOverhead.perSecond.plain.toFixed(0)} requests/s; the server saw ${JSON.stringify(fetchOverhead.requests)}.
-- **Who sends the API key** (\`${CALLERS_SOURCE}\`): the same ${callers.calls.toLocaleString('en-US')} API calls (\`GET /videos\`: ${(callers.calls / 2).toLocaleString('en-US')} concurrent on a cold start, ${(callers.calls / 2).toLocaleString('en-US')} more one minute before the token expires, on an injected clock) through an apivideo-auth session (\`session.fetch('/videos')\`) and through the official client as its users call it (\`client.videos.list()\`), each against its own stand-in on 127.0.0.1, counted by the stand-in (\`standIn.counts\`). apivideo-auth: ${callers.ours.carriedApiKey} request carried the API key (${callers.ours.apiKeyRequests} \`POST /auth/api-key\`, then ${callers.ours.refreshRequests} \`POST /auth/refresh\` with the refresh token), ${callers.ours.resource.toLocaleString('en-US')} resource requests with a Bearer token, ${callers.ours.errors} callers with an error. The official client: ${callers.official.carriedApiKey.toLocaleString('en-US')} requests carried the API key, one per call in a \`Basic\` header, ${callers.official.auth} auth requests, ${callers.official.errors} callers with an error.
-- **Memory** (${memory.sessions.toLocaleString('en-US')} sessions, one-letter tokens, heapUsed after forced GC, slots preallocated): ${memory.perSession.toFixed(0)} B per session, of which the token strings ${memory.tokenStringsPerSession.toFixed(0)} B (one-letter strings are V8's shared single-character strings), leaving ${memory.beyondStrings.toFixed(0)} B.
-
-## Commands
-
-Every figure comes from \`npm run bench\` (the first run installs bench/package.json with \`npm ci\`). Each peer figure alone (sizes are counted with zlib's gzip at level 9, as the bench does; \`gzip -9\` counts a few bytes fewer):
-
-- Official client's auth path, size: \`printf "import ApiVideoClient from '@api.video/nodejs-client'\\nexport const getAccessToken = (apiKey) => new ApiVideoClient({ apiKey }).getAccessToken()" | npx esbuild --bundle --minify --format=esm --target=es2022 --platform=node | node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"\` (and \`--platform=neutral --main-fields=module,main\` for the neutral attempt).
-- oauth4webapi, size, from bench/: \`echo "export * from 'oauth4webapi'" | npx esbuild --bundle --minify --format=esm --target=es2022 --platform=neutral | node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"\`; the refresh subset with \`export { refreshTokenGrantRequest, processRefreshTokenResponse } from 'oauth4webapi'\`.
-- Official client, import cost: \`node -e "import('@api.video/nodejs-client')"\` against \`node -e "import('./bench/fixtures/empty.mjs')"\`, interleaved (\`bench/import-cost.mjs\`).
-- Official client, requests that carried the API key: \`npm run build && node bench/callers.mjs\` (prints the counts of both clients as JSON).
-`,
-)
+const importCostWithThisShell = importCostHere
+  ? ` With this machine's ${extra.join(' and ')} left in place (${importCostHere.rounds} rounds): ` +
+    `ours ${ratio(importCostHere.overEmptyModule.ours)} of the empty module ` +
+    `(CJS ${ratio(importCostHere.overEmptyModule.oursCjs)}), ` +
+    `official ${ratio(importCostHere.overEmptyModule.official)}.`
+  : ''
+const ESBUILD_TO_GZIP_SIZE =
+  `npx esbuild --bundle --minify --format=esm --target=es2022 --platform=node | ` +
+  `node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"`
+const ESBUILD_NEUTRAL_TO_GZIP_SIZE =
+  `npx esbuild --bundle --minify --format=esm --target=es2022 --platform=neutral | ` +
+  `node -p "require('zlib').gzipSync(require('fs').readFileSync(0), { level: 9 }).length"`
+const resultsMarkdown = [
+  `# Benchmark results`,
+  ``,
+  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${nodeVersion}, ${machine}; ` +
+    `the whole run took ${seconds.toFixed(0)} s.`,
+  `Peers: @api.video/nodejs-client ${version('@api.video/nodejs-client')} (axios ${version('axios')}; ` +
+    `a root devDependency, since \`npm test\` runs it against the stand-in), ` +
+    `oauth4webapi ${version('oauth4webapi')} (in bench/package.json, installed on the first \`npm run bench\`). ` +
+    `Every figure is measured beside its baseline in the same run; ` +
+    `times are medians of interleaved rounds, ratios medians of per-round ratios. ` +
+    `Every peer figure measures the peer as its users call it; its command is under "Commands".`,
+  ``,
+  markdownTable(list),
+  ``,
+  `![Size and import cost against the peers](chart.svg)`,
+  ``,
+  `## Details`,
+  ``,
+  `- **Size** (esbuild ${version('esbuild')}, ES2022, minified, one bundle, gzip level 9; ` +
+    `ours on the neutral platform). ` +
+    `The whole core is the bundle of a virtual entry \`export * from '<repo>/src/index.ts'\`, ` +
+    `as a quick-start user bundles it (\`session.fetch\` included); it holds, minified: ${inputs(size.core)}. ` +
+    `The builders alone (\`export { authenticateRequest, refreshRequest }\` from the same file): ` +
+    `${inputs(size.builders)}. ` +
+    `The official client's auth path (\`new ApiVideoClient({ apiKey }).getAccessToken()\`) ` +
+    `for the neutral platform: ${size.officialNeutral.error ?? bytes(size.officialNeutral.gzip)}; ` +
+    `for the node platform ${bytes(size.official.gzip)}. ` +
+    `oauth4webapi's refresh subset is \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`.`,
+  `- **Import cost** (${importCost.rounds} rounds, each \`node -e\` process spawned and awaited, ` +
+    `in a plain environment: no \`NODE_OPTIONS\`, no \`NODE_EXTRA_CA_CERTS\`): ` +
+    `\`import('./bench/fixtures/empty.mjs')\`, an empty ES module, ${importCost.ms.emptyModule.toFixed(1)} ms: ` +
+    `the baseline, since Node charges any first ES module file the same; ` +
+    `\`import('./dist/index.js')\` ${importCost.ms.ours.toFixed(1)} ms ` +
+    `(${ratio(importCost.overEmptyModule.ours)} of the empty module); ` +
+    `\`require('./dist/index.cjs')\` ${importCost.ms.oursCjs.toFixed(1)} ms ` +
+    `(${ratio(importCost.overEmptyModule.oursCjs)}); ` +
+    `\`import('@api.video/nodejs-client')\` ${importCost.ms.official.toFixed(1)} ms ` +
+    `(${ratio(importCost.overEmptyModule.official)}); ` +
+    `an empty Node (\`node -e ''\`) ${importCost.ms.empty.toFixed(1)} ms. ` +
+    `Peak RSS (maxRSS printed by the process): empty Node ${importCost.rssMB.empty.toFixed(1)} MB, ` +
+    `empty module ${importCost.rssMB.emptyModule.toFixed(1)} MB, ` +
+    `ours ${importCost.rssMB.ours.toFixed(1)} MB (CJS ${importCost.rssMB.oursCjs.toFixed(1)} MB), ` +
+    `official ${importCost.rssMB.official.toFixed(1)} MB.${importCostWithThisShell}`,
+  `- **Hot path** (${hot.rounds} rounds of ${hot.batch.toLocaleString('en-US')} awaited calls per variant, ` +
+    `one loop): \`session.token()\` ${(hot.ops.token / 1e6).toFixed(1)} M/s, ` +
+    `\`async () => constant\` ${(hot.ops.constant / 1e6).toFixed(1)} M/s, ` +
+    `\`async () => (Date.now(), constant)\` ${(hot.ops.clock / 1e6).toFixed(1)} M/s: ` +
+    `reading the clock, which any expiring cache must, is ${ratio(hot.clockRatio)} of the baseline by itself; ` +
+    `\`token()\` is ${ratio(hot.overClock)} of that floor.`,
+  `- **session.fetch** (${fetchOverhead.rounds} rounds of ${fetchOverhead.batch} sequential GETs per variant ` +
+    `to a node:http server in another process, body read): ` +
+    `${fetchOverhead.perSecond.session.toFixed(0)} vs ${fetchOverhead.perSecond.plain.toFixed(0)} requests/s; ` +
+    `the server saw ${JSON.stringify(fetchOverhead.requests)}.`,
+  `- **Who sends the API key** (\`${CALLERS_SOURCE}\`): ` +
+    `the same ${callers.calls.toLocaleString('en-US')} API calls (\`GET /videos\`: ` +
+    `${(callers.calls / 2).toLocaleString('en-US')} concurrent on a cold start, ` +
+    `${(callers.calls / 2).toLocaleString('en-US')} more one minute before the token expires, ` +
+    `on an injected clock) through an apivideo-auth session (\`session.fetch('/videos')\`) ` +
+    `and through the official client as its users call it (\`client.videos.list()\`), ` +
+    `each against its own stand-in on 127.0.0.1, counted by the stand-in (\`standIn.counts\`). ` +
+    `apivideo-auth: ${callers.ours.carriedApiKey} request carried the API key ` +
+    `(${callers.ours.apiKeyRequests} \`POST /auth/api-key\`, ` +
+    `then ${callers.ours.refreshRequests} \`POST /auth/refresh\` with the refresh token), ` +
+    `${callers.ours.resource.toLocaleString('en-US')} resource requests with a Bearer token, ` +
+    `${callers.ours.errors} callers with an error. ` +
+    `The official client: ${callers.official.carriedApiKey.toLocaleString('en-US')} requests carried the API key, ` +
+    `one per call in a \`Basic\` header, ${callers.official.auth} auth requests, ` +
+    `${callers.official.errors} callers with an error.`,
+  `- **Memory** (${memory.sessions.toLocaleString('en-US')} sessions, one-letter tokens, ` +
+    `heapUsed after forced GC, slots preallocated): ${memory.perSession.toFixed(0)} B per session, ` +
+    `of which the token strings ${memory.tokenStringsPerSession.toFixed(0)} B ` +
+    `(one-letter strings are V8's shared single-character strings), ` +
+    `leaving ${memory.beyondStrings.toFixed(0)} B.`,
+  ``,
+  `## Commands`,
+  ``,
+  `Every figure comes from \`npm run bench\` (the first run installs bench/package.json with \`npm ci\`). ` +
+    `Each peer figure alone (sizes are counted with zlib's gzip at level 9, as the bench does; ` +
+    `\`gzip -9\` counts a few bytes fewer):`,
+  ``,
+  `- Official client's auth path, size: ` +
+    `\`printf "import ApiVideoClient from '@api.video/nodejs-client'\\nexport const getAccessToken = ` +
+    `(apiKey) => new ApiVideoClient({ apiKey }).getAccessToken()" | ${ESBUILD_TO_GZIP_SIZE}\` ` +
+    `(and \`--platform=neutral --main-fields=module,main\` for the neutral attempt).`,
+  `- oauth4webapi, size, from bench/: \`echo "export * from 'oauth4webapi'" | ${ESBUILD_NEUTRAL_TO_GZIP_SIZE}\`; ` +
+    `the refresh subset with ` +
+    `\`export { refreshTokenGrantRequest, processRefreshTokenResponse } from 'oauth4webapi'\`.`,
+  `- Official client, import cost: \`node -e "import('@api.video/nodejs-client')"\` ` +
+    `against \`node -e "import('./bench/fixtures/empty.mjs')"\`, interleaved (\`bench/import-cost.mjs\`).`,
+  `- Official client, requests that carried the API key: \`npm run build && node bench/callers.mjs\` ` +
+    `(prints the counts of both clients as JSON).`,
+  ``,
+].join('\n')
+writeFileSync(`${OUT}results.md`, resultsMarkdown)
 writeFileSync(`${OUT}chart.svg`, chart(chartPanels(figures)))
 console.log(`\nwrote bench/results.md and bench/chart.svg in ${seconds.toFixed(0)} s`)

@@ -12,7 +12,10 @@ export const ENTRIES = {
   core: { contents: `export * from '${CORE}'`, dir: ROOT },
   builders: { contents: `export { authenticateRequest, refreshRequest } from '${CORE}'`, dir: ROOT },
   official: {
-    contents: `import ApiVideoClient from '@api.video/nodejs-client'\nexport const getAccessToken = (apiKey) => new ApiVideoClient({ apiKey }).getAccessToken()`,
+    contents: [
+      `import ApiVideoClient from '@api.video/nodejs-client'`,
+      `export const getAccessToken = (apiKey) => new ApiVideoClient({ apiKey }).getAccessToken()`,
+    ].join('\n'),
     dir: ROOT,
   },
   oauthWhole: { contents: `export * from 'oauth4webapi'`, dir: BENCH },

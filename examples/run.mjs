@@ -50,7 +50,9 @@ async function lambda(env) {
 async function vercelEdge(env) {
   const driver = `const { GET, runtime } = await import('./examples/vercel-edge.js')
     if (runtime !== 'edge') throw new Error('runtime is not edge')
-    const responses = await Promise.all(Array.from({ length: ${CONCURRENT} }, () => GET(new Request('http://localhost/api/videos'))))
+    const responses = await Promise.all(
+      Array.from({ length: ${CONCURRENT} }, () => GET(new Request('http://localhost/api/videos'))),
+    )
     console.log('GET /api/videos ' + responses.map((r) => r.status).join(' '))`
   const { code, stdout, stderr } = await exec(process.execPath, ['--input-type=module', '-e', driver], { env })
   if (code !== 0) throw new Error(`exit ${code}: ${stderr.trim()}`)
@@ -92,7 +94,10 @@ async function bunServer(env) {
   return `GET / ${(await answers).join(' ')}`
 }
 
-/** workerd: the Worker with the built dist/index.js as its 'apivideo-auth' module, requested concurrently by a test harness. */
+/**
+ * workerd: the Worker with the built dist/index.js as its 'apivideo-auth' module,
+ * requested concurrently by a test harness.
+ */
 async function worker(env, dir) {
   const modules = [
     `(name = "worker.js", esModule = embed "worker.js")`,
@@ -101,7 +106,9 @@ async function worker(env, dir) {
   copyFileSync(join(root, 'examples/worker.js'), join(dir, 'worker.js'))
   copyFileSync(join(root, 'dist/index.js'), join(dir, 'index.js'))
   const harness = `export default { async test(controller, env) {
-    const statuses = await Promise.all(Array.from({ length: ${CONCURRENT} }, async () => (await env.EXAMPLE.fetch('http://worker/videos')).status))
+    const statuses = await Promise.all(
+      Array.from({ length: ${CONCURRENT} }, async () => (await env.EXAMPLE.fetch('http://worker/videos')).status),
+    )
     console.log('GET /videos ' + statuses.join(' '))
     if (statuses.some((s) => s !== 200)) throw new Error('a request failed')
   } }`
@@ -114,7 +121,10 @@ async function worker(env, dir) {
   return line.trim()
 }
 
-/** The Worker, its key and base URL as bindings, outbound fetch allowed to loopback only; a harness service tests it. */
+/**
+ * The Worker, its key and base URL as bindings, outbound fetch allowed to loopback only;
+ * a harness service tests it.
+ */
 function workerdConfig(modules, env) {
   return `using Workerd = import "/workerd/workerd.capnp";
 
@@ -123,7 +133,10 @@ const config :Workerd.Config = (
     (name = "example", worker = (
       modules = [ ${modules.join(', ')} ],
       compatibilityDate = "2025-01-01",
-      bindings = [ (name = "APIVIDEO_API_KEY", text = "${env.APIVIDEO_API_KEY}"), (name = "APIVIDEO_BASE_URL", text = "${env.APIVIDEO_BASE_URL}") ],
+      bindings = [
+        (name = "APIVIDEO_API_KEY", text = "${env.APIVIDEO_API_KEY}"),
+        (name = "APIVIDEO_BASE_URL", text = "${env.APIVIDEO_BASE_URL}"),
+      ],
     )),
     (name = "harness", worker = (
       modules = [ (name = "harness.js", esModule = embed "harness.js") ],
@@ -158,7 +171,10 @@ async function check([name, file, runExample]) {
     const calls = standIn.requests.length - auth.length
     if (!/ 200( 200)*$|: 200$/.test(said)) throw new Error(`unexpected output: ${said}`)
     if (auth.join() !== '/auth/api-key') throw new Error(`auth requests: ${auth.join(', ') || 'none'}`)
-    return `ok    ${name.padEnd(28)} ${file.padEnd(26)} ${said}; the stand-in saw 1 POST /auth/api-key for ${calls} API call${calls > 1 ? 's' : ''}`
+    return (
+      `ok    ${name.padEnd(28)} ${file.padEnd(26)} ${said}; ` +
+      `the stand-in saw 1 POST /auth/api-key for ${calls} API call${calls > 1 ? 's' : ''}`
+    )
   } catch (error) {
     process.exitCode = 1
     return `FAIL  ${name.padEnd(28)} ${file.padEnd(26)} ${error.message}`

@@ -65,7 +65,10 @@ function describe(event) {
     case 'refresh-rejected':
       return '  refresh token rejected: falling back to the API key, in the same renewal'
     case 'retry':
-      return `  ${event.code}: retry ${event.attempt} in ${(event.delay / 1000).toFixed(2)} s${event.code === 'RATE_LIMITED' ? ', as the server asked' : ''}`
+      return (
+        `  ${event.code}: retry ${event.attempt} in ${(event.delay / 1000).toFixed(2)} s` +
+        (event.code === 'RATE_LIMITED' ? ', as the server asked' : '')
+      )
     case 'failed':
       return `  ${event.code}: the renewal failed after ${event.attempt + 1} attempts`
     case 'served-stale':
@@ -118,7 +121,10 @@ function flushQuiet() {
   quiet = { from: undefined, to: undefined, served: 0 }
 }
 
-/** Runs one moment of the day; prints it, or folds it into a quiet stretch when it made no auth request and no call failed. */
+/**
+ * Runs one moment of the day; prints it, or folds it into a quiet stretch
+ * when it made no auth request and no call failed.
+ */
 async function moment(title, work) {
   ours.lines.length = 0
   const note = await work()
@@ -209,10 +215,12 @@ console.log(`\nSummary: ${count(calls)} API calls, each client against its own s
 console.log(`  ${''.padEnd(36)}${'apivideo-auth'.padStart(15)}${'official client'.padStart(18)}`)
 for (const [label, a, b] of rows) console.log(`  ${label.padEnd(36)}${count(a).padStart(15)}${count(b).padStart(18)}`)
 console.log(
-  `  The official client sent the API key itself, in a Basic header, with every call: ${count(their.carriedApiKey)} times.`,
+  '  The official client sent the API key itself, in a Basic header, ' +
+    `with every call: ${count(their.carriedApiKey)} times.`,
 )
 console.log(
-  `  apivideo-auth sent it ${count(mine.carriedApiKey)} times, only when it had no usable refresh token (retries during the`,
+  `  apivideo-auth sent it ${count(mine.carriedApiKey)} times, ` +
+    'only when it had no usable refresh token (retries during the',
 )
 console.log(
   '  outage included); every other request carried a short-lived access token or a single-use refresh token.',

@@ -44,7 +44,8 @@ const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
  * const store = {
  *   get: (key) => redis.get(key),
  *   set: (key, value, ttlMs) => redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } }),
- *   claim: async (key, ttlMs) => (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
+ *   claim: async (key, ttlMs) =>
+ *     (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
  * }
  * const session = createSession({ apiKey: process.env.APIVIDEO_API_KEY, share: shareTokens(store) })
  */
@@ -96,7 +97,10 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
       }
     }
 
-    /** The store's token if usable (this key, not due, not `rejected`), and the tag of the value read (empty for none). */
+    /**
+     * The store's token if usable (this key, not due, not `rejected`),
+     * and the tag of the value read (empty for none).
+     */
     async function read(
       renewal: { lost: boolean },
       rejected: string | undefined,

@@ -294,7 +294,8 @@ failures('server errors, rate limits and odd answers each name their code', asyn
 })
 
 failures(
-  "a server's problem title cannot move the cursor, clear the screen or add a line: one line of at most 300 characters",
+  "a server's problem title cannot move the cursor, clear the screen or add a line: " +
+    'one line of at most 300 characters',
   async () => {
     const { server, standIn } = await recordingServer()
     try {

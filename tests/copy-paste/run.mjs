@@ -205,7 +205,10 @@ const config :Workerd.Config = (
     (name = "handler", worker = (
       modules = [ (name = "worker.js", esModule = embed "worker.bundle.js") ],
       compatibilityDate = "${workerdDate}",
-      bindings = [ (name = "APIVIDEO_API_KEY", text = "${KEY}"), (name = "APIVIDEO_BASE_URL", text = "${standInUrl}") ],
+      bindings = [
+        (name = "APIVIDEO_API_KEY", text = "${KEY}"),
+        (name = "APIVIDEO_BASE_URL", text = "${standInUrl}"),
+      ],
     )),
     (name = "harness", worker = (
       modules = [ (name = "harness.js", esModule = embed "harness.js") ],

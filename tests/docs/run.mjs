@@ -5,9 +5,11 @@
 // What each block gets:
 // - APIVIDEO_API_KEY=test-key, the key the stand-in accepts.
 // - A fetch that sends https://ws.api.video/* and https://sandbox.api.video/* to a fresh stand-in on 127.0.0.1
-//   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs, nothing leaves the machine.
-// - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/, as users receive it;
-//   beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js (dist/index.js), the copy-paste install.
+//   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs,
+//   nothing leaves the machine.
+// - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/,
+//   as users receive it; beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js (dist/index.js),
+//   the copy-paste install.
 // The runtime follows from the code: Deno.*, an npm:/jsr: import or a comment saying `deno run` runs under Deno,
 // Bun.* or a comment saying `bun run` under Bun, a Worker
 // (`export default { fetch }`) under workerd, everything else under Node (TypeScript made JavaScript by esbuild).
@@ -103,7 +105,9 @@ function driver(kind, blockFile) {
   const lines = [
     `import './route.mjs'`,
     `const block = await import('./${blockFile}')`,
-    `const expect2xx = (status, what) => { if (status < 200 || status > 299) throw new Error(what + ' answered ' + status) }`,
+    `const expect2xx = (status, what) => {`,
+    `  if (status < 200 || status > 299) throw new Error(what + ' answered ' + status)`,
+    `}`,
   ]
   if (kind.drive === 'lambda') {
     lines.push(
@@ -112,7 +116,9 @@ function driver(kind, blockFile) {
   } else if (kind.drive === 'edge') {
     lines.push(`const GET = block.GET ?? block.POST`)
     lines.push(
-      `const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => GET(new Request('http://localhost/api/videos'))))`,
+      `const answers = await Promise.all(`,
+      `  Array.from({ length: ${CALLS} }, () => GET(new Request('http://localhost/api/videos'))),`,
+      `)`,
     )
     lines.push(
       `for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`,
@@ -215,7 +221,9 @@ const runners = {
 import worker from './${file}'
 export default {
   async test(controller, env, ctx) {
-    const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => worker.fetch(new Request('http://worker/'), env, ctx)))
+    const answers = await Promise.all(
+      Array.from({ length: ${CALLS} }, () => worker.fetch(new Request('http://worker/'), env, ctx)),
+    )
     for (const answer of answers) {
       if (answer.status < 200 || answer.status > 299) throw new Error('the Worker answered ' + answer.status)
       await answer.arrayBuffer()
@@ -296,8 +304,9 @@ async function check(block, work) {
 
 async function main() {
   if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/ is missing: run npm run build first')
-  // Blocks run from .tmp/doc-test-*/block-*/, where node_modules/apivideo-auth is this repository: the import of
-  // 'apivideo-auth' finds the built package by its exports, and other packages come from the repository's node_modules.
+  // Blocks run from .tmp/doc-test-*/block-*/, where node_modules/apivideo-auth is this repository:
+  // the import of 'apivideo-auth' finds the built package by its exports,
+  // and other packages come from the repository's node_modules.
   mkdirSync(join(root, '.tmp'), { recursive: true })
   const work = mkdtempSync(join(root, '.tmp', 'doc-test-'))
   mkdirSync(join(work, 'node_modules'))

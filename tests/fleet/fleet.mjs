@@ -290,7 +290,10 @@ faults('Redis stopped mid-test: the instances keep serving, from memory and then
   await api.close()
 })
 
-/** Plants what `plant(key, value)` returns under the fleet's key (value: what a first instance wrote), then 7 cold instances together. */
+/**
+ * Plants what `plant(key, value)` returns under the fleet's key (value: what a first instance wrote),
+ * then 7 cold instances together.
+ */
 async function planted(name, scenario, plant) {
   const api = await standIn(name)
   const [writer] = await start(api, 1)

@@ -10,7 +10,8 @@ const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM,
 // The docs' node-redis recipe: connect in the background, never wait for Redis to start serving.
 // The test turns the offline queue on for half the fleet in one scenario (commands then hang while
 // Redis is down: the add-on bounds them by the timeout).
-const redis = createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' }).on('error', () => {}) // the session reports store-error
+// Connection errors are ignored here: the session reports them as store-error.
+const redis = createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' }).on('error', () => {})
 const connected = redis.connect().catch(() => {}) // rejects only once destroyed
 const store = {
   get: (key) => redis.get(key),

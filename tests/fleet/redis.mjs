@@ -5,7 +5,8 @@ import { createClient } from 'redis'
 
 const HOW =
   'The fleet tests need a Redis: set REDIS_URL (say redis://127.0.0.1:6379), or install redis-server ' +
-  '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) so that the tests can start one on 127.0.0.1.'
+  '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) ' +
+  'so that the tests can start one on 127.0.0.1.'
 
 /** Fails with how to get a Redis, unless the `redis-server` binary is on the PATH. */
 export function requireBinary() {

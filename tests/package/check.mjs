@@ -1,6 +1,7 @@
 // The package as published: pack it, check the exact file list, install the tarball into an empty project,
 // import it (ESM) and require it (CJS) there, lint it (publint --strict, attw), type-check a consumer under
-// three module resolutions with and without the DOM lib, and check jsr.json. One line per check; exit 1 on any failure.
+// three module resolutions with and without the DOM lib, and check jsr.json.
+// One line per check; exit 1 on any failure.
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,7 +14,10 @@ const bin = (name) => join(root, 'node_modules/.bin', name)
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const node = process.execPath
 
-/** Every file the tarball must hold, and nothing else: a new file in dist/ belongs here on purpose, or not in the package. */
+/**
+ * Every file the tarball must hold, and nothing else:
+ * a new file in dist/ belongs here on purpose, or not in the package.
+ */
 const FILES = [
   'LICENSE',
   'README.md',
@@ -69,7 +73,10 @@ async function check(name, fn) {
   }
 }
 
-/** Names a .d.ts exports: `export { a, type b } from`, `export type { … }`, `export declare function x`, `export interface X`… */
+/**
+ * Names a .d.ts exports: `export { a, type b } from`, `export type { … }`, `export declare function x`,
+ * `export interface X`…
+ */
 function declaredExports(file) {
   const text = readFileSync(file, 'utf8')
   const lists = [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap(([, list]) =>
@@ -89,7 +96,10 @@ function declaredExports(file) {
   return [...new Set([...lists, ...single].filter(Boolean))].sort()
 }
 
-/** A tsconfig for the consumer: `lib` 'dom' uses the DOM lib; 'node' uses ES2022 alone plus @types/node for the web globals. */
+/**
+ * A tsconfig for the consumer: `lib` 'dom' uses the DOM lib;
+ * 'node' uses ES2022 alone plus @types/node for the web globals.
+ */
 function tsconfig(resolution, lib) {
   const module = resolution === 'bundler' ? 'preserve' : resolution
   return {
@@ -122,7 +132,8 @@ try {
     const extra = listed.filter((f) => !FILES.includes(f))
     ok(
       !missing.length && !extra.length,
-      `missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'} (update FILES in tests/package/check.mjs, or "files" in package.json)`,
+      `missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'} ` +
+        '(update FILES in tests/package/check.mjs, or "files" in package.json)',
     )
   })
 
@@ -180,15 +191,13 @@ try {
 
   for (const resolution of ['bundler', 'node16', 'nodenext']) {
     for (const lib of ['dom', 'node']) {
-      await check(
-        `tsc --noEmit: moduleResolution ${resolution}, ${lib === 'dom' ? 'DOM lib' : 'no DOM lib, @types/node'} (ESM .ts and CJS .cts)`,
-        () => {
-          copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.ts'))
-          copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.cts'))
-          writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig(resolution, lib), null, 2))
-          clean(bin('tsc'), ['-p', 'tsconfig.json'], project)
-        },
-      )
+      const libraries = lib === 'dom' ? 'DOM lib' : 'no DOM lib, @types/node'
+      await check(`tsc --noEmit: moduleResolution ${resolution}, ${libraries} (ESM .ts and CJS .cts)`, () => {
+        copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.ts'))
+        copyFileSync(join(here, 'consumer.ts'), join(project, 'consumer.cts'))
+        writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig(resolution, lib), null, 2))
+        clean(bin('tsc'), ['-p', 'tsconfig.json'], project)
+      })
     }
   }
 

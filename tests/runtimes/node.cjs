@@ -1,4 +1,5 @@
-// Node entry, CommonJS: `node tests/runtimes/node.cjs <dist dir>` requires the built package and runs the suite over node:http.
+// Node entry, CommonJS: `node tests/runtimes/node.cjs <dist dir>` requires the built package
+// and runs the suite over node:http.
 const { resolve } = require('node:path')
 
 const dist = resolve(process.argv[2])

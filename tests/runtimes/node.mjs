@@ -1,4 +1,5 @@
-// Node entry, ESM: `node tests/runtimes/node.mjs <dist dir>` imports the built package and runs the suite over node:http.
+// Node entry, ESM: `node tests/runtimes/node.mjs <dist dir>` imports the built package
+// and runs the suite over node:http.
 import { pathToFileURL } from 'node:url'
 import { serve } from '../helpers.mjs'
 import { run } from './suite.mjs'

@@ -41,7 +41,10 @@ function nodeBinary(major) {
   )
 }
 
-/** The library's entries Deno type-checks against web libraries only: the core, the stand-in, and the share add-on when present. */
+/**
+ * The library's entries Deno type-checks against web libraries only:
+ * the core, the stand-in, and the share add-on when present.
+ */
 const checkedSources = ['index.ts', 'testing.ts', 'share.ts']
   .map((file) => `${src}/${file}`)
   .filter((path) => existsSync(path))
@@ -75,7 +78,8 @@ const runtimes = [
         bin('deno'),
         ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${dist}`, `${here}/deno.mjs`, dist],
       ],
-      // Deno has Node's globals (Buffer, process): type-checking the sources against web libraries only keeps them out.
+      // Deno has Node's globals (Buffer, process):
+      // type-checking the sources against web libraries only keeps them out.
       [
         'check',
         bin('deno'),
@@ -211,10 +215,8 @@ async function check(runtime) {
   const steps = runtime.steps.map(([step]) => step).join(' + ')
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
   if (!problems.length) return { ok: true, line: `ok    ${name.padEnd(18)} ${seconds.padStart(5)} s  ${steps}` }
-  return {
-    ok: false,
-    line: `FAIL  ${name.padEnd(18)} ${seconds.padStart(5)} s  ${steps}\n${problems.join('\n').replace(/^/gm, '      ')}`,
-  }
+  const indentedProblems = problems.join('\n').replace(/^/gm, '      ')
+  return { ok: false, line: `FAIL  ${name.padEnd(18)} ${seconds.padStart(5)} s  ${steps}\n${indentedProblems}` }
 }
 
 const only = args.only?.split(',').map((s) => s.toLowerCase())

@@ -21,7 +21,8 @@ export default {
 const authPaths = () => standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path)
 
 const moduleScope = [
-  'workerd: a module-scope session (global or lazy) serves concurrent requests of the isolate with one token, and replays a 401',
+  'workerd: a module-scope session (global or lazy) serves concurrent requests of the isolate with one token, ' +
+    'and replays a 401',
   async ({ env }) => {
     const get = async (which) => (await env.SELF.fetch(`http://worker/${which}/videos`)).status
     for (const which of ['global', 'lazy']) {
