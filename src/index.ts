@@ -273,7 +273,10 @@ function errorCodeFor(status: number, endpoint: Endpoint): ErrorCode {
   return status >= 500 && status < 600 ? 'SERVER_ERROR' : 'UNEXPECTED_STATUS'
 }
 
-/** A server's text made safe for one terminal line: control characters (ESC, so any escape sequence, CR, LF) become spaces. */
+/**
+ * A server's text made safe for one terminal line: control characters (ESC, so no escape sequence; CR, LF) become
+ * spaces.
+ */
 function printable(text: string): string {
   return text.replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
 }
