@@ -1,11 +1,11 @@
 // `npm run test:examples`: runs every example on its own runtime against the api.video stand-in on 127.0.0.1,
 // the base URL given through APIVIDEO_BASE_URL. Each example calls the API by path (session.fetch('/videos…')):
 // no absolute URL in its text. One line per example; exit 1 if any fails.
-import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createStandIn } from 'apivideo-auth/testing'
+import { exec as runCommand } from '../scripts/exec.mjs'
 import { listen } from '../scripts/loopback.mjs'
 
 const root = new URL('..', import.meta.url).pathname
@@ -13,20 +13,8 @@ const bin = (name) => join(root, 'node_modules/.bin', name)
 const KEY = 'example-key'
 const CONCURRENT = 5
 
-/** Runs a command to its end (a watchdog kills it after 30 s); `onStdout` sees the output as it comes. */
-function exec(command, args, { env = {}, onStdout } = {}) {
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', DENO_NO_UPDATE_CHECK: '1', ...env },
-  })
-  const out = { stdout: '', stderr: '' }
-  child.stdout.on('data', (d) => ((out.stdout += d), onStdout?.(out.stdout, child)))
-  child.stderr.on('data', (d) => (out.stderr += d))
-  const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  return new Promise((resolve) =>
-    child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ ...out, code, signal }))),
-  )
-}
+/** Runs a command from the project's root to its end (a watchdog kills it after 30 s). */
+const exec = (command, args, options = {}) => runCommand(command, args, { cwd: root, timeout: 30_000, ...options })
 
 /** Node: a script run to its end; it must exit by itself. */
 async function nodeScript(env) {
@@ -114,10 +102,9 @@ async function worker(env, dir) {
   } }`
   writeFileSync(join(dir, 'harness.js'), harness)
   writeFileSync(join(dir, 'config.capnp'), workerdConfig(modules, env))
-  const { code, stdout, stderr } = await exec(bin('workerd'), ['test', join(dir, 'config.capnp')])
-  const line = /GET \/videos[ \d]+/.exec(stdout + stderr)?.[0]
-  if (code !== 0 || !line)
-    throw new Error(`exit ${code}: ${(stdout + stderr).trim().split('\n').slice(-3).join(' | ')}`)
+  const { code, output } = await exec(bin('workerd'), ['test', join(dir, 'config.capnp')])
+  const line = /GET \/videos[ \d]+/.exec(output)?.[0]
+  if (code !== 0 || !line) throw new Error(`exit ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`)
   return line.trim()
 }
 

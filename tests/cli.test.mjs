@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
-import { serve } from './helpers.mjs'
+import { recordingRefreshTokens, serve } from './helpers.mjs'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SECRET_KEY = 'sk_live_CLI_SECRET_KEY_0123456789'
@@ -37,16 +37,8 @@ function run(args, { env = {}, input } = {}) {
 /** A stand-in on 127.0.0.1 that also remembers every refresh token it issued. */
 async function recordingServer(apiKeys = [SECRET_KEY]) {
   const standIn = createStandIn({ apiKeys })
-  const refreshTokens = []
-  const server = await serve(async (request) => {
-    const response = await standIn.handler(request)
-    const body = await response
-      .clone()
-      .json()
-      .catch(() => ({}))
-    if (body.refresh_token) refreshTokens.push(body.refresh_token)
-    return response
-  })
+  const { record, refreshTokens } = recordingRefreshTokens(standIn.handler)
+  const server = await serve(record)
   return { standIn, server, refreshTokens, secrets: () => [SECRET_KEY, ...refreshTokens] }
 }
 

@@ -286,27 +286,33 @@ function dropsInit() {
   return { seen, fetch: (request) => (seen.push(request), globalThis.fetch(request)) }
 }
 
-ending(
-  '#4 authenticate: after TIMEOUT the Request itself is aborted and the server sees the connection closed',
-  async () => {
-    const server = await tricklingServer()
+/**
+ * Runs `act(baseUrl)` against a trickling server; `act` returns the Requests its fetch was given. The exchange has
+ * ended when the first of them carries an aborted signal and the server has seen its connection closed.
+ */
+async function assertExchangeEnds(act) {
+  const server = await tricklingServer()
+  try {
+    const seen = await act(server.url)
+    assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
+    await server.closed
+  } finally {
+    await server.close()
+  }
+}
+
+ending('#4 authenticate: after TIMEOUT the Request itself is aborted and the server sees the connection closed', () =>
+  assertExchangeEnds(async (baseUrl) => {
     const { seen, fetch } = dropsInit()
-    try {
-      const error = await failure(authenticate(KEY, { baseUrl: server.url, timeout: 50, fetch }))
-      assert.is(error.code, 'TIMEOUT')
-      assert.is(seen.length, 1)
-      assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
-      await server.closed
-    } finally {
-      await server.close()
-    }
-  },
+    const error = await failure(authenticate(KEY, { baseUrl, timeout: 50, fetch }))
+    assert.is(error.code, 'TIMEOUT')
+    assert.is(seen.length, 1)
+    return seen
+  }),
 )
 
-ending(
-  "#4 authenticate: after the caller's abort the Request itself is aborted and the server sees the connection closed",
-  async () => {
-    const server = await tricklingServer()
+ending("#4 authenticate: after the caller's abort the Request itself is aborted and the server sees it closed", () =>
+  assertExchangeEnds(async (baseUrl) => {
     const controller = new AbortController()
     const reason = new Error('caller stopped')
     const seen = []
@@ -316,32 +322,20 @@ ending(
       setImmediate(() => controller.abort(reason))
       return response
     }
-    try {
-      const error = await failure(authenticate(KEY, { baseUrl: server.url, signal: controller.signal, fetch }))
-      assert.is(error, reason)
-      assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
-      await server.closed
-    } finally {
-      await server.close()
-    }
-  },
+    const error = await failure(authenticate(KEY, { baseUrl, signal: controller.signal, fetch }))
+    assert.is(error, reason)
+    return seen
+  }),
 )
 
-ending(
-  '#4 session: after TIMEOUT the Request itself is aborted and the server sees the connection closed',
-  async () => {
-    const server = await tricklingServer()
+ending('#4 session: after TIMEOUT the Request itself is aborted and the server sees the connection closed', () =>
+  assertExchangeEnds(async (baseUrl) => {
     const { seen, fetch } = dropsInit()
-    try {
-      const session = createSession({ apiKey: KEY, baseUrl: server.url, timeout: 50, retries: 0, fetch })
-      const error = await failure(session.token())
-      assert.is(error.code, 'TIMEOUT')
-      assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
-      await server.closed
-    } finally {
-      await server.close()
-    }
-  },
+    const session = createSession({ apiKey: KEY, baseUrl, timeout: 50, retries: 0, fetch })
+    const error = await failure(session.token())
+    assert.is(error.code, 'TIMEOUT')
+    return seen
+  }),
 )
 
 ending.run()

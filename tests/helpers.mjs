@@ -27,6 +27,24 @@ export function tokenBody(n = 1, expiresIn = 3600) {
   return { token_type: 'Bearer', expires_in: expiresIn, access_token: `access-${n}`, refresh_token: `refresh-${n}` }
 }
 
+/**
+ * Wraps a stand-in's `fetch` or `handler` so every refresh token it answers with is kept in `refreshTokens`, for
+ * tests that look for secrets where they must not be.
+ */
+export function recordingRefreshTokens(handle) {
+  const refreshTokens = []
+  const record = async (...args) => {
+    const response = await handle(...args)
+    const body = await response
+      .clone()
+      .json()
+      .catch(() => ({}))
+    if (body.refresh_token) refreshTokens.push(body.refresh_token)
+    return response
+  }
+  return { record, refreshTokens }
+}
+
 /** Resolves after pending microtasks and I/O callbacks have run. */
 export const settle = () => new Promise((resolve) => setImmediate(resolve))
 

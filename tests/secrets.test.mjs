@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, refresh } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { clock } from './helpers.mjs'
+import { clock, recordingRefreshTokens } from './helpers.mjs'
 
 const KEY = 'sk_live_THEAPIKEY_0123456789'
 
@@ -18,16 +18,7 @@ function surfaces(value) {
 /** A stand-in whose issued refresh tokens are all recorded, so tests can look for them. */
 function recordingStandIn(now) {
   const standIn = createStandIn({ apiKeys: [KEY], now })
-  const refreshTokens = []
-  const fetch = async (input, init) => {
-    const response = await standIn.fetch(input, init)
-    const body = await response
-      .clone()
-      .json()
-      .catch(() => ({}))
-    if (body.refresh_token) refreshTokens.push(body.refresh_token)
-    return response
-  }
+  const { record: fetch, refreshTokens } = recordingRefreshTokens(standIn.fetch)
   return { standIn, fetch, refreshTokens }
 }
 

@@ -8,7 +8,7 @@ import { shareTokens } from '../dist/share.js'
 import { createStandIn } from '../dist/testing.js'
 import { minGzip } from '../build.mjs'
 import { derive as deriveWith, flip, seal as sealWith, unseal as unsealWith } from './fleet/sealed.mjs'
-import { KEY, clock } from './helpers.mjs'
+import { KEY, clock, recordingRefreshTokens } from './helpers.mjs'
 
 const HOUR = 3_600_000
 const MARGIN = 300_000
@@ -77,17 +77,11 @@ function fleet({ claim = true, standIn: standInOptions } = {}) {
   const standIn = createStandIn({ apiKeys: [KEY], now: time.now, ...standInOptions })
   const log = []
   const store = memoryStore(time, log, { claim })
-  const refreshTokens = []
+  const { record, refreshTokens } = recordingRefreshTokens(standIn.fetch)
   const fetch = async (input, init) => {
     const request = new Request(input, init)
     log.push(['fetch', new URL(request.url).pathname])
-    const response = await standIn.fetch(request)
-    const body = await response
-      .clone()
-      .json()
-      .catch(() => ({}))
-    if (body.refresh_token) refreshTokens.push(body.refresh_token)
-    return response
+    return record(request)
   }
   const instance = ({ key, ...options } = {}) => {
     const events = []

@@ -5,7 +5,7 @@
 // A Worker may export only its handlers, so its paste has the word `export` deleted (see withoutExports).
 // `node tests/copy-paste/run.mjs [--dist <file>] [--src <file>] [--only <name,…>]`: dist/index.js and src/index.ts
 // by default. One line per runtime, then "N passed, N failed"; exit 1 on any failure.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
 import { createStandIn } from 'apivideo-auth/testing'
+import { exec } from '../../scripts/exec.mjs'
 import { listen } from '../../scripts/loopback.mjs'
 import { codeOnly, importsByEsbuild, importsByRegex } from './imports.mjs'
 
@@ -221,24 +222,6 @@ const config :Workerd.Config = (
 `
 }
 
-/** Runs a command to its end (killed after 60 s); resolves with its exit code (or signal) and its output. */
-function exec(command, argv, { env = {}, cwd = tmpdir() } = {}) {
-  return new Promise((done) => {
-    const quiet = { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', NO_PROXY: '127.0.0.1,localhost' }
-    const child = spawn(command, argv, { cwd, env: { ...process.env, ...quiet, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', (error) => (stderr += String(error)))
-    child.on('close', (code, signal) => {
-      clearTimeout(watchdog)
-      done({ code: code ?? signal, stdout, stderr })
-    })
-  })
-}
-
 /** The last lines of a run's output, indented under its runtime's line. */
 const tail = ({ stdout, stderr }) => `${stdout}\n${stderr}`.trim().split('\n').slice(-12).join('\n')
 
@@ -267,7 +250,8 @@ async function check(runtime, dir, scratch) {
   try {
     const result = await runtime.run({ file, dir, scratch, standInUrl: server.url, env: { APIVIDEO_API_KEY: KEY } })
     const statuses = /^statuses ([\d ]+)$/m.exec(result.stdout)?.[1].split(' ').map(Number)
-    if (result.code !== 0 || !statuses) throw new Error(`exit ${result.code}, no statuses line\n${tail(result)}`)
+    if (result.code !== 0 || !statuses)
+      throw new Error(`exit ${result.code ?? result.signal}, no statuses line\n${tail(result)}`)
     const seen = standIn.requests.map((r) => `${r.method} ${r.path}`)
     const auth = seen.filter((request) => request.includes(' /auth/'))
     const calls = seen.filter((request) => !request.includes(' /auth/'))

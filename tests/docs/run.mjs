@@ -16,7 +16,6 @@
 // A Lambda handler, a Vercel Edge route (`export function GET`) or a server (Bun.serve, Deno.serve) is then called
 // the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
 // A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
-import { spawn } from 'node:child_process'
 import {
   copyFileSync,
   existsSync,
@@ -30,6 +29,7 @@ import {
 } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { build, transform } from 'esbuild'
+import { exec as runCommand } from '../../scripts/exec.mjs'
 import { listen } from '../../scripts/loopback.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -141,18 +141,9 @@ function route(standInUrl) {
 }
 
 /** Runs a command to its end, killed after BOUND_MS. */
-function exec(command, args, { cwd, env }) {
-  return new Promise((done) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } })
-    let output = ''
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
-    const bound = setTimeout(() => child.kill('SIGKILL'), BOUND_MS)
-    child.on('close', (code, signal) => {
-      clearTimeout(bound)
-      done({ code, signal, output: output.trim() })
-    })
-  })
+async function exec(command, args, { cwd, env }) {
+  const { code, signal, output } = await runCommand(command, args, { cwd, env, timeout: BOUND_MS })
+  return { code, signal, output: output.trim() }
 }
 
 const ENV = {

@@ -1,11 +1,12 @@
 // Runs the shared runtime suite on every runtime CI proves, one line per runtime; exits 1 if any fails.
 // `node tests/runtimes/run.mjs [--dist <dir>] [--src <dir>] [--only <name,…>]`: the built dist/ and src/ by default.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build } from 'esbuild'
+import { exec } from '../../scripts/exec.mjs'
 import { tests } from './suite.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -152,27 +153,12 @@ const config :Workerd.Config = (
 `
 }
 
-/** Runs a command; resolves with its exit code (or signal) and all its output. Killed after 120 s. */
-function exec(command, argv) {
-  return new Promise((done) => {
-    const child = spawn(command, argv, {
-      cwd: root,
-      env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
-    })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', (error) => (out += String(error)))
-    child.on('close', (code, signal) => {
-      clearTimeout(watchdog)
-      done({ code: code ?? signal, out })
-    })
-  })
-}
+/** Runs a command from the project's root; killed after 120 s. */
+const run = (command, argv) => exec(command, argv, { cwd: root, timeout: 120_000 })
 
 /** A suite step passes only with exit 0 and a summary counting every shared test as passed. */
-function verdict(kind, { code, out }) {
+function verdict(kind, { code, signal, output: out }) {
+  code ??= signal
   if (kind === 'command') return code === 0 ? undefined : `exit ${code}\n${failures(out)}`
   const summary = /^# passed (\d+) failed (\d+)$/m.exec(out)
   if (code === 0 && summary && +summary[2] === 0 && +summary[1] >= tests.length) return undefined
@@ -191,7 +177,7 @@ function failures(out) {
 async function check(runtime) {
   const started = performance.now()
   if (!existsSync(runtime.binary)) return { ok: false, line: `${runtime.label} (not installed: ${runtime.binary})` }
-  const version = (await exec(...runtime.version)).out.trim().replace(/^v|^workerd /, '')
+  const version = (await run(...runtime.version)).output.trim().replace(/^v|^workerd /, '')
   const name = `${runtime.label} ${version}`
   const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-runtime-'))
   const problems = []
@@ -200,7 +186,7 @@ async function check(runtime) {
     for (const [step, command, argv, kind] of runtime.steps) {
       const problem = verdict(
         kind,
-        await exec(
+        await run(
           command,
           argv.map((a) => vars[a] ?? a),
         ),
