@@ -742,6 +742,16 @@ async function withClocks(run) {
   }
 }
 
+/** A stand-in granting 60 s tokens on the monotonic clock, and a session with its default clock, no retries. */
+function minuteTokens() {
+  const standIn = createStandIn({
+    apiKeys: [KEY],
+    expiresIn: 60,
+    now: () => performance.timeOrigin + performance.now(),
+  })
+  return { standIn, session: createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 }) }
+}
+
 clocks(
   '#16 a wall clock stepped back by exactly the time elapsed does not make token() serve an expired token',
   async () => {
@@ -749,12 +759,7 @@ clocks(
     // (a 60 s token has expired) while Date.now() shows the moment the token arrived (an NTP step back of 61 s).
     // A session that ages tokens on Date.now sees a token 0 s old and serves it; one on performance.now renews.
     await withClocks(async (clocks) => {
-      const standIn = createStandIn({
-        apiKeys: [KEY],
-        expiresIn: 60,
-        now: () => performance.timeOrigin + performance.now(),
-      })
-      const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 })
+      const { standIn, session } = minuteTokens()
       const first = await session.token()
       clocks.elapsed += 61_000
       const second = await session.token()
@@ -766,12 +771,7 @@ clocks(
 
 clocks('#16 regression: a wall clock stepped back 2 hours after expiry still renews', async () => {
   await withClocks(async (clocks) => {
-    const standIn = createStandIn({
-      apiKeys: [KEY],
-      expiresIn: 60,
-      now: () => performance.timeOrigin + performance.now(),
-    })
-    const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 })
+    const { standIn, session } = minuteTokens()
     await session.token()
     clocks.elapsed += 61_000
     clocks.wall -= 2 * HOUR
