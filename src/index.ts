@@ -630,8 +630,14 @@ function apiKeyFromEnvironment(): unknown {
   return key
 }
 
-/** A monotonic epoch-like clock: a wall clock stepped back (NTP, a resumed VM) moves no token's age. */
-const monotonicNow = () => performance.timeOrigin + performance.now()
+/**
+ * A monotonic epoch-like clock: a wall clock stepped back (NTP, a resumed VM) moves no token's age. `timeOrigin` is
+ * read once, when the session is made: a cached `token()` reads `performance.now()` and nothing else.
+ */
+function monotonicClock(): () => number {
+  const origin = performance.timeOrigin
+  return () => origin + performance.now()
+}
 
 /** The body kinds `fetch` can send again: anything else (a stream, an async iterable) is sent once. */
 function replayable(body: unknown): boolean {
@@ -663,7 +669,7 @@ export function createSession(options?: SessionOptions): Session {
     timeout = DEFAULTS.timeout,
     refreshMargin = DEFAULTS.refreshMargin,
     retries = DEFAULTS.retries,
-    now = monotonicNow,
+    now = monotonicClock(),
     onEvent,
     share,
   } = settings

@@ -780,6 +780,27 @@ clocks('#16 regression: a wall clock stepped back 2 hours after expiry still ren
   })
 })
 
+clocks('#16 a cached token() reads one clock once: one performance.now(), no timeOrigin, no Date.now', async () => {
+  await withClocks(async () => {
+    const { session } = minuteTokens()
+    const first = await session.token()
+    const reads = { now: 0, timeOrigin: 0, dateNow: 0 }
+    const { now } = performance
+    const origin = performance.timeOrigin
+    const dateNow = Date.now
+    performance.now = () => (reads.now++, now())
+    Object.defineProperty(performance, 'timeOrigin', { configurable: true, get: () => (reads.timeOrigin++, origin) })
+    Date.now = () => (reads.dateNow++, dateNow())
+    try {
+      assert.is(await session.token(), first)
+    } finally {
+      delete performance.timeOrigin
+      Date.now = dateNow
+    }
+    assert.equal(reads, { now: 1, timeOrigin: 0, dateNow: 0 })
+  })
+})
+
 clocks.run()
 
 // ---------------------------------------------------------------------------------------------
