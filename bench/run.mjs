@@ -184,7 +184,9 @@ const resultsMarkdown = [
     `one per call in a \`Basic\` header, ${callers.official.auth} auth requests, ` +
     `${callers.official.errors} callers with an error.`,
   `- **Memory** (${memory.sessions.toLocaleString('en-US')} sessions, one-letter tokens, ` +
-    `heapUsed after forced GC, slots preallocated): ${memory.perSession.toFixed(0)} B per session, ` +
+    `heapUsed after forced GCs, each followed by a turn of the event loop so pending FinalizationRegistry ` +
+    `callbacks run (undici's \`Request\` registers the signal it follows with one), slots preallocated): ` +
+    `${memory.perSession.toFixed(0)} B per session, ` +
     `of which the token strings ${memory.tokenStringsPerSession.toFixed(0)} B ` +
     `(one-letter strings are V8's shared single-character strings), ` +
     `leaving ${memory.beyondStrings.toFixed(0)} B.`,
