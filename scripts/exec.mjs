@@ -2,8 +2,8 @@
 // quiet environment and the collected output in one place.
 import { spawn } from 'node:child_process'
 
-/** Added to every child's environment: no colours, no update checks, loopback past any proxy. */
-const QUIET = { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', NO_PROXY: '127.0.0.1,localhost' }
+/** Added to every child's environment: no update checks, loopback past any proxy. */
+const QUIET = { DENO_NO_UPDATE_CHECK: '1', NO_PROXY: '127.0.0.1,localhost' }
 
 /**
  * Runs `command` to its end; a watchdog kills it after `timeout` ms. Never rejects: resolves with the exit `code`

@@ -1,21 +1,13 @@
-import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { exec } from '../scripts/exec.mjs'
 
 const DEMO = new URL('../scripts/demo.mjs', import.meta.url).pathname
+const README = new URL('../README.md', import.meta.url).pathname
 
 /** Runs the demo to completion: exit code and output. A watchdog kills a hung child. */
-function runDemo() {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [DEMO])
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('close', (code, signal) => (clearTimeout(watchdog), resolve({ code, signal, stdout, stderr })))
-  })
-}
+const runDemo = () => exec(process.execPath, [DEMO], { timeout: 60_000 })
 
 /** The summary table as label -> [apivideo-auth, official client]. */
 function summary(stdout) {
@@ -58,6 +50,30 @@ demo(
     })
   },
 )
+
+demo("the README's table gives the figures the demo printed", () => {
+  const figures = summary(result.stdout)
+  const readme = readFileSync(README, 'utf8')
+  const row = (label, [ours, official]) => `| ${label} | ${ours} | ${official} |`
+  const n = (value) => value.toLocaleString('en-US')
+  const key = figures['requests that carried the API key']
+  const auth = figures['auth requests']
+  const resource = figures['resource requests (GET /videos)']
+  for (const line of [
+    row('requests that carried the API key', [`**${n(key[0])}**`, `**${n(key[1])}**`]),
+    row('auth requests (`/auth/api-key` + `/auth/refresh`)', [
+      `${auth[0]} (${figures['POST /auth/api-key'][0]} + ${figures['POST /auth/refresh'][0]})`,
+      auth[1],
+    ]),
+    row('resource requests', [
+      `${n(resource[0])} (${resource[0] - resource[1]} replays after a 401)`,
+      n(resource[1]),
+    ]),
+    row('callers who got an error', figures['callers who got an error']),
+  ]) {
+    assert.ok(readme.includes(line), `README.md lacks the line: ${line}`)
+  }
+})
 
 demo('no figure counts what a client would do if called another way', () => {
   assert.not.match(result.stdout, /\d+x fewer|same work \*|getAccessToken/)

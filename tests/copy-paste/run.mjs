@@ -248,7 +248,13 @@ async function check(runtime, dir, scratch) {
   const standIn = createStandIn({ apiKeys: [KEY] })
   const server = await listen(standIn.handler)
   try {
-    const result = await runtime.run({ file, dir, scratch, standInUrl: server.url, env: { APIVIDEO_API_KEY: KEY } })
+    const result = await runtime.run({
+      file,
+      dir,
+      scratch,
+      standInUrl: server.url,
+      env: { APIVIDEO_API_KEY: KEY, NO_COLOR: '1' },
+    })
     const statuses = /^statuses ([\d ]+)$/m.exec(result.stdout)?.[1].split(' ').map(Number)
     if (result.code !== 0 || !statuses)
       throw new Error(`exit ${result.code ?? result.signal}, no statuses line\n${tail(result)}`)

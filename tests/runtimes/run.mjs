@@ -154,7 +154,7 @@ const config :Workerd.Config = (
 }
 
 /** Runs a command from the project's root; killed after 120 s. */
-const run = (command, argv) => exec(command, argv, { cwd: root, timeout: 120_000 })
+const run = (command, argv) => exec(command, argv, { cwd: root, env: { NO_COLOR: '1' }, timeout: 120_000 })
 
 /** A suite step passes only with exit 0 and a summary counting every shared test as passed. */
 function verdict(kind, { code, signal, output: out }) {
