@@ -8,11 +8,12 @@ const QUIET = { DENO_NO_UPDATE_CHECK: '1', NO_PROXY: '127.0.0.1,localhost' }
 /**
  * Runs `command` to its end; a watchdog kills it after `timeout` ms. Never rejects: resolves with the exit `code`
  * (null when a signal ended it), the `signal`, `stdout`, `stderr`, and `output`, both streams as they came.
- * `onStdout(stdoutSoFar, child)` runs on each chunk of stdout.
+ * `env` is added to this process's environment (a value of `undefined` removes the variable); `input` is written to
+ * the child's stdin, which is then closed; `onStdout(stdoutSoFar, child)` runs on each chunk of stdout.
  * @example
  * const { code, output } = await exec(process.execPath, ['--version'], { timeout: 10_000 })
  */
-export function exec(command, args, { cwd, env = {}, timeout = 60_000, onStdout } = {}) {
+export function exec(command, args, { cwd, env = {}, input, timeout = 60_000, onStdout } = {}) {
   return new Promise((done) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...QUIET, ...env } })
     const result = { stdout: '', stderr: '', output: '' }
@@ -24,6 +25,8 @@ export function exec(command, args, { cwd, env = {}, timeout = 60_000, onStdout 
     child.stdout.on('data', () => onStdout?.(result.stdout, child))
     child.stderr.on('data', collect('stderr'))
     child.on('error', (error) => collect('stderr')(String(error)))
+    child.stdin.on('error', () => {}) // a child that exits without reading its input
+    child.stdin.end(input)
     const watchdog = setTimeout(() => child.kill('SIGKILL'), timeout)
     child.on('close', (code, signal) => {
       clearTimeout(watchdog)

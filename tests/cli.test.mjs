@@ -5,34 +5,19 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
+import { exec } from '../scripts/exec.mjs'
 import { recordingRefreshTokens, serve } from './helpers.mjs'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SECRET_KEY = 'sk_live_CLI_SECRET_KEY_0123456789'
 
 /** The environment of a child: the parent's, without any api.video key unless given. */
-function childEnv(extra = {}) {
-  const env = { ...process.env, ...extra }
-  if (!('APIVIDEO_API_KEY' in extra)) delete env.APIVIDEO_API_KEY
-  return env
-}
+/** The child's environment: this one's without APIVIDEO_API_KEY (unless `extra` sets it), plus `extra`. */
+const childEnv = (extra = {}) => ({ ...process.env, APIVIDEO_API_KEY: undefined, ...extra })
 
 /** Runs the CLI to completion: exit code, stdout, stderr. A watchdog kills a hung child. */
-function run(args, { env = {}, input } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env) })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.stdin.end(input)
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 10_000)
-    child.on('close', (code, signal) => {
-      clearTimeout(watchdog)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
-}
+const run = (args, { env = {}, input } = {}) =>
+  exec(process.execPath, [CLI, ...args], { env: childEnv(env), input, timeout: 10_000 })
 
 /** A stand-in on 127.0.0.1 that also remembers every refresh token it issued. */
 async function recordingServer(apiKeys = [SECRET_KEY]) {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
+import { exec } from '../scripts/exec.mjs'
 import { KEY, serve } from './helpers.mjs'
 
 const CHILD = `
@@ -18,19 +18,14 @@ exit('a script that takes a token exits by itself, with no timer left', async ()
   const standIn = createStandIn()
   const server = await serve(standIn.handler)
   try {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
+    const child = await exec(process.execPath, ['--input-type=module', '-e', CHILD], {
       cwd: new URL('.', import.meta.url),
-      env: { ...process.env, BASE_URL: server.url },
+      env: { BASE_URL: server.url },
+      timeout: 5_000,
     })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 5_000)
-    const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])))
-    clearTimeout(watchdog)
-    assert.is(signal, null, `killed by the watchdog: ${out}`)
-    assert.is(code, 0, out)
-    assert.equal(JSON.parse(out), { ok: true, timers: 0 })
+    assert.is(child.signal, null, `killed by the watchdog: ${child.output}`)
+    assert.is(child.code, 0, child.output)
+    assert.equal(JSON.parse(child.stdout), { ok: true, timers: 0 })
     assert.equal(
       standIn.requests.map((r) => r.path),
       ['/auth/api-key'],
