@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { createStandIn } from 'apivideo-auth/testing'
 import { exec as runCommand } from '../scripts/exec.mjs'
 import { listen } from '../scripts/loopback.mjs'
+import { workerdConfig } from '../scripts/workerd.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const bin = (name) => join(root, 'node_modules/.bin', name)
@@ -87,10 +88,6 @@ async function bunServer(env) {
  * requested concurrently by a test harness.
  */
 async function worker(env, dir) {
-  const modules = [
-    `(name = "worker.js", esModule = embed "worker.js")`,
-    `(name = "apivideo-auth", esModule = embed "index.js")`,
-  ]
   copyFileSync(join(root, 'examples/worker.js'), join(dir, 'worker.js'))
   copyFileSync(join(root, 'dist/index.js'), join(dir, 'index.js'))
   const harness = `export default { async test(controller, env) {
@@ -101,39 +98,16 @@ async function worker(env, dir) {
     if (statuses.some((s) => s !== 200)) throw new Error('a request failed')
   } }`
   writeFileSync(join(dir, 'harness.js'), harness)
-  writeFileSync(join(dir, 'config.capnp'), workerdConfig(modules, env))
+  const config = workerdConfig({
+    modules: { 'worker.js': 'worker.js', 'apivideo-auth': 'index.js' },
+    bindings: { APIVIDEO_API_KEY: env.APIVIDEO_API_KEY, APIVIDEO_BASE_URL: env.APIVIDEO_BASE_URL },
+    harness: { file: 'harness.js', binding: 'EXAMPLE' },
+  })
+  writeFileSync(join(dir, 'config.capnp'), config)
   const { code, output } = await exec(bin('workerd'), ['test', join(dir, 'config.capnp')])
   const line = /GET \/videos[ \d]+/.exec(output)?.[0]
   if (code !== 0 || !line) throw new Error(`exit ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`)
   return line.trim()
-}
-
-/**
- * The Worker, its key and base URL as bindings, outbound fetch allowed to loopback only;
- * a harness service tests it.
- */
-function workerdConfig(modules, env) {
-  return `using Workerd = import "/workerd/workerd.capnp";
-
-const config :Workerd.Config = (
-  services = [
-    (name = "example", worker = (
-      modules = [ ${modules.join(', ')} ],
-      compatibilityDate = "2025-01-01",
-      bindings = [
-        (name = "APIVIDEO_API_KEY", text = "${env.APIVIDEO_API_KEY}"),
-        (name = "APIVIDEO_BASE_URL", text = "${env.APIVIDEO_BASE_URL}"),
-      ],
-    )),
-    (name = "harness", worker = (
-      modules = [ (name = "harness.js", esModule = embed "harness.js") ],
-      compatibilityDate = "2025-01-01",
-      bindings = [ (name = "EXAMPLE", service = "example") ],
-    )),
-    (name = "internet", network = ( allow = ["local"] )),
-  ],
-);
-`
 }
 
 const examples = [

@@ -15,6 +15,7 @@ import { build } from 'esbuild'
 import { createStandIn } from 'apivideo-auth/testing'
 import { exec } from '../../scripts/exec.mjs'
 import { listen } from '../../scripts/loopback.mjs'
+import { workerdConfig } from '../../scripts/workerd.mjs'
 import { codeOnly, importsByEsbuild, importsByRegex } from './imports.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -194,32 +195,14 @@ async function runWorker({ file, scratch, standInUrl }) {
   const bundling = { bundle: true, format: 'esm', platform: 'neutral', logLevel: 'silent' }
   await build({ entryPoints: [file], outfile, plugins, ...bundling })
   writeFileSync(join(scratch, 'harness.js'), workerHarness)
-  writeFileSync(join(scratch, 'config.capnp'), workerdConfig(standInUrl))
+  const config = workerdConfig({
+    modules: { 'worker.js': 'worker.bundle.js' },
+    bindings: { APIVIDEO_API_KEY: KEY, APIVIDEO_BASE_URL: standInUrl },
+    compatibilityDate: workerdDate,
+    harness: { file: 'harness.js', binding: 'HANDLER' },
+  })
+  writeFileSync(join(scratch, 'config.capnp'), config)
   return exec(bin('workerd'), ['test', join(scratch, 'config.capnp')])
-}
-
-function workerdConfig(standInUrl) {
-  return `using Workerd = import "/workerd/workerd.capnp";
-
-const config :Workerd.Config = (
-  services = [
-    (name = "handler", worker = (
-      modules = [ (name = "worker.js", esModule = embed "worker.bundle.js") ],
-      compatibilityDate = "${workerdDate}",
-      bindings = [
-        (name = "APIVIDEO_API_KEY", text = "${KEY}"),
-        (name = "APIVIDEO_BASE_URL", text = "${standInUrl}"),
-      ],
-    )),
-    (name = "harness", worker = (
-      modules = [ (name = "harness.js", esModule = embed "harness.js") ],
-      compatibilityDate = "${workerdDate}",
-      bindings = [ (name = "HANDLER", service = "handler") ],
-    )),
-    (name = "internet", network = ( allow = ["local"] )),
-  ],
-);
-`
 }
 
 /** The last lines of a run's output, indented under its runtime's line. */

@@ -31,6 +31,7 @@ import { join, relative, resolve } from 'node:path'
 import { build, transform } from 'esbuild'
 import { exec as runCommand } from '../../scripts/exec.mjs'
 import { listen } from '../../scripts/loopback.mjs'
+import { workerdConfig } from '../../scripts/workerd.mjs'
 
 const root = resolve(import.meta.dirname, '../..')
 const bin = (name) => join(root, 'node_modules/.bin', name)
@@ -233,21 +234,8 @@ export default {
       outfile: join(dir, 'worker.js'),
       logLevel: 'silent',
     })
-    writeFileSync(
-      join(dir, 'config.capnp'),
-      `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "block", worker = (
-      modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-      compatibilityDate = "2025-01-01",
-      bindings = [ (name = "APIVIDEO_API_KEY", text = "${API_KEY}") ],
-    )),
-    (name = "internet", network = ( allow = ["local"] )),
-  ],
-);
-`,
-    )
+    const config = workerdConfig({ modules: { 'worker.js': 'worker.js' }, bindings: { APIVIDEO_API_KEY: API_KEY } })
+    writeFileSync(join(dir, 'config.capnp'), config)
     return exec(bin('workerd'), ['test', 'config.capnp'], { cwd: dir, env: ENV })
   },
 }
