@@ -131,12 +131,13 @@ export interface ShareContext {
 }
 
 /**
- * The hook a share add-on returns. `take` runs before a renewal and never rejects: another instance's token, or
- * undefined to renew here. `put` runs after one, and callers do not wait for it.
+ * The hook a share add-on returns. `take` runs before a renewal (not a forced one) and never rejects: another
+ * instance's token, or undefined to renew here. `put` runs after one, and callers do not wait for it; `afterTake`
+ * says whether `take` ran first.
  */
 export interface TokenShare {
   take(rejected?: string): Promise<SharedToken | undefined>
-  put(token: SharedToken): Promise<void>
+  put(token: SharedToken, renewal?: { afterTake: boolean }): Promise<void>
 }
 
 /** Options of `createSession`; only `apiKey` matters, and it may come from `APIVIDEO_API_KEY`. */
@@ -810,7 +811,7 @@ export function createSession(options?: SessionOptions): Session {
         return found.token
       }
       const fresh = await renewWithRetries()
-      shared?.put(fresh).catch(() => emit('store-error'))
+      shared?.put(fresh, { afterTake: !force }).catch(() => emit('store-error'))
       return fresh.token
     } catch (error) {
       const stale = usableToken(clock(), { afterFailure: true })

@@ -54,9 +54,11 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
     throw new TypeError('store must have get and set methods')
   if (store.claim !== undefined && typeof store.claim !== 'function')
     throw new TypeError('store.claim must be a function')
-  const { key: namespace = 'apivideo-auth', ...unknown } = options ?? {}
-  const extra = Object.keys(unknown)
-  if (extra.length) throw new TypeError(`unknown option ${extra.join(', ')} of shareTokens`)
+  const given = options ?? {}
+  if (typeof given !== 'object') throw new TypeError('options must be an object')
+  const { key: namespace = 'apivideo-auth', ...unknown } = given
+  const [extra] = Object.keys(unknown)
+  if (extra !== undefined) throw new TypeError(`unknown option ${extra} of shareTokens`)
   if (typeof namespace !== 'string' || !namespace) throw new TypeError('key must be a non-empty string')
 
   return ({ apiKey, baseUrl, timeout, now, emit }) => {
@@ -70,7 +72,7 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
      * the claim wait is over ends that wait quietly. Either way the answer is `fallback`.
      */
     async function call<T>(
-      renewal: { lost: boolean },
+      renewal: Renewal,
       run: (keys: Keys) => Promise<T>,
       fallback: T,
       limit = timeout,
@@ -98,28 +100,24 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
     }
 
     /**
-     * The store's token if usable (this key, not due, not `rejected`),
-     * and the tag of the value read (empty for none).
+     * The store's token if usable (this key, not due, not `rejected`), and the tag of the value read (empty for
+     * none). A value that does not open is one `store-error` however often one renewal reads it.
      */
     async function read(
-      renewal: { lost: boolean },
+      renewal: Renewal,
       rejected: string | undefined,
       limit?: number,
     ): Promise<[SharedToken | undefined, string]> {
-      const found = await call(
-        renewal,
-        async (derived) => {
-          const value = await store.get(derived.key)
-          return value == null ? undefined : ([derived, String(value)] as const)
-        },
-        undefined,
-        limit,
-      )
-      if (!found) return [undefined, '']
-      const [derived, value] = found
+      const stored = await call(renewal, (derived) => store.get(derived.key), undefined, limit)
+      if (stored == null) return [undefined, '']
+      const value = String(stored)
       const at = now()
-      const shared = await open(derived, value, at)
-      if (!shared) emit('store-error')
+      // The call succeeded, so the keys are derived.
+      const shared = await open(await keys!, value, at)
+      if (!shared && renewal.refused !== value) {
+        renewal.refused = value
+        emit('store-error')
+      }
       const usable = shared && shared.token !== rejected && shared.dueAt > at
       // A writer whose clock runs ahead must not make this session see a clock jump.
       return [usable ? { ...shared, sentAt: Math.min(shared.sentAt, at) } : undefined, value.slice(0, IV_TAG)]
@@ -132,17 +130,17 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
        * last renewal never delays the next.
        */
       async take(rejected) {
-        const renewal = { lost: false }
+        const renewal: Renewal = { lost: false }
         try {
           const budget = 2 * timeout
           let spent = 0
-          /** Runs a step and counts its time on the session's clock, and at least `least` ms. */
-          const timed = async <T>(step: () => Promise<T>, least = 0): Promise<T> => {
+          /** Runs a store call and counts its time on the session's clock. */
+          const timed = async <T>(step: () => Promise<T>): Promise<T> => {
             const at = now()
             try {
               return await step()
             } finally {
-              spent += Math.max(least, now() - at)
+              spent += now() - at
             }
           }
           let found: SharedToken | undefined
@@ -158,7 +156,8 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
             )
               return undefined
             const pause = Math.min(100 + Math.random() * 100, budget - spent)
-            await timed(() => sleep(pause), pause)
+            await sleep(pause)
+            spent += pause
           }
           return found
         } catch {
@@ -170,20 +169,25 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
         }
       },
 
-      /** Shares a fresh token until its due time, unless the store was lost while deciding to renew. */
-      async put(shared) {
-        const skip = storeLost
-        storeLost = false
+      /**
+       * Shares a fresh token until it expires, unless it is already due or the store was lost by the take() of
+       * this renewal. Kept past its due time, the value being replaced is what every instance reads at renewal
+       * time, so all of them claim the one lease named after it.
+       */
+      async put(shared, renewal) {
+        if (renewal?.afterTake && storeLost) return
         try {
           const at = now()
-          if (skip || !usableToken(shared, at)) return
+          if (!usableToken(shared, at) || !(shared.dueAt - at >= 1)) return
           const { token, sentAt, expiresAt, dueAt } = shared
-          const ttl = dueAt - at
-          if (!(ttl >= 1)) return
           await call(
             { lost: false },
             async (derived) =>
-              store.set(derived.key, await seal(derived, { token, sentAt, expiresAt, dueAt }), wholeMs(ttl)),
+              store.set(
+                derived.key,
+                await seal(derived, { token, sentAt, expiresAt, dueAt }),
+                wholeMs(expiresAt - at),
+              ),
             undefined,
           )
         } catch {
@@ -192,6 +196,12 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
       },
     }
   }
+}
+
+/** What one renewal's store calls know: whether the store was lost, and the last value that did not open. */
+interface Renewal {
+  lost: boolean
+  refused?: string
 }
 
 interface Keys {
@@ -234,10 +244,7 @@ async function seal({ cipher, bound }: Keys, shared: SharedToken): Promise<strin
       encode(JSON.stringify(shared)),
     ),
   )
-  const bytes = new Uint8Array(IV_BYTES + sealed.length)
-  bytes.set(iv)
-  bytes.set(sealed, IV_BYTES)
-  return btoa(String.fromCharCode(...bytes))
+  return btoa(String.fromCharCode(...iv, ...sealed))
 }
 
 /** The shared token in `value` if it decrypts under this key and store key, and is a usable, unexpired token. */

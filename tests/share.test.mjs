@@ -133,7 +133,11 @@ args('a bad store, key or option: a TypeError naming it, and the store is not ca
     [[{ ...store, claim: true }], /^store\.claim must/],
     [[store, { key: '' }], /^key must/],
     [[store, { key: 42 }], /^key must/],
-    [[store, { key: 'ns', namespace: 'x', storeKey: 'y' }], /^unknown option namespace, storeKey/],
+    [[store, { key: 'ns', namespace: 'x', storeKey: 'y' }], /^unknown option namespace of shareTokens$/],
+    // Options that are not an object, such as a namespace passed by mistake in their place.
+    [[store, 'my-app'], /^options must be an object$/],
+    [[store, 42], /^options must be an object$/],
+    [[store, () => {}], /^options must be an object$/],
   ]
   for (const [call, message] of bad) {
     try {
@@ -187,7 +191,7 @@ hook(
     ])
     const token = issued(time)
     await share.put(token)
-    assert.equal(store.log[2], ['set', key, HOUR - MARGIN])
+    assert.equal(store.log[2], ['set', key, HOUR])
     assert.equal(await shareTokens(store)(context({ time })).take(), token)
     assert.equal(ctx.events, [])
   },
@@ -226,17 +230,17 @@ hook('the lease is on the value being replaced: `<key>:lease:<its first 16 chara
   assert.equal(store.log.at(-1), ['claim', `${derive().key}:lease:${value.slice(0, 16)}`, 10_000])
 })
 
-hook('TTLs are whole milliseconds, at least 1: a fractional timeout, a fractional due time', async () => {
+hook('TTLs are whole milliseconds, at least 1: a fractional timeout, a fractional expiry', async () => {
   const time = clock()
   const store = memoryStore(time)
   const share = shareTokens(store)(context({ time, timeout: 2500.5 }))
   await share.take()
-  await share.put({ ...issued(time), dueAt: time.now() + 1000.25 })
+  await share.put({ ...issued(time), dueAt: time.now() + 1000.25, expiresAt: time.now() + 2000.25 })
   assert.equal(
     store.log.slice(1).map((e) => [e[0], e[2]]),
     [
       ['claim', 2501],
-      ['set', 1001],
+      ['set', 2001],
     ],
   )
 })
@@ -351,11 +355,50 @@ hook('after take() lost the store, the renewal it started does not write; the ne
   const ctx = context({ time })
   const share = shareTokens(store)(ctx)
   assert.is(await share.take(), undefined)
-  await share.put(issued(time))
+  await share.put(issued(time), { afterTake: true })
   assert.is(store.calls('set'), 0)
   store.get = get
-  await share.put(issued(time)) // a forced renewal: no take() before it
+  await share.put(issued(time), { afterTake: false }) // a forced renewal: no take() before it
   assert.is(store.calls('set'), 1)
+  assert.equal(ctx.events, ['store-error'])
+})
+
+hook(
+  'at the due time every instance claims the one lease named after the due value, which stays until expiry',
+  async () => {
+    // A jittered due time is fractional: with the value kept only until then, the rounded-up TTL left it readable
+    // for a fraction of a millisecond more, so one instance claimed `lease:<its tag>` and a later one `lease:`.
+    const time = clock()
+    const store = memoryStore(time)
+    const due = { ...issued(time), dueAt: time.now() + HOUR - MARGIN + 0.5 }
+    await shareTokens(store)(context({ time })).put(due)
+    const tag = store.data.get(derive().key).value.slice(0, 16)
+    time.tick(HOUR - MARGIN + 0.75)
+    const b = shareTokens(store)(context({ time }))
+    assert.is(await b.take(), undefined, 'the first instance at the due time renews')
+    time.tick(1)
+    const c = shareTokens(store)(context({ time })).take()
+    while (store.calls('claim') < 2) await new Promise((resolve) => setTimeout(resolve, 5))
+    const next = issued(time)
+    await b.put(next, { afterTake: true })
+    assert.equal(await c, next, 'a later one waits for it')
+    const claims = store.log.filter((e) => e[0] === 'claim').map((e) => e[1])
+    assert.equal(claims, [`${derive().key}:lease:${tag}`, `${derive().key}:lease:${tag}`])
+  },
+)
+
+hook('a value that does not open is one store-error for a take(), however often it is read', async () => {
+  const time = clock()
+  const store = memoryStore(time)
+  store.data.set(derive().key, { value: 'garbage', until: Infinity })
+  store.claim = async (key, ttl) => (store.log.push(['claim', key, ttl]), false)
+  const ctx = context({ time, timeout: 300 })
+  const share = shareTokens(store)(ctx)
+  const taken = share.take()
+  while (store.calls('get') < 3) await new Promise((resolve) => setTimeout(resolve, 10))
+  time.tick(600) // the wait is over at the next read
+  assert.is(await taken, undefined)
+  assert.ok(store.calls('get') >= 3)
   assert.equal(ctx.events, ['store-error'])
 })
 
@@ -504,7 +547,7 @@ share('a token taken from the store is then served from memory', async () => {
   assert.is(store.calls('get'), 2)
 })
 
-share('written after each renewal, encrypted, with an integer TTL ending at the due time', async () => {
+share('written after each renewal, encrypted, with an integer TTL ending at expiry', async () => {
   await withRandom(0.3, async () => {
     const { instance, store, time, paths } = fleet()
     const a = instance()
@@ -517,7 +560,7 @@ share('written after each renewal, encrypted, with an integer TTL ending at the 
     const due = MARGIN * 1.15
     assert.equal(
       store.writes.map((w) => w.ttl),
-      [HOUR - due, HOUR - due],
+      [HOUR, HOUR],
     )
     const [one, two] = store.writes.map((w) => unseal(w.value))
     assert.is(one.token, first)
@@ -535,6 +578,28 @@ share('forceRefresh skips the read but still shares the new token', async () => 
   await store.written(2)
   assert.is(store.calls('get'), 1)
   assert.is(stored(store).token, forced)
+})
+
+share('a store lost by a renewal that then failed does not stop a later forced renewal from writing', async () => {
+  const { instance, store, standIn } = fleet()
+  const get = store.get
+  store.get = async () => Promise.reject(new Error('down'))
+  standIn.fail('/auth/api-key', { status: 500 })
+  // The hook's put() promises, to wait for each write (or for it to be skipped).
+  const puts = []
+  const share = (context) => {
+    const hook = shareTokens(store)(context)
+    return { take: hook.take, put: (...args) => (puts.push(hook.put(...args)), puts.at(-1)) }
+  }
+  const a = instance({ retries: 0, share })
+  const failed = await a.session.token().catch((error) => error)
+  assert.is(failed.code, 'SERVER_ERROR')
+  store.get = get
+  const forced = await a.session.token({ forceRefresh: true })
+  await Promise.all(puts)
+  assert.is(store.calls('set'), 1, 'the forced renewal did not write')
+  assert.is(stored(store).token, forced)
+  assert.equal(a.types(), ['store-error', 'failed', 'authenticated'])
 })
 
 share('no refresh token (nor the API key) is ever in a key or value written, raw or decrypted', async () => {
