@@ -39,13 +39,14 @@ const SECURE_ORIGIN = /^(https:\/\/|http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Any fetch: `globalThis.fetch`, undici's own, a test double. It is always given a `Request`. The types are loose on
- * purpose: undici's `Request` and `Response` types differ from the DOM's, and both must fit.
+ * Any fetch that takes this runtime's `Request`: `globalThis.fetch`, a wrapper (`(request) => fetch(request, {
+ * dispatcher })`), a test double. It is always given a `Request`, and its answer's body is read as a web stream.
+ * The types are loose on purpose: undici's `Request` and `Response` types differ from the DOM's, and both must fit.
  */
 export type FetchFunction = (
   request: any,
   init?: any,
-) => Promise<Pick<Response, 'status' | 'headers' | 'url' | 'ok' | 'text' | 'json' | 'arrayBuffer'>>
+) => Promise<Pick<Response, 'status' | 'headers' | 'url'> & { body: { getReader(): unknown } | null }>
 
 /** Where and how to build an auth request. */
 export interface RequestOptions {
@@ -148,7 +149,7 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   refreshMargin?: number | undefined
   /** Extra attempts after a failure that retrying may fix; 2 by default. */
   retries?: number | undefined
-  /** The clock, epoch ms; by default a monotonic one (`performance`), so a wall clock stepped back changes nothing. */
+  /** The clock, epoch ms; by default the later of the wall clock and a monotonic one (`performance.now()`). */
   now?: (() => number) | undefined
   /** Called with every event; a listener that throws or rejects is ignored. */
   onEvent?: ((event: SessionEvent) => unknown) | undefined
@@ -172,7 +173,8 @@ export interface Session {
   authorization(options?: Omit<TokenOptions, 'forceRefresh'>): Promise<string>
   /**
    * `fetch` on the session's API with `Authorization` set. A path resolves against `baseUrl`; a URL or `Request`
-   * on another origin is refused. A 401 renews (once for many callers) and replays a replayable body once.
+   * on another origin is refused; both are read at the call, as `fetch` reads them. A 401 renews (once for many
+   * callers) and replays once a body given in `init` as bytes, text, a `Blob`, `FormData` or `URLSearchParams`.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
   /**
@@ -482,8 +484,11 @@ async function readAnswer(
 
 /** The body as text, at most `answerLimit` bytes: past that, or on an abort, the rest is cancelled. */
 async function readLimited(response: Response, code: ErrorCode, signal?: AbortSignal): Promise<string> {
-  if (!response.body) return ''
-  const reader = response.body.getReader()
+  const { body, status } = response
+  if (!body) return ''
+  // A body that is not a web stream (a Node stream from a fetch polyfill) cannot be read within the limit.
+  if (typeof body.getReader !== 'function') throw new ApiVideoAuthError(code, { status })
+  const reader = body.getReader()
   const cancel = () => reader.cancel().catch(() => {})
   if (signal?.aborted) cancel()
   signal?.addEventListener('abort', cancel)
@@ -491,17 +496,16 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
   let size = 0
   try {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      size += chunk.value.byteLength
+      // Chunks that are not bytes (text from a polyfill) have no size to count: refused like an answer too long.
+      size += ArrayBuffer.isView(chunk.value) ? chunk.value.byteLength : Infinity
       if (size > DEFAULTS.answerLimit) {
         cancel()
-        throw new ApiVideoAuthError(code, { status: response.status })
+        throw new ApiVideoAuthError(code, { status })
       }
       chunks.push(chunk.value)
     }
   } catch (error) {
-    throw isApiVideoAuthError(error)
-      ? error
-      : new ApiVideoAuthError('NETWORK_ERROR', { status: response.status, cause: error })
+    throw isApiVideoAuthError(error) ? error : new ApiVideoAuthError('NETWORK_ERROR', { status, cause: error })
   } finally {
     signal?.removeEventListener('abort', cancel)
   }
@@ -632,18 +636,24 @@ function apiKeyFromEnvironment(): unknown {
 }
 
 /**
- * A monotonic epoch-like clock: a wall clock stepped back (NTP, a resumed VM) moves no token's age. `timeOrigin` is
- * read once, when the session is made: a cached `token()` reads `performance.now()` and nothing else.
+ * The default clock, epoch ms: the later of the wall clock and a monotonic one (`timeOrigin`, read once, plus
+ * `performance.now()`), so no token looks younger than it is. A wall clock stepped back (NTP, a resumed VM) is
+ * outrun by the monotonic clock; a monotonic clock that stood still while the machine slept, by the wall clock.
+ * Without `performance`, the wall clock alone.
  */
-function monotonicClock(): () => number {
-  const origin = performance.timeOrigin
-  return () => origin + performance.now()
+function defaultClock(): () => number {
+  const { performance } = globalThis
+  const origin = performance?.timeOrigin
+  if (!Number.isFinite(origin) || typeof performance.now !== 'function') return Date.now
+  return () => Math.max(origin + performance.now(), Date.now())
 }
 
-/** The body kinds `fetch` can send again: anything else (a stream, an async iterable) is sent once. */
+/**
+ * The body kinds `fetch` can send again, given in `init`. Anything else (a stream, an async iterable, the body of a
+ * `Request` input, which is a stream) is sent once.
+ */
 function replayable(body: unknown): boolean {
   return (
-    body == null ||
     typeof body === 'string' ||
     body instanceof ArrayBuffer ||
     ArrayBuffer.isView(body) ||
@@ -670,7 +680,7 @@ export function createSession(options?: SessionOptions): Session {
     timeout = DEFAULTS.timeout,
     refreshMargin = DEFAULTS.refreshMargin,
     retries = DEFAULTS.retries,
-    now = monotonicClock(),
+    now = defaultClock(),
     onEvent,
     share,
   } = settings
@@ -709,6 +719,8 @@ export function createSession(options?: SessionOptions): Session {
   }
 
   const shared = share?.({ apiKey, baseUrl, timeout, now: clock, emit })
+  if (share && (typeof shared?.take !== 'function' || typeof shared.put !== 'function'))
+    fail('share', 'return { take, put }, as shareTokens(store) does')
 
   /**
    * The renewal rule. Simple rules:
@@ -786,7 +798,9 @@ export function createSession(options?: SessionOptions): Session {
     for (let attempt = 0; ; attempt++) {
       try {
         const wait = (lockedUntil - clock()) / 1000
-        if (wait > 0) throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
+        // A wait longer than any lockout means the clock went back since it began: it is over.
+        if (wait > 0 && wait <= DEFAULTS.longestLockout)
+          throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
         return await renewOnce()
       } catch (error) {
         const delay = retryDelay(error, attempt)
@@ -848,8 +862,11 @@ export function createSession(options?: SessionOptions): Session {
     if (current?.token === rejected) current = undefined
   }
 
-  /** The URL a caller's input means on this session's API; another origin never gets the token. */
-  function target(input: string | URL | Request): string | URL | Request {
+  /**
+   * What a caller's input means on this session's API, read once: a `URL` becomes its text, so changing the object
+   * later changes nothing. Another origin never gets the token.
+   */
+  function target(input: string | URL | Request): string | Request {
     if (typeof input === 'string' && input.startsWith('/') && !input.startsWith('//')) return baseUrl + input
     let url: URL | undefined
     try {
@@ -857,7 +874,7 @@ export function createSession(options?: SessionOptions): Session {
     } catch {}
     if (!url || url.origin !== origin)
       fail('input', `be a path, or a URL or Request on ${origin}, where the token belongs`)
-    return input
+    return input instanceof Request ? input : url.href
   }
 
   /**
@@ -875,20 +892,18 @@ export function createSession(options?: SessionOptions): Session {
   }
 
   async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const request = input instanceof Request ? input : undefined
     if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
-    const url = target(input)
-    const signal = init?.signal ?? request?.signal ?? undefined
-    const body = init && 'body' in init ? init.body : undefined
-    const once = !replayable(body)
-    const spare = !once && request?.body && body == null ? request.clone() : url
-    const send = (to: string | URL | Request, bearer: string) => {
-      const headers = new Headers(init?.headers ?? request?.headers)
-      headers.set('authorization', `Bearer ${bearer}`)
-      return (givenFetch ?? globalThis.fetch)(new Request(to, { ...init, headers })) as Promise<Response>
+    // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent.
+    const request = new Request(target(input), init)
+    const once = request.body !== null && !replayable(init?.body)
+    const spare = once || request.body === null ? request : request.clone()
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
+    const send = (to: Request, bearer: string) => {
+      to.headers.set('authorization', `Bearer ${bearer}`)
+      return (givenFetch ?? globalThis.fetch)(to) as Promise<Response>
     }
     const used = await token({ signal })
-    const response = await send(url, used)
+    const response = await send(request, used)
     if (response.status !== 401 || !renewAfter401(used) || once) return response
     await response.body?.cancel().catch(() => {})
     return send(spare, await token({ signal }))

@@ -6,6 +6,7 @@ import { inspect } from 'node:util'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
+  ApiVideoAuthError,
   authenticate,
   authenticateRequest,
   createSession,
@@ -252,6 +253,44 @@ for (const [status, code] of [
   })
 }
 
+bounded('#3 text chunks (a polyfill stream) have no byte count: refused at once, the rest cancelled', async () => {
+  // Counting `chunk.byteLength` of text made the size NaN, so every megabyte of text was read, into the error's title.
+  const state = { pulled: 0, cancelled: false }
+  const stream = new ReadableStream(
+    {
+      pull(controller) {
+        state.pulled++
+        if (state.pulled > 16) return controller.close()
+        controller.enqueue(state.pulled === 1 ? '{"title":"' : 'x'.repeat(1024 * KiB))
+      },
+      cancel: () => void (state.cancelled = true),
+    },
+    { highWaterMark: 0 },
+  )
+  const response = { status: 503, headers: new Headers(), url: '', body: stream, text: () => '' }
+  const error = await failure(authenticate(KEY, { fetch: async () => response }))
+  assert.is(error.code, 'SERVER_ERROR')
+  assert.is(error.problem, undefined)
+  assert.ok(state.cancelled, 'the rest was cancelled')
+  assert.ok(state.pulled <= 2, `${state.pulled} chunks pulled`)
+})
+
+bounded('#3 a body that is not a web stream (a Node stream) is the status code, never a TypeError', async () => {
+  const answer = (status) => ({
+    status,
+    headers: new Headers({ 'content-type': 'application/json' }),
+    url: 'https://ws.api.video/auth/api-key',
+    body: Readable.from([JSON.stringify(tokenBody(1))]),
+    text: async () => JSON.stringify(tokenBody(1)),
+  })
+  const read = await failure(readAccessToken(answer(200)))
+  assert.instance(read, ApiVideoAuthError)
+  assert.is(read.code, 'INVALID_RESPONSE')
+  const session = createSession({ apiKey: KEY, fetch: async () => answer(200), retries: 0 })
+  assert.is((await failure(session.token())).code, 'INVALID_RESPONSE')
+  assert.is((await failure(authenticate(KEY, { fetch: async () => answer(429) }))).code, 'RATE_LIMITED')
+})
+
 bounded('#3 regression: a 60,000-byte token answer is still read', async () => {
   const body = validPrefix + ' '.repeat(60_000 - validPrefix.length - 1) + '}'
   const token = await readAccessToken(new Response(body, { status: 200 }))
@@ -361,6 +400,18 @@ for (const [what, value] of [
     assert.type(await session.token({ forceRefresh: true }), 'string')
   })
 }
+
+retryAfter('#5 a lockout never outlasts an hour, even when the clock goes back a day after it began', async () => {
+  const time = clock()
+  const standIn = createStandIn({ apiKeys: [KEY], now: time.now })
+  standIn.fail('/auth/api-key', { status: 429, headers: { 'retry-after': '60' } })
+  const session = createSession({ apiKey: KEY, fetch: standIn.fetch, now: time.now, retries: 0 })
+  assert.is((await failure(session.token())).code, 'RATE_LIMITED')
+  time.tick(-24 * HOUR)
+  time.tick(2 * 60_000)
+  assert.type(await session.token({ forceRefresh: true }), 'string')
+  assert.is(standIn.requests.length, 2)
+})
 
 retryAfter('#5 Retry-After "5, 5" (two headers) is not a number nor a date: retryAfter undefined', async () => {
   const headers = new Headers([
@@ -722,7 +773,7 @@ gaps(
 gaps.run()
 
 // ---------------------------------------------------------------------------------------------
-const clocks = suite('#16 the default clock ages tokens on performance.now()')
+const clocks = suite('#16 the default clock: the later of performance.now() and Date.now()')
 
 /**
  * Stubs the two clocks: `wall` for Date.now, `elapsed` for performance.now (ms since timeOrigin).
@@ -780,26 +831,67 @@ clocks('#16 regression: a wall clock stepped back 2 hours after expiry still ren
   })
 })
 
-clocks('#16 a cached token() reads one clock once: one performance.now(), no timeOrigin, no Date.now', async () => {
-  await withClocks(async () => {
-    const { session } = minuteTokens()
+clocks('a machine that slept: performance.now() stood still while Date.now() moved on 2 hours: renewed', async () => {
+  // A monotonic clock stops during suspend (CLOCK_MONOTONIC, mach_absolute_time); api.video's clock does not.
+  await withClocks(async (clocks) => {
+    const { standIn, session } = minuteTokens()
     const first = await session.token()
-    const reads = { now: 0, timeOrigin: 0, dateNow: 0 }
-    const { now } = performance
-    const origin = performance.timeOrigin
-    const dateNow = Date.now
-    performance.now = () => (reads.now++, now())
-    Object.defineProperty(performance, 'timeOrigin', { configurable: true, get: () => (reads.timeOrigin++, origin) })
-    Date.now = () => (reads.dateNow++, dateNow())
-    try {
-      assert.is(await session.token(), first)
-    } finally {
-      delete performance.timeOrigin
-      Date.now = dateNow
-    }
-    assert.equal(reads, { now: 1, timeOrigin: 0, dateNow: 0 })
+    clocks.wall += 2 * HOUR
+    assert.is.not(await session.token(), first)
+    assert.is(standIn.requests.length, 2)
   })
 })
+
+clocks('without performance (or its timeOrigin), the default clock is Date.now', async () => {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'performance')
+  for (const stand of [undefined, { now: () => 0 }]) {
+    Object.defineProperty(globalThis, 'performance', { configurable: true, value: stand })
+    try {
+      const time = clock()
+      const realDateNow = Date.now
+      Date.now = time.now
+      try {
+        const standIn = createStandIn({ apiKeys: [KEY], expiresIn: 60, now: time.now })
+        const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 0 })
+        const first = await session.token()
+        assert.is(await session.token(), first)
+        time.tick(61_000)
+        assert.is.not(await session.token(), first)
+      } finally {
+        Date.now = realDateNow
+      }
+    } finally {
+      Object.defineProperty(globalThis, 'performance', descriptor)
+    }
+  }
+})
+
+clocks(
+  '#16 a cached token() reads its clock once: one performance.now() and one Date.now(), no timeOrigin',
+  async () => {
+    await withClocks(async () => {
+      const { session } = minuteTokens()
+      const first = await session.token()
+      const reads = { now: 0, timeOrigin: 0, dateNow: 0 }
+      const { now } = performance
+      const origin = performance.timeOrigin
+      const dateNow = Date.now
+      performance.now = () => (reads.now++, now())
+      Object.defineProperty(performance, 'timeOrigin', {
+        configurable: true,
+        get: () => (reads.timeOrigin++, origin),
+      })
+      Date.now = () => (reads.dateNow++, dateNow())
+      try {
+        assert.is(await session.token(), first)
+      } finally {
+        delete performance.timeOrigin
+        Date.now = dateNow
+      }
+      assert.equal(reads, { now: 1, timeOrigin: 0, dateNow: 1 })
+    })
+  },
+)
 
 clocks.run()
 

@@ -5,10 +5,11 @@ import { ENTRIES, bundle } from '../bench/size.mjs'
 // Min+gzip bytes as a quick-start user ships them: esbuild, minified, neutral platform, gzip level 9, of a
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
 // The one-file core issue's musts are 4,096 B and 700 B. With every behaviour the hardening and API issues ask for,
-// the core measures 4,772 B and the builders 836 B (the builders' did-you-mean and `got <type>` messages alone cost
-// about 140 B): the musts are not met, and the issue is marked blocked with that measurement. These ceilings hold
-// today's figures, so the size cannot creep while it stays above; `npm run bench` prints both beside the musts.
-const CORE_LIMIT = 4_800
+// the core measures 4,857 B and the builders 836 B (the builders' did-you-mean and `got <type>` messages alone cost
+// about 140 B; the fixes of a second review, 85 B): the musts are not met, and the issue is marked blocked with that
+// measurement. These ceilings hold today's figures, so the size cannot creep while it stays above; `npm run bench`
+// prints both beside the musts.
+const CORE_LIMIT = 4_900
 const BUILDERS_LIMIT = 850
 
 const size = suite('size')

@@ -1,5 +1,6 @@
 // Compiles against dist/index.d.ts under strict + exactOptionalPropertyTypes with @types/node:
-// a Node user passing undici's own fetch. Checked by tests/types/check.mjs; never run.
+// a Node user passing undici's own fetch (the types accept it; at run time it needs undici's own Request, so
+// docs/session.md says to pass `(request) => fetch(request, { dispatcher })`). Checked by tests/types/check.mjs.
 import { fetch as undiciFetch } from 'undici'
 import { authenticate, createSession, refresh } from '../../dist/index.js'
 
