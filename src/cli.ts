@@ -36,7 +36,8 @@ other path as a resource that takes "Bearer <token>" or Basic credentials with t
 key as user name; GET /videos and the other list routes answer an empty page. It
 logs one line per request (time, method, path, status; never a secret). Its memory
 stays bounded however long it runs: it keeps the last 1,000 requests, and at most
-10,000 tokens of each kind, forgetting expired access tokens.
+10,000 tokens of each kind, forgetting expired access tokens; a request body over
+1 MiB is answered 413 without being read.
 
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
@@ -100,7 +101,8 @@ function value(argv: string[], i: number, name: string): string {
 
 function check({ command, options }: Args): string {
   if (command === undefined) throw usage('a command is needed: token, header or stand-in')
-  const allowed = ALLOWED[command]
+  // Own names only: `toString` or `constructor` is no command.
+  const allowed = Object.hasOwn(ALLOWED, command) ? ALLOWED[command] : undefined
   if (!allowed) throw usage('unknown command: use token, header or stand-in')
   for (const name of options.keys()) if (!allowed.includes(name)) throw usage(`${name} does not apply to ${command}`)
   if (options.has('--sandbox') && options.has('--base-url')) throw usage('use either --sandbox or --base-url')
@@ -240,4 +242,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// A reader that closed its end early (`apivideo-auth --help | head -1`) ends the output, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+})
 await main(process.argv.slice(2))

@@ -240,8 +240,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   }
 
   function fail(path: string, ...more: Fault[]): void {
-    if (typeof path !== 'string' || !path.startsWith('/'))
-      throw new TypeError('path must be a string starting with "/"')
+    // Faults match on the path alone: a query or hash would never match.
+    if (typeof path !== 'string' || !/^\/[^?#]*$/.test(path))
+      throw new TypeError('path must be a string starting with "/", with no query or hash')
     more.forEach(checkFault)
     faults.set(path, [...(faults.get(path) ?? []), ...more])
   }
@@ -308,15 +309,23 @@ function emptyPage(url: URL) {
   }
 }
 
+/** A fault checked whole when given, so a mistake is a TypeError now, not a network error at the next request. */
 function checkFault(fault: Fault): void {
   const f = (fault ?? {}) as Record<string, unknown>
-  const ok =
+  let ok =
     ('status' in f && Number.isInteger(f.status) && (f.status as number) >= 200 && (f.status as number) <= 599) ||
-    ('delay' in f && typeof f.delay === 'number' && f.delay >= 0 && f.delay < Infinity) ||
+    ('delay' in f && typeof f.delay === 'number' && f.delay >= 0 && f.delay <= 2_147_483_647) ||
     f.networkError === true
+  try {
+    new Headers(f.headers as HeadersInit | undefined)
+    JSON.stringify(f.body)
+  } catch {
+    ok = false
+  }
   if (!ok)
     throw new TypeError(
-      'faults must each be { status: 200-599, body?, headers? }, { delay: ms } or { networkError: true }',
+      'faults must each be { status: 200-599, body?: JSON, headers?: valid headers }, { delay: 0-2147483647 ms }' +
+        ' or { networkError: true }',
     )
 }
 

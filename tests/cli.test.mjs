@@ -101,12 +101,26 @@ usage('usage errors exit 2 with one line naming USAGE', async () => {
     ['token', '--base-url', 'not a url'],
     ['stand-in', '--port', '70000'],
     ['stand-in', '--port=-1'],
+    // Names every object inherits are no commands (`toString` ran as `token`, `constructor --json` crashed).
+    ['toString'],
+    ['constructor', '--json'],
+    ['__proto__'],
+    ['hasOwnProperty'],
   ]
   for (const args of cases) {
     const result = await run(args, { env: { APIVIDEO_API_KEY: SECRET_KEY } })
     assertFailure(result, 2, 'USAGE')
     assertNoSecret(result, [SECRET_KEY])
   }
+})
+
+usage('a reader that closes the pipe early ends the output quietly: no stack trace, exit 0', async () => {
+  const child = spawn(process.execPath, [CLI, '--help'], { env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout.destroy()
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const code = await new Promise((resolve) => child.once('close', resolve))
+  assert.equal([code, stderr], [0, ''])
 })
 
 usage('a key passed as an argument is refused and never echoed', async () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { inspect } from 'node:util'
 import { parse } from 'yaml'
 import { suite } from 'uvu'
@@ -376,6 +377,13 @@ faults('bad arguments throw a TypeError naming the argument, never its value', (
     [() => standIn.fail('/x', { delay: -1 }), /^faults /],
     [() => standIn.fail('/x', { networkError: 'yes' }), /^faults /],
     [() => standIn.fail('/x', null), /^faults /],
+    // Each of these was accepted, then went wrong only at the next request (a network error, a 1 ms timer).
+    [() => standIn.fail('/videos?currentPage=2', { status: 503 }), /^path /],
+    [() => standIn.fail('/x#top', { status: 503 }), /^path /],
+    [() => standIn.fail('/x', { status: 500, headers: 5 }), /^faults /],
+    [() => standIn.fail('/x', { status: 500, headers: { 'x-a': 'a\nb' } }), /^faults /],
+    [() => standIn.fail('/x', { status: 500, body: { n: 1n } }), /^faults /],
+    [() => standIn.fail('/x', { delay: 3e9 }), /^faults /],
     [() => createStandIn({ apiKeys: 'sk_secret_value' }), /^apiKeys /],
     [() => createStandIn({ apiKeys: [42] }), /^apiKeys /],
     [() => createStandIn({ expiresIn: 0 }), /^expiresIn /],
@@ -516,6 +524,54 @@ http('the library, a session and plain fetch get the same answers over a real lo
     const session = createSession({ apiKey: KEY, baseUrl })
     standIn.revoke()
     assert.is((await session.fetch(`${baseUrl}/videos`, { method: 'POST', body: '{}' })).status, 200)
+  } finally {
+    await server.close()
+  }
+})
+
+http('a request body over 1 MiB is a 413, not read into memory; the server goes on serving', async () => {
+  const standIn = createStandIn({ apiKeys: [KEY] })
+  const server = await serve(standIn.handler)
+  try {
+    const big = new Uint8Array(2 * 1024 * 1024)
+    const sized = await fetch(`${server.url}/auth/api-key`, { method: 'POST', body: big })
+    assert.equal([sized.status, (await sized.json()).title], [413, 'The request body is over 1 MiB.'])
+    // Without a content-length (chunked): refused once 1 MiB has arrived.
+    let sent = 0
+    const stream = new ReadableStream({
+      pull(controller) {
+        if (sent >= 4 * 1024 * 1024) return controller.close()
+        sent += 64 * 1024
+        controller.enqueue(new Uint8Array(64 * 1024))
+      },
+    })
+    const chunked = await fetch(`${server.url}/videos`, { method: 'POST', body: stream, duplex: 'half' }).catch(
+      (error) => error,
+    )
+    assert.ok(chunked.status === 413 || chunked instanceof TypeError, `${chunked.status ?? chunked}`)
+    assert.equal(standIn.requests, [], 'the handler never saw either request')
+    assert.is((await fetch(`${server.url}/videos`)).status, 401)
+  } finally {
+    await server.close()
+  }
+})
+
+http('an absolute-form target (what a client sends through a proxy) is served by its path', async () => {
+  const standIn = createStandIn({ apiKeys: [KEY] })
+  const server = await serve(standIn.handler)
+  try {
+    const { port } = new URL(server.url)
+    const status = await new Promise((resolve, reject) =>
+      request({ host: '127.0.0.1', port, path: `${server.url}/videos`, headers: { authorization: basic(KEY) } })
+        .on('response', (response) => (response.resume(), resolve(response.statusCode)))
+        .on('error', reject)
+        .end(),
+    )
+    assert.is(status, 200)
+    assert.equal(
+      standIn.requests.map((r) => r.path),
+      ['/videos'],
+    )
   } finally {
     await server.close()
   }
