@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs'
 import * as assert from 'uvu/assert'
 import { suite } from 'uvu'
 import { extractBlocks, kindOf, optOut } from './run.mjs'
@@ -99,3 +100,22 @@ optOuts('a block opts out only with a comment that says why', () => {
 })
 
 optOuts.run()
+
+const readme = suite('doc test: the README')
+
+readme('is at most 10 KB and links the five docs pages, CONTRIBUTING, CHANGELOG and SECURITY, which exist', () => {
+  const root = new URL('../../', import.meta.url)
+  const text = readFileSync(new URL('README.md', root), 'utf8')
+  const bytes = Buffer.byteLength(text)
+  assert.ok(bytes <= 10 * 1024, `README.md is ${bytes} B`)
+  const pages = ['session', 'sharing', 'testing', 'cli', 'runtimes'].map((page) => `docs/${page}.md`)
+  for (const file of [...pages, 'CONTRIBUTING.md', 'CHANGELOG.md', 'SECURITY.md']) {
+    assert.ok(text.includes(`](${file})`), `README.md does not link ${file}`)
+    assert.ok(existsSync(new URL(file, root)), `${file} is missing`)
+  }
+  // Every relative link resolves to a file of the repository.
+  for (const [, target] of text.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g))
+    assert.ok(existsSync(new URL(target, root)), `README.md links ${target}, which does not exist`)
+})
+
+readme.run()
