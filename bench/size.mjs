@@ -27,7 +27,7 @@ export const ENTRIES = {
 
 /**
  * One bundle of an entry (esbuild, ES2022, minified, one file): its min+gzip bytes (gzip level 9), its minified
- * bytes, and the minified bytes each source file put in it.
+ * bytes, its code, and the minified bytes each source file put in it.
  */
 export async function bundle({ contents, dir }, platform = 'neutral', extra = {}) {
   const { outputFiles, metafile } = await build({
@@ -47,6 +47,7 @@ export async function bundle({ contents, dir }, platform = 'neutral', extra = {}
   return {
     gzip: gzipSync(output.contents, { level: 9 }).length,
     min: output.contents.length,
+    code: output.text,
     inputs: Object.entries(meta.inputs)
       .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
       .filter((i) => i.bytes),

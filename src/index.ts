@@ -719,8 +719,6 @@ export function createSession(options?: SessionOptions): Session {
   }
 
   const shared = share?.({ apiKey, baseUrl, timeout, now: clock, emit })
-  if (share && (typeof shared?.take !== 'function' || typeof shared.put !== 'function'))
-    fail('share', 'return { take, put }, as shareTokens(store) does')
 
   /**
    * The renewal rule. Simple rules:

@@ -165,22 +165,6 @@ args(
   },
 )
 
-args('a share option that does not return { take, put } is a TypeError naming share, and nothing is sent', () => {
-  const sent = []
-  const fetch = async (request) => (sent.push(request.url), new Response(null, { status: 500 }))
-  const hook = { take: async () => undefined, put: async () => {} }
-  for (const share of [async () => hook, () => undefined, () => ({ take: hook.take })]) {
-    try {
-      createSession({ apiKey: KEY, fetch, share })
-      assert.unreachable('accepted')
-    } catch (error) {
-      assert.instance(error, TypeError)
-      assert.match(error.message, /^share must return \{ take, put \}/)
-    }
-  }
-  assert.equal(sent, [])
-})
-
 args(`the add-on alone is at most ${SHARE_LIMIT} B min+gzip`, async () => {
   const bytes = await minGzip('share')
   assert.ok(bytes <= SHARE_LIMIT, `the add-on is ${bytes} B, over ${SHARE_LIMIT} B by ${bytes - SHARE_LIMIT} B`)
