@@ -68,7 +68,7 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, me
       figure: 'cached `token()` / an async function that reads the same clock and returns a constant',
       ours:
         `${ratio(hot.overMonotonic)} (the session's clock, ` +
-        `the later of \`timeOrigin + performance.now()\` and \`Date.now()\`)`,
+        `\`timeOrigin + performance.now()\` caught up with \`Date.now()\`)`,
       peers: `the same over \`async () => (Date.now(), constant)\`: ${ratio(hot.overClock)}`,
       must: '≤ 1.10 (hardening issue, #16)',
       aim: '–',

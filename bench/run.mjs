@@ -160,7 +160,7 @@ const resultsMarkdown = [
     `one loop): \`session.token()\` ${(hot.ops.token / 1e6).toFixed(1)} M/s, ` +
     `\`async () => constant\` ${(hot.ops.constant / 1e6).toFixed(1)} M/s, ` +
     `\`async () => (Date.now(), constant)\` ${(hot.ops.clock / 1e6).toFixed(1)} M/s, ` +
-    `the same reading the session's clock (the later of \`timeOrigin + performance.now()\` and \`Date.now()\`) ` +
+    `the same reading the session's clock (\`timeOrigin + performance.now()\` caught up with \`Date.now()\`) ` +
     `${(hot.ops.monotonic / 1e6).toFixed(1)} M/s: reading a clock, which any expiring cache must, is ` +
     `${ratio(hot.clockRatio)} of the baseline by itself; \`token()\` is ${ratio(hot.overMonotonic)} of the ` +
     `floor on its own clock and ${ratio(hot.overClock)} of the floor on \`Date.now()\`.`,

@@ -29,7 +29,8 @@ export async function listen(handler, options = {}) {
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : received
       const headers = new Headers()
       for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1])
-      const { pathname, search } = new URL(req.url, origin)
+      // A path is served as it is, even one starting with `//`; an absolute-form target (a proxy's), by its path.
+      const { pathname, search } = req.url.startsWith('/') ? new URL(`${origin}${req.url}`) : new URL(req.url, origin)
       const response = await handler(
         new Request(`${origin}${pathname}${search}`, {
           method: req.method,

@@ -149,7 +149,7 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   refreshMargin?: number | undefined
   /** Extra attempts after a failure that retrying may fix; 2 by default. */
   retries?: number | undefined
-  /** The clock, epoch ms; by default the later of the wall clock and a monotonic one (`performance.now()`). */
+  /** The clock, epoch ms; by default monotonic (`performance.now()`), catching up with the wall clock after sleep. */
   now?: (() => number) | undefined
   /** Called with every event; a listener that throws or rejects is ignored. */
   onEvent?: ((event: SessionEvent) => unknown) | undefined
@@ -636,16 +636,22 @@ function apiKeyFromEnvironment(): unknown {
 }
 
 /**
- * The default clock, epoch ms: the later of the wall clock and a monotonic one (`timeOrigin`, read once, plus
- * `performance.now()`), so no token looks younger than it is. A wall clock stepped back (NTP, a resumed VM) is
- * outrun by the monotonic clock; a monotonic clock that stood still while the machine slept, by the wall clock.
- * Without `performance`, the wall clock alone.
+ * The default clock, epoch ms: a monotonic one (`timeOrigin`, read once, plus `performance.now()`) that also moves
+ * ahead whenever the wall clock gets ahead of it, so no token looks younger than it is. A wall clock stepped back
+ * (NTP, a resumed VM) changes nothing; a monotonic clock that stood still while the machine slept catches up with
+ * the wall clock. It never runs backwards. Without `performance`, the wall clock alone.
  */
 function defaultClock(): () => number {
   const { performance } = globalThis
   const origin = performance?.timeOrigin
   if (!Number.isFinite(origin) || typeof performance.now !== 'function') return Date.now
-  return () => Math.max(origin + performance.now(), Date.now())
+  // How far the wall clock got ahead of the monotonic one. It only grows, so the clock never runs backwards.
+  let lead = 0
+  return () => {
+    const monotonic = origin + performance.now()
+    lead = Math.max(lead, Date.now() - monotonic)
+    return monotonic + lead
+  }
 }
 
 /**
@@ -891,11 +897,14 @@ export function createSession(options?: SessionOptions): Session {
 
   async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
-    // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent.
+    // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
+    // and a Request input's own body is taken now, as fetch takes it.
     const request = new Request(target(input), init)
     const once = request.body !== null && !replayable(init?.body)
-    const spare = once || request.body === null ? request : request.clone()
-    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
+    // The replay's copy: the same bodiless request, or the body from `init` again (bytes are copied now; a Blob or
+    // FormData stays lazy, where a clone would hold all of it in memory until the answer came).
+    const spare = once || request.body === null ? request : new Request(request, { body: init!.body })
+    const signal = request.signal
     const send = (to: Request, bearer: string) => {
       to.headers.set('authorization', `Bearer ${bearer}`)
       return (givenFetch ?? globalThis.fetch)(to) as Promise<Response>

@@ -140,7 +140,8 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
             try {
               return await step()
             } finally {
-              spent += now() - at
+              // A clock that went back counts as no time spent, never as time won back.
+              spent += Math.max(0, now() - at)
             }
           }
           let found: SharedToken | undefined

@@ -773,7 +773,7 @@ gaps(
 gaps.run()
 
 // ---------------------------------------------------------------------------------------------
-const clocks = suite('#16 the default clock: the later of performance.now() and Date.now()')
+const clocks = suite('#16 the default clock: performance.now(), catching up with Date.now()')
 
 /**
  * Stubs the two clocks: `wall` for Date.now, `elapsed` for performance.now (ms since timeOrigin).
@@ -841,6 +841,22 @@ clocks('a machine that slept: performance.now() stood still while Date.now() mov
     assert.is(standIn.requests.length, 2)
   })
 })
+
+clocks(
+  'a wall clock ahead (after a sleep) then stepped back 1 s: the clock does not run back, no clock-jump',
+  async () => {
+    await withClocks(async (clocks) => {
+      const { standIn } = minuteTokens()
+      clocks.wall += 2 * HOUR
+      const events = []
+      const watched = createSession({ apiKey: KEY, fetch: standIn.fetch, onEvent: (e) => events.push(e.type) })
+      const first = await watched.token()
+      clocks.wall -= 1000
+      assert.is(await watched.token(), first)
+      assert.equal(events, ['authenticated'])
+    })
+  },
+)
 
 clocks('without performance (or its timeOrigin), the default clock is Date.now', async () => {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'performance')

@@ -453,6 +453,12 @@ authorized(
   },
 )
 
+authorized("an init signal of null drops the Request input's signal, as fetch does", async () => {
+  const { session } = setup()
+  const aborted = new Request('https://ws.api.video/videos', { signal: AbortSignal.abort() })
+  assert.is((await session.fetch(aborted, { signal: null })).status, 200)
+})
+
 authorized('the URL and body are read when session.fetch is called, as fetch reads them', async () => {
   const time = clock()
   const standIn = createStandIn({ now: time.now })

@@ -387,6 +387,24 @@ hook(
   },
 )
 
+hook(
+  'a clock that goes back during a store call counts as no time spent: the wait still ends at 2 timeouts',
+  async () => {
+    const time = clock()
+    const store = memoryStore(time)
+    const get = store.get
+    store.get = async (key) => {
+      if (store.calls('get') === 0) time.tick(-20_000) // the clock goes back 20 s during the first read
+      return get(key)
+    }
+    store.claim = async (key, ttl) => (store.log.push(['claim', key, ttl]), false)
+    const share = shareTokens(store)(context({ time, timeout: 300 }))
+    assert.is(await share.take(), undefined)
+    // Pauses of 100-200 ms: a budget of 600 ms allows 6 at most (with the clock's 20 s counted back, over 100).
+    assert.ok(store.calls('get') <= 7, `${store.calls('get')} reads`)
+  },
+)
+
 hook('a value that does not open is one store-error for a take(), however often it is read', async () => {
   const time = clock()
   const store = memoryStore(time)

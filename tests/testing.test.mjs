@@ -568,9 +568,17 @@ http('an absolute-form target (what a client sends through a proxy) is served by
         .end(),
     )
     assert.is(status, 200)
+    // A path starting with `//` stays a path, never a host.
+    const slashes = await new Promise((resolve, reject) =>
+      request({ host: '127.0.0.1', port, path: '//evil.example/videos', headers: { authorization: basic(KEY) } })
+        .on('response', (response) => (response.resume(), resolve(response.statusCode)))
+        .on('error', reject)
+        .end(),
+    )
+    assert.is(slashes, 200)
     assert.equal(
       standIn.requests.map((r) => r.path),
-      ['/videos'],
+      ['/videos', '//evil.example/videos'],
     )
   } finally {
     await server.close()
