@@ -561,21 +561,17 @@ http('an absolute-form target (what a client sends through a proxy) is served by
   const server = await serve(standIn.handler)
   try {
     const { port } = new URL(server.url)
-    const status = await new Promise((resolve, reject) =>
-      request({ host: '127.0.0.1', port, path: `${server.url}/videos`, headers: { authorization: basic(KEY) } })
-        .on('response', (response) => (response.resume(), resolve(response.statusCode)))
-        .on('error', reject)
-        .end(),
-    )
-    assert.is(status, 200)
+    // node:http sends the request target as given, where fetch would normalise it.
+    const statusFor = (path) =>
+      new Promise((resolve, reject) =>
+        request({ host: '127.0.0.1', port, path, headers: { authorization: basic(KEY) } })
+          .on('response', (response) => (response.resume(), resolve(response.statusCode)))
+          .on('error', reject)
+          .end(),
+      )
+    assert.is(await statusFor(`${server.url}/videos`), 200)
     // A path starting with `//` stays a path, never a host.
-    const slashes = await new Promise((resolve, reject) =>
-      request({ host: '127.0.0.1', port, path: '//evil.example/videos', headers: { authorization: basic(KEY) } })
-        .on('response', (response) => (response.resume(), resolve(response.statusCode)))
-        .on('error', reject)
-        .end(),
-    )
-    assert.is(slashes, 200)
+    assert.is(await statusFor('//evil.example/videos'), 200)
     assert.equal(
       standIn.requests.map((r) => r.path),
       ['/videos', '//evil.example/videos'],
