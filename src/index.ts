@@ -899,11 +899,12 @@ export function createSession(options?: SessionOptions): Session {
     if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
     // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
     // and a Request input's own body is taken now, as fetch takes it.
-    const request = new Request(target(input), init)
+    const to = target(input)
+    const request = new Request(to, init)
     const once = request.body !== null && !replayable(init?.body)
-    // The replay's copy: the same bodiless request, or the body from `init` again (bytes are copied now; a Blob or
-    // FormData stays lazy, where a clone would hold all of it in memory until the answer came).
-    const spare = once || request.body === null ? request : new Request(request, { body: init!.body })
+    // The replay's own request: with a body, built now too (bytes copied at the call, FormData with a boundary of
+    // its own; a clone would hold a Blob whole in memory until the answer came); without one, built at the replay.
+    const spare = request.body !== null && !once ? new Request(to, init) : undefined
     const signal = request.signal
     const send = (to: Request, bearer: string) => {
       to.headers.set('authorization', `Bearer ${bearer}`)
@@ -912,8 +913,10 @@ export function createSession(options?: SessionOptions): Session {
     const used = await token({ signal })
     const response = await send(request, used)
     if (response.status !== 401 || !renewAfter401(used) || once) return response
-    await response.body?.cancel().catch(() => {})
-    return send(spare, await token({ signal }))
+    try {
+      await response.body?.cancel()
+    } catch {}
+    return send(spare ?? new Request(to, init), await token({ signal }))
   }
 
   return Object.freeze({

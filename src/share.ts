@@ -24,6 +24,8 @@ const FORMAT = 'apivideo-auth:v2'
 const IV_BYTES = 12
 /** A value's first 16 characters, its random IV in base64, name the lease to replace it. */
 const IV_TAG = 16
+/** How far ahead of a reader's clock a writer's may run (ms). */
+const CLOCK_SKEW = 60_000
 
 const encode = (value: string) => new TextEncoder().encode(value)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -118,8 +120,10 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
         renewal.refused = value
         emit('store-error')
       }
-      const usable = shared && shared.token !== rejected && shared.dueAt > at
-      // A writer whose clock runs ahead must not make this session see a clock jump.
+      // Times are on the writer's clock. One that runs over a minute ahead of this one (set wrong, or stepped) would
+      // have this session serve the token past its expiry: its values are not used. A writer a little ahead must not
+      // make this session see a clock jump.
+      const usable = shared && shared.token !== rejected && shared.dueAt > at && shared.sentAt - at < CLOCK_SKEW
       return [usable ? { ...shared, sentAt: Math.min(shared.sentAt, at) } : undefined, value.slice(0, IV_TAG)]
     }
 

@@ -453,6 +453,59 @@ authorized(
   },
 )
 
+authorized(
+  'a FormData body is replayed with a boundary that matches its content-type: the server parses both',
+  async () => {
+    const { standIn } = setup()
+    const time = clock()
+    const parsed = []
+    const fetch = async (request) => {
+      if (new URL(request.url).pathname !== '/upload') return standIn.handler(request)
+      parsed.push(
+        await request.formData().then(
+          (form) => form.get('field'),
+          (error) => error.name,
+        ),
+      )
+      return new Response(null, { status: parsed.length === 1 ? 401 : 200 })
+    }
+    const session = createSession({ apiKey: KEY, fetch, now: time.now })
+    const form = new FormData()
+    form.set('field', 'value')
+    assert.is((await session.fetch('/upload', { method: 'POST', body: form })).status, 200)
+    assert.equal(parsed, ['value', 'value'])
+  },
+)
+
+authorized('a bodiless replay is a fresh request: headers the fetch function added are not sent twice', async () => {
+  const { standIn } = setup()
+  const time = clock()
+  let n = 0
+  const seen = []
+  const fetch = async (request) => {
+    request.headers.append('x-attempt', String(++n))
+    if (request.url.includes('/auth/')) return standIn.handler(request)
+    seen.push(request.headers.get('x-attempt'))
+    return new Response(null, { status: seen.length === 1 ? 401 : 200 })
+  }
+  const session = createSession({ apiKey: KEY, fetch, now: time.now })
+  assert.is((await session.fetch('/videos')).status, 200)
+  assert.equal(seen, ['2', '4'])
+})
+
+authorized('a 401 whose body has no cancel() (a minimal fetch) is still replayed, not a TypeError', async () => {
+  const { standIn } = setup()
+  const time = clock()
+  let resources = 0
+  const fetch = async (request) => {
+    if (request.url.includes('/auth/')) return standIn.handler(request)
+    if (++resources === 1) return { status: 401, headers: new Headers(), url: request.url, body: {} }
+    return new Response('ok')
+  }
+  const session = createSession({ apiKey: KEY, fetch, now: time.now })
+  assert.is((await session.fetch('/videos')).status, 200)
+})
+
 authorized("an init signal of null drops the Request input's signal, as fetch does", async () => {
   const { session } = setup()
   const aborted = new Request('https://ws.api.video/videos', { signal: AbortSignal.abort() })

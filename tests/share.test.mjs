@@ -206,6 +206,23 @@ hook('a token taken whose writer clock runs ahead gets sentAt clamped to this cl
   assert.is(found.sentAt, time.now())
 })
 
+hook(
+  'a value from a writer whose clock runs over a minute ahead is not taken: it would be served past expiry',
+  async () => {
+    const time = clock()
+    const store = memoryStore(time)
+    for (const [ahead, taken] of [
+      [59_000, true],
+      [HOUR, false],
+    ]) {
+      const writer = { now: () => time.now() + ahead }
+      await shareTokens(store)(context({ time: writer })).put(issued(writer))
+      const found = await shareTokens(store)(context({ time, timeout: 300 })).take()
+      assert.is(found !== undefined, taken, `a writer ${ahead} ms ahead`)
+    }
+  },
+)
+
 hook('a due token and the `rejected` token are not taken, and are no store error', async () => {
   const time = clock()
   const store = memoryStore(time)
