@@ -118,7 +118,10 @@ const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer'
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  const { apiKeys = ['test-key'], expiresIn = 3600, now = Date.now, keepRequests = 1000 } = options
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+  const { apiKeys = ['test-key'], expiresIn = 3600, now = Date.now, keepRequests = 1000, ...unknown } = options
+  const [extra] = Object.keys(unknown)
+  if (extra !== undefined) throw new TypeError(`unknown option ${extra} of createStandIn`)
   if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
     throw new TypeError('apiKeys must be an array of strings')
   if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn < Infinity))

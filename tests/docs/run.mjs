@@ -41,11 +41,11 @@ const CALLS = 3 // requests sent to a handler or a server, concurrently
 const LANGUAGES = new Set(['js', 'javascript', 'mjs', 'ts', 'typescript'])
 const SKIP = /\/\/\s*doc-test:\s*skip\b(?:\s*\(([^)]*)\))?/
 
-/** The Markdown files whose blocks are checked: the README, CONTRIBUTING, SECURITY and every page of docs/. */
+/** The Markdown files whose blocks are checked: README, CONTRIBUTING, SECURITY, CHANGELOG and every page of docs/. */
 function documents() {
   const given = process.argv.slice(2)
   if (given.length) return given.map((file) => resolve(file))
-  const top = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md'].map((f) => join(root, f))
+  const top = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md'].map((f) => join(root, f))
   const docs = existsSync(join(root, 'docs'))
     ? readdirSync(join(root, 'docs'))
         .filter((f) => f.endsWith('.md'))
