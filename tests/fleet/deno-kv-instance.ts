@@ -9,18 +9,19 @@ const env = (name: string) => Deno.env.get(name) ?? ''
 // The docs' Deno KV recipe. KV keeps an expired entry readable until its background sweep deletes it,
 // so a lease carries its own expiry and `claim` replaces an expired one by checking its versionstamp:
 // an atomic check-and-set either way (versionstamp null: no lease yet). A local KV file shared by several
-// processes sometimes answers "database is locked": a few quick retries (the add-on bounds the whole call).
-const kv = await Deno.openKv(env('KV_PATH'))
+// processes sometimes answers "database is locked", opening it too (four processes opening it at once failed
+// once in CI): a few quick retries (the add-on bounds each store call).
 async function retried<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run()
     } catch (error) {
-      if (attempt === 5 || !String(error).includes('database is locked')) throw error
+      if (attempt === 8 || !String(error).includes('database is locked')) throw error
       await new Promise((resolve) => setTimeout(resolve, 5 * attempt))
     }
   }
 }
+const kv = await retried(() => Deno.openKv(env('KV_PATH')))
 const store = {
   get: (key: string) => retried(async () => (await kv.get<string>(['apivideo-auth', key])).value),
   set: (key: string, value: string, ttlMs: number) =>
