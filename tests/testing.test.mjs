@@ -533,10 +533,19 @@ http('the library, a session and plain fetch get the same answers over a real lo
   }
 })
 
-http('a request body over 1 MiB is a 413, not read into memory; the server goes on serving', async () => {
+/** Runs `check` with a stand-in that accepts KEY, served on 127.0.0.1 until it ends. */
+async function overHttp(check) {
   const standIn = createStandIn({ apiKeys: [KEY] })
   const server = await serve(standIn.handler)
   try {
+    await check(standIn, server)
+  } finally {
+    await server.close()
+  }
+}
+
+http('a request body over 1 MiB is a 413, not read into memory; the server goes on serving', () =>
+  overHttp(async (standIn, server) => {
     const big = new Uint8Array(2 * 1024 * 1024)
     const sized = await fetch(`${server.url}/auth/api-key`, { method: 'POST', body: big })
     assert.equal([sized.status, (await sized.json()).title], [413, 'The request body is over 1 MiB.'])
@@ -555,15 +564,11 @@ http('a request body over 1 MiB is a 413, not read into memory; the server goes 
     assert.ok(chunked.status === 413 || chunked instanceof TypeError, `${chunked.status ?? chunked}`)
     assert.equal(standIn.requests, [], 'the handler never saw either request')
     assert.is((await fetch(`${server.url}/videos`)).status, 401)
-  } finally {
-    await server.close()
-  }
-})
+  }),
+)
 
-http('an absolute-form target (what a client sends through a proxy) is served by its path', async () => {
-  const standIn = createStandIn({ apiKeys: [KEY] })
-  const server = await serve(standIn.handler)
-  try {
+http('an absolute-form target (what a client sends through a proxy) is served by its path', () =>
+  overHttp(async (standIn, server) => {
     const { port } = new URL(server.url)
     // node:http sends the request target as given, where fetch would normalise it.
     const statusFor = (path) =>
@@ -580,10 +585,8 @@ http('an absolute-form target (what a client sends through a proxy) is served by
       standIn.requests.map((r) => r.path),
       ['/videos', '//evil.example/videos'],
     )
-  } finally {
-    await server.close()
-  }
-})
+  }),
+)
 
 http('faults travel over the wire: a status with headers, and a dropped connection', async () => {
   const standIn = createStandIn()
