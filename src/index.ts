@@ -899,12 +899,14 @@ export function createSession(options?: SessionOptions): Session {
     if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
     // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
     // and a Request input's own body is taken now, as fetch takes it.
-    const to = target(input)
-    const request = new Request(to, init)
+    const request = new Request(target(input), init)
     const once = request.body !== null && !replayable(init?.body)
-    // The replay's own request: with a body, built now too (bytes copied at the call, FormData with a boundary of
-    // its own; a clone would hold a Blob whole in memory until the answer came); without one, built at the replay.
-    const spare = request.body !== null && !once ? new Request(to, init) : undefined
+    // The replay's copy, taken now from the request as built, not from `init` again (the caller may change it, or it
+    // may be read once): its headers, and a body given in `init` again (bytes copied now; a Blob or FormData stays
+    // lazy, where a clone would hold it whole in memory; FormData gets a boundary, so a content type, of its own).
+    const headers = new Headers(request.headers)
+    if (init?.body instanceof FormData) headers.delete('content-type')
+    const spare = request.body !== null && !once ? new Request(request, { body: init!.body, headers }) : undefined
     const signal = request.signal
     const send = (to: Request, bearer: string) => {
       to.headers.set('authorization', `Bearer ${bearer}`)
@@ -916,7 +918,7 @@ export function createSession(options?: SessionOptions): Session {
     try {
       await response.body?.cancel()
     } catch {}
-    return send(spare ?? new Request(to, init), await token({ signal }))
+    return send(spare ?? new Request(request, { headers }), await token({ signal }))
   }
 
   return Object.freeze({

@@ -493,6 +493,38 @@ authorized('a bodiless replay is a fresh request: headers the fetch function add
   assert.equal(seen, ['2', '4'])
 })
 
+authorized(
+  'the replay sends what the first send did: headers changed or read once after the call are not read again',
+  async () => {
+    const { standIn } = setup()
+    const time = clock()
+    const seen = []
+    const fetch = async (request) => {
+      if (request.url.includes('/auth/')) return standIn.handler(request)
+      seen.push([request.method, request.headers.get('x-a'), await request.text()])
+      return new Response(null, { status: seen.length % 2 === 1 ? 401 : 200 })
+    }
+    const session = createSession({ apiKey: KEY, fetch, now: time.now })
+    // A Headers object the caller reuses and changes once the call is made.
+    const headers = new Headers({ 'x-a': 'mine' })
+    const pending = session.fetch('/videos', { method: 'DELETE', headers })
+    headers.set('x-a', 'changed')
+    assert.is((await pending).status, 200)
+    // Headers from a generator, which can be read once.
+    time.tick(61_000)
+    const once = function* () {
+      yield ['x-a', 'generated']
+    }
+    assert.is((await session.fetch('/upload', { method: 'POST', headers: once(), body: 'text' })).status, 200)
+    assert.equal(seen, [
+      ['DELETE', 'mine', ''],
+      ['DELETE', 'mine', ''],
+      ['POST', 'generated', 'text'],
+      ['POST', 'generated', 'text'],
+    ])
+  },
+)
+
 authorized('a 401 whose body has no cancel() (a minimal fetch) is still replayed, not a TypeError', async () => {
   const { standIn } = setup()
   const time = clock()

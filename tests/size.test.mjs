@@ -7,13 +7,13 @@ import { ROOT } from '../bench/lib.mjs'
 // Min+gzip bytes as a quick-start user ships them: esbuild, minified, neutral platform, gzip level 9, of a
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
 // The one-file core issue's musts are 4,096 B and 700 B. With every behaviour the hardening and API issues ask for,
-// the core measures 4,810 B and the builders 836 B (the builders' did-you-mean and `got <type>` messages alone
-// cost about 140 B; the fixes of three more reviews, 38 B): the musts are not met, and the issue is marked blocked
+// the core measures 4,847 B and the builders 836 B (the builders' did-you-mean and `got <type>` messages alone
+// cost about 140 B; the fixes of four more reviews, 75 B): the musts are not met, and the issue is marked blocked
 // with that measurement. These ceilings hold today's figures, so the size cannot creep while it stays above;
 // `npm run bench` prints both beside the musts.
 const CORE_LIMIT = 4_850
 const BUILDERS_LIMIT = 850
-// The share add-on issue: the core's hook costs at most 120 B of its bundle (it is 106 B).
+// The share add-on issue: the core's hook costs at most 120 B of its bundle (it is 102 B).
 const HOOK_LIMIT = 120
 
 const size = suite('size')
