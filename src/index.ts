@@ -362,11 +362,14 @@ function fail(name: string, must: string): never {
 /** The option names a function knows, typed so that the compiler fails when one is missing. */
 type Known<T> = { [K in keyof T]-?: true }
 const REQUEST_OPTIONS: Known<RequestOptions> = { baseUrl: true, headers: true }
-const CALL_OPTIONS: Known<CallOptions> = { ...REQUEST_OPTIONS, fetch: true, signal: true, timeout: true }
+// Written out, not spread from one another: a bundler drops the lists a program does not use only then.
+const CALL_OPTIONS: Known<CallOptions> = { baseUrl: true, headers: true, fetch: true, signal: true, timeout: true }
 const READ_OPTIONS: Known<ReadOptions> = { endpoint: true, sentAt: true }
 const TOKEN_OPTIONS: Known<TokenOptions> = { signal: true, forceRefresh: true }
+const AUTHORIZATION_OPTIONS: Known<Omit<TokenOptions, 'forceRefresh'>> = { signal: true }
 const SESSION_OPTIONS: Known<SessionOptions> = {
-  ...REQUEST_OPTIONS,
+  baseUrl: true,
+  headers: true,
   fetch: true,
   timeout: true,
   apiKey: true,
@@ -1196,7 +1199,7 @@ export function createSession(options?: SessionOptions): Session {
       return { token, expiresAt }
     },
     authorization: async (options?: Omit<TokenOptions, 'forceRefresh'>) =>
-      `Bearer ${(await obtain(checkOptions('options', options, { signal: true }))).token}`,
+      `Bearer ${(await obtain(checkOptions('options', options, AUTHORIZATION_OPTIONS))).token}`,
     fetch: createAuthorizedFetch(settings, { clock, held, tokenFor: async (signal) => obtain({ signal }) }),
     invalidate(token?: string): void {
       if (token !== undefined && typeof token !== 'string') fail('token', 'be a string')
