@@ -51,14 +51,6 @@ function describe(error: unknown, apiKey: string): { name: string; message: stri
     : { name: typeof error, message: line(error, 200) }
 }
 
-/** A store call that did not answer within its bound. */
-class StoreTimeout extends Error {
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`)
-    this.name = 'TimeoutError'
-  }
-}
-
 /** What one renewal's store calls know: whether the store was lost, and the last value that did not open. */
 interface Renewal {
   lost: boolean
@@ -118,16 +110,20 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
     ): Promise<T> {
       if (renewal.lost) return fallback
       let timer: ReturnType<typeof setTimeout> | undefined
+      let cut = false
       const boundMs = wholeMs(Math.min(limit, timeoutMs))
       try {
         keys ??= deriveKeys(apiKey, baseUrl, namespace)
         const derived = await keys
         const bound = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreTimeout(boundMs)), boundMs)
+          timer = setTimeout(() => {
+            cut = limit < timeoutMs
+            reject(new DOMException(`no answer within ${boundMs} ms`, 'TimeoutError'))
+          }, boundMs)
         })
         return await Promise.race([run(derived), bound])
       } catch (error) {
-        if (!(error instanceof StoreTimeout && limit < timeoutMs)) {
+        if (!cut) {
           renewal.lost = true
           report(name, error)
         }
