@@ -126,7 +126,7 @@ bounded('fetch defaults to globalThis.fetch, looked up at call time', async () =
 bounded('bad input sends nothing and rejects with a TypeError', async () => {
   let sent = 0
   const fetch = async () => (sent++, new Response('{}'))
-  for (const [call, options] of [
+  for (const [call] of [
     [() => authenticate('', { fetch })],
     [() => refresh(' spaced', { fetch })],
     [() => authenticate(KEY, { fetch, timeout: 0 })],
