@@ -177,7 +177,10 @@ typos('authenticateRequest and refreshRequest refuse a typo', () => {
 })
 
 typos('readAccessToken refuses a typo', async () => {
-  unknown('sentAtMs', 'sentAt')(await failure(readAccessToken(json(200, tokenBody()), { sentAtMs: VALUE })))
+  unknown(
+    'sentAtMs',
+    'sentAt',
+  )(await failure(readAccessToken(json(200, tokenBody()), { endpoint: 'api-key', sentAtMs: VALUE })))
 })
 
 typos('token() refuses a typo, nothing sent', async () => {
@@ -241,7 +244,10 @@ optional('regression: authenticate, refresh, the builders and readAccessToken wi
   assert.is((await refresh('refresh-1', { ...undefinedCall, fetch })).accessToken, 'access-2')
   assert.instance(authenticateRequest(KEY, { baseUrl: undefined, headers: undefined }), Request)
   assert.instance(refreshRequest('refresh-1', { baseUrl: undefined, headers: undefined }), Request)
-  assert.is((await readAccessToken(json(200, tokenBody()), { sentAt: undefined })).accessToken, 'access-1')
+  assert.is(
+    (await readAccessToken(json(200, tokenBody()), { endpoint: 'api-key', sentAt: undefined })).accessToken,
+    'access-1',
+  )
 })
 
 optional.run()

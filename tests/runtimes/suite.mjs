@@ -75,11 +75,14 @@ export const tests = [
     'readAccessToken: expiresAt counts from sentAt; refreshToken is readable but not enumerable',
     async ({ lib }) => {
       const body = { token_type: 'Bearer', expires_in: 3599, access_token: 'at.1', refresh_token: 'rt.1' }
-      const token = await lib.readAccessToken(tokenResponse(body), { sentAt: 1_000 })
+      const token = await lib.readAccessToken(tokenResponse(body), { endpoint: 'api-key', sentAt: 1_000 })
       equal(token, { accessToken: 'at.1', tokenType: 'Bearer', expiresIn: 3599, expiresAt: 1_000 + 3_599_000 })
       equal(token.refreshToken, 'rt.1')
-      const bad = await rejection(lib.readAccessToken(tokenResponse({ access_token: 'at.1' })))
+      const bad = await rejection(
+        lib.readAccessToken(tokenResponse({ access_token: 'at.1' }), { endpoint: 'refresh' }),
+      )
       equal([bad.code, bad.retryable], ['INVALID_RESPONSE', false])
+      ok(bad.message.includes('"refresh_token" must be'), bad.message)
     },
   ],
 
@@ -165,7 +168,7 @@ export const tests = [
   ],
 
   [
-    'session: renewal on a fake clock goes through /auth/refresh when due, not before',
+    'session: renewal on a fake clock goes through /auth/refresh when due, not before, in the background',
     async (ctx) => {
       const time = clock()
       await withApi(
@@ -181,11 +184,37 @@ export const tests = [
           const first = await session.token()
           time.tick(EARLIEST_DUE - 1)
           equal(await session.token(), first, 'not due yet')
+          equal(paths(), ['/auth/api-key'], 'nothing sent before the due time')
           time.tick(LATEST_DUE - EARLIEST_DUE + 1)
+          equal(await session.token(), first, 'due: the held token is still handed out while it is renewed')
+          await session.settled()
           const second = await session.token()
           ok(second !== first, 'renewed')
           equal(paths(), ['/auth/api-key', '/auth/refresh'])
           equal(events, ['authenticated', 'refreshed'])
+        },
+        { now: time.now },
+      )
+    },
+  ],
+
+  [
+    'session: tokenWithExpiry gives the token it hands out and its expiry on the session clock',
+    async (ctx) => {
+      const time = clock()
+      await withApi(
+        ctx,
+        async ({ options, paths }) => {
+          const session = ctx.lib.createSession({ apiKey: KEY, ...options, now: time.now })
+          const sentAt = time.now()
+          const first = await session.tokenWithExpiry()
+          equal(first, { token: await session.token(), expiresAt: sentAt + HOUR })
+          time.tick(60_000)
+          equal(await session.tokenWithExpiry(), first, 'the held token, with the same expiry')
+          const forced = await session.tokenWithExpiry({ forceRefresh: true })
+          ok(forced.token !== first.token, 'a new token')
+          equal(forced.expiresAt, sentAt + 60_000 + HOUR)
+          equal(paths(), ['/auth/api-key', '/auth/refresh'])
         },
         { now: time.now },
       )
