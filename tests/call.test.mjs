@@ -182,6 +182,24 @@ loopback('a connection reset is NETWORK_ERROR, a stall is TIMEOUT', async () => 
   }
 })
 
+loopback(
+  'a closed port on 127.0.0.1: NETWORK_ERROR naming the host and ECONNREFUSED, not "retry later"',
+  async () => {
+    const server = await serve(async () => new Response(null, { status: 204 }))
+    await server.close()
+    const host = new URL(server.url).host
+    const expected = `api.video: network error: could not reach ${host} (ECONNREFUSED): check the base URL and the network.`
+    const session = createSession({ apiKey: KEY, baseUrl: server.url, retries: 0 })
+    for (const call of [() => authenticate(KEY, { baseUrl: server.url }), () => session.token()]) {
+      const error = await failure(call())
+      assert.is(error.code, 'NETWORK_ERROR')
+      assert.ok(error.retryable)
+      assert.is(error.message, expected)
+      assert.not.match(error.message, 'retry later')
+    }
+  },
+)
+
 loopback('a redirect is not followed (the key is never re-sent elsewhere)', async () => {
   let hits = 0
   const server = await serve(

@@ -143,3 +143,23 @@ export function sessionOnStandIn(options = {}, standInOptions = {}) {
   const latest = () => accessTokens.at(-1) ?? assert.unreachable('the stand-in issued no token')
   return { time, standIn, session, events, paths, latest, types: () => events.map((e) => e.type) }
 }
+
+/** Deletes `names` from `process.env`; the function it returns puts back what they held. */
+export function clearEnvironment(...names) {
+  const saved = names.filter((name) => Object.hasOwn(process.env, name)).map((name) => [name, process.env[name]])
+  for (const name of names) delete process.env[name]
+  return () => {
+    for (const name of names) delete process.env[name]
+    for (const [name, value] of saved) process.env[name] = value
+  }
+}
+
+/** What `run` throws or rejects with; fails the test if it returns or resolves. */
+export async function thrownBy(run) {
+  try {
+    await run()
+  } catch (error) {
+    return error
+  }
+  assert.unreachable('returned')
+}

@@ -2,6 +2,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
+  SANDBOX_URL,
   authenticate,
   authenticateRequest,
   createSession,
@@ -9,7 +10,19 @@ import {
   refresh,
   refreshRequest,
 } from '../dist/index.js'
-import { KEY, failure, json, recorder, scripted, settle, tokenBody } from './helpers.mjs'
+import { createStandIn } from '../dist/testing.js'
+import {
+  KEY,
+  clearEnvironment,
+  failure,
+  json,
+  recorder,
+  scripted,
+  serve,
+  settle,
+  thrownBy,
+  tokenBody,
+} from './helpers.mjs'
 
 const isTypeError = (pattern) => (error) => error instanceof TypeError && pattern.test(error.message)
 
@@ -17,15 +30,11 @@ const isTypeError = (pattern) => (error) => error instanceof TypeError && patter
 const environment = suite('options: the key from the environment')
 
 const MISSING = 'apiKey is missing: pass { apiKey } or set APIVIDEO_API_KEY'
-let savedKey
+let restoreEnvironment
 environment.before.each(() => {
-  savedKey = Object.hasOwn(process.env, 'APIVIDEO_API_KEY') ? process.env.APIVIDEO_API_KEY : undefined
-  delete process.env.APIVIDEO_API_KEY
+  restoreEnvironment = clearEnvironment('APIVIDEO_API_KEY', 'APIVIDEO_BASE_URL')
 })
-environment.after.each(() => {
-  if (savedKey === undefined) delete process.env.APIVIDEO_API_KEY
-  else process.env.APIVIDEO_API_KEY = savedKey
-})
+environment.after.each(() => restoreEnvironment())
 
 environment('createSession without apiKey sends APIVIDEO_API_KEY', async () => {
   process.env.APIVIDEO_API_KEY = 'env-key-0123456789'
@@ -55,11 +64,11 @@ environment('regression: an explicit apiKey wins over APIVIDEO_API_KEY', async (
   assert.equal(await requests[0].json(), { apiKey: KEY })
 })
 
-environment(`no key anywhere: TypeError "${MISSING}"`, () => {
+environment(`no key anywhere: TypeError "${MISSING}", code ERR_MISSING_API_KEY`, () => {
   for (const options of [undefined, {}, { apiKey: undefined }]) {
     assert.throws(
       () => createSession(options),
-      (error) => error instanceof TypeError && error.message === MISSING,
+      (error) => error instanceof TypeError && error.message === MISSING && error.code === 'ERR_MISSING_API_KEY',
       `createSession(${JSON.stringify(options)})`,
     )
   }
@@ -114,6 +123,64 @@ environment('an apiKey of the wrong type names the type it got, never the value'
       !error.message.includes('918273645'),
   )
 })
+
+environment('createSession without baseUrl sends to APIVIDEO_BASE_URL, session.fetch included', async () => {
+  process.env.APIVIDEO_BASE_URL = 'http://127.0.0.1:8089/'
+  const { fetch, urls } = recorder()
+  const session = createSession({ apiKey: KEY, fetch })
+  await session.fetch('/videos')
+  assert.equal(urls(), ['http://127.0.0.1:8089/auth/api-key', 'http://127.0.0.1:8089/videos'])
+})
+
+environment('APIVIDEO_BASE_URL reaches a real stand-in on 127.0.0.1 with the global fetch', async () => {
+  const standIn = createStandIn({ apiKeys: [KEY] })
+  const server = await serve(standIn.handler)
+  try {
+    process.env.APIVIDEO_BASE_URL = server.url
+    const session = createSession({ apiKey: KEY })
+    const response = await session.fetch('/videos')
+    assert.is(response.status, 200)
+    assert.equal(
+      standIn.requests.map((r) => r.path),
+      ['/auth/api-key', '/videos'],
+    )
+  } finally {
+    await server.close()
+  }
+})
+
+environment('an explicit baseUrl wins over APIVIDEO_BASE_URL, even a bad one', async () => {
+  for (const variable of ['http://127.0.0.1:8089', 'not a url']) {
+    process.env.APIVIDEO_BASE_URL = variable
+    const { fetch, urls } = recorder()
+    await createSession({ apiKey: KEY, fetch, baseUrl: SANDBOX_URL }).token()
+    assert.equal(urls(), ['https://sandbox.api.video/auth/api-key'], variable)
+  }
+})
+
+environment('an empty APIVIDEO_BASE_URL counts as absent: production', async () => {
+  process.env.APIVIDEO_BASE_URL = ''
+  const { fetch, urls } = recorder()
+  await createSession({ apiKey: KEY, fetch }).token()
+  assert.equal(urls(), ['https://ws.api.video/auth/api-key'])
+})
+
+for (const variable of ['http://evil.example', 'https://ws.api.video/?secret=SECRET-IN-URL', 'ws.api.video']) {
+  environment(
+    `a bad APIVIDEO_BASE_URL (${variable}) is a TypeError naming the variable, never its value`,
+    async () => {
+      process.env.APIVIDEO_BASE_URL = variable
+      const { fetch, requests } = recorder()
+      const error = await thrownBy(() => createSession({ apiKey: KEY, fetch }))
+      assert.instance(error, TypeError)
+      assert.is(error.code, 'ERR_INVALID_ARGUMENT')
+      assert.match(error.message, /^APIVIDEO_BASE_URL must be/)
+      assert.not.match(error.message, variable)
+      assert.not.match(error.message, 'SECRET-IN-URL')
+      assert.is(requests.length, 0)
+    },
+  )
+}
 
 environment.run()
 
@@ -400,3 +467,94 @@ gaps(
 )
 
 gaps.run()
+
+// ---------------------------------------------------------------------------------------------
+const coded = suite('options: every argument TypeError carries its code')
+
+const INVALID = 'ERR_INVALID_ARGUMENT'
+const UNKNOWN = 'ERR_UNKNOWN_OPTION'
+const SECRETISH = 'SECRET-LOOKING-VALUE-0123'
+
+/** Each call of the core with one bad argument: [call, code, the argument its message names]. */
+const argumentCases = (fetch, session) => [
+  [() => authenticate('', { fetch }), INVALID, 'apiKey'],
+  [() => authenticate(`${SECRETISH}\n`, { fetch }), INVALID, 'apiKey'],
+  [() => authenticate(KEY, 'https://ws.api.video'), INVALID, 'options'],
+  [() => authenticate(KEY, { fetch, timeout: 0 }), INVALID, 'timeout'],
+  [() => authenticate(KEY, { fetch, signal: {} }), INVALID, 'signal'],
+  [() => authenticate(KEY, { fetch, baseUrl: 'http://example.com' }), INVALID, 'baseUrl'],
+  [() => authenticate(KEY, { fetch, baseURL: SECRETISH }), UNKNOWN, 'baseURL'],
+  [() => refresh(42, { fetch }), INVALID, 'refreshToken'],
+  [() => refresh('refresh-1', { fetch: 'fetch' }), INVALID, 'fetch'],
+  [() => refresh('refresh-1', { fetch, Timeout: SECRETISH }), UNKNOWN, 'Timeout'],
+  [() => authenticateRequest(undefined), INVALID, 'apiKey'],
+  [() => authenticateRequest(KEY, { baseUrl: `https://ws.api.video/?k=${SECRETISH}` }), INVALID, 'baseUrl'],
+  [() => authenticateRequest(KEY, { headers: [['bad header', SECRETISH]] }), INVALID, 'headers'],
+  [() => authenticateRequest(KEY, null), INVALID, 'options'],
+  [() => refreshRequest(` ${SECRETISH}`), INVALID, 'refreshToken'],
+  [() => refreshRequest('refresh-1', { HEADERS: SECRETISH }), UNKNOWN, 'HEADERS'],
+  [() => readAccessToken({}, { endpoint: 'api-key' }), INVALID, 'response'],
+  [() => readAccessToken(json(200, tokenBody())), INVALID, 'endpoint'],
+  [() => readAccessToken(json(200, tokenBody()), { endpoint: SECRETISH }), INVALID, 'endpoint'],
+  [() => readAccessToken(json(200, tokenBody()), { endpoint: 'refresh', sentAt: 'now' }), INVALID, 'sentAt'],
+  [() => readAccessToken(json(200, tokenBody()), { endpoint: 'refresh', sentAtMs: 1 }), UNKNOWN, 'sentAtMs'],
+  [() => createSession('key'), INVALID, 'options'],
+  [() => createSession({ apiKey: 918273645 }), INVALID, 'apiKey'],
+  [() => createSession({ apiKey: KEY, fetch, baseUrl: 42 }), INVALID, 'baseUrl'],
+  [() => createSession({ apiKey: KEY, fetch, timeout: -1 }), INVALID, 'timeout'],
+  [() => createSession({ apiKey: KEY, fetch, refreshMargin: NaN }), INVALID, 'refreshMargin'],
+  [() => createSession({ apiKey: KEY, fetch, retries: 1.5 }), INVALID, 'retries'],
+  [() => createSession({ apiKey: KEY, fetch, now: Date.now() }), INVALID, 'now'],
+  [() => createSession({ apiKey: KEY, fetch, onEvent: console }), INVALID, 'onEvent'],
+  [() => createSession({ apiKey: KEY, fetch, share: {} }), INVALID, 'share'],
+  [() => createSession({ apiKey: KEY, fetch, headers: 42 }), INVALID, 'headers'],
+  [() => createSession({ apiKey: KEY, fetch, retry: 1 }), UNKNOWN, 'retry'],
+  [() => createSession({ apiKey: KEY, fetch, now: () => NaN }).token(), INVALID, 'now'],
+  [() => session.token('force'), INVALID, 'options'],
+  [() => session.token({ signal: { aborted: false } }), INVALID, 'signal'],
+  [() => session.token({ force: true }), UNKNOWN, 'force'],
+  [() => session.tokenWithExpiry({ forcerefresh: true }), UNKNOWN, 'forcerefresh'],
+  [() => session.authorization({ signal: 'stop' }), INVALID, 'signal'],
+  [() => session.authorization({ forceRefresh: true }), UNKNOWN, 'forceRefresh'],
+  [() => session.fetch('videos'), INVALID, 'input'],
+  [() => session.fetch('https://evil.example/videos'), INVALID, 'input'],
+  [() => session.fetch(`https://${SECRETISH}:@ws.api.video/videos`), INVALID, 'input'],
+  [() => session.fetch('/videos', 'GET'), INVALID, 'init'],
+  [() => session.invalidate(123), INVALID, 'token'],
+]
+
+coded('each bad argument of the core: a TypeError with its code, naming the argument, never its value', async () => {
+  const { fetch, requests } = recorder()
+  const session = createSession({ apiKey: KEY, fetch })
+  const cases = argumentCases(fetch, session)
+  for (const [index, [call, code, name]] of cases.entries()) {
+    const where = `case ${index + 1}: ${call.toString().slice(6, 90)}`
+    const error = await thrownBy(call)
+    assert.instance(error, TypeError, where)
+    assert.is(error.code, code, where)
+    assert.match(error.message, new RegExp(`\\b${name}\\b`), `${where}: ${error.message}`)
+    assert.not.match(error.message, SECRETISH, where)
+  }
+  assert.ok(cases.length >= 40, `${cases.length} cases`)
+  await settle()
+  assert.is(requests.length, 0, 'nothing was sent')
+})
+
+coded(
+  'the messages say what to do: a path starts with /, a key comes from an option or the environment',
+  async () => {
+    const session = createSession({ apiKey: KEY, fetch: recorder().fetch })
+    const path = await thrownBy(() => session.fetch('videos'))
+    assert.match(path.message, 'a path starting with /')
+    const restore = clearEnvironment('APIVIDEO_API_KEY')
+    try {
+      const missing = await thrownBy(() => createSession())
+      assert.is(missing.code, 'ERR_MISSING_API_KEY')
+      assert.match(missing.message, /\bapiKey\b.*APIVIDEO_API_KEY/)
+    } finally {
+      restore()
+    }
+  },
+)
+
+coded.run()

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util'
+import { MockAgent, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, refresh } from '../dist/index.js'
@@ -108,6 +109,61 @@ secrets('argument errors name the argument, never the value', async () => {
     (e) => !surfaces(e).includes('THEAPIKEY'),
   )
 })
+
+for (const [what, intercept] of [
+  ['no interceptor', () => {}],
+  // undici's error then quotes the body it was sent: `Mock dispatch not matched for body '{"apiKey":…}'`.
+  [
+    'an interceptor for another key',
+    (pool) => pool.intercept({ path: '/auth/api-key', method: 'POST', body: '{"apiKey":"test-key"}' }).reply(200, {}),
+  ],
+]) {
+  secrets(`a NETWORK_ERROR through a MockAgent global dispatcher with ${what} holds no key`, async () => {
+    const key = 'REAL-PRODUCTION-KEY-123'
+    const original = getGlobalDispatcher()
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    intercept(agent.get('https://ws.api.video'))
+    setGlobalDispatcher(agent)
+    let error
+    try {
+      error = await failure(authenticate(key))
+    } finally {
+      setGlobalDispatcher(original)
+      await agent.close()
+    }
+    assert.is(error.code, 'NETWORK_ERROR')
+    assert.not.match(inspect(error), key)
+    assert.not.match(surfaces(error), key)
+    assert.match(error.message, 'could not reach ws.api.video')
+  })
+}
+
+secrets(
+  'a fetch error that quotes the secret, even JSON-escaped or deep in its causes, is dropped as cause',
+  async () => {
+    const key = 'sk/live"QUOTED-0123456789'
+    const escaped = JSON.stringify(key).slice(1, -1)
+    const quoting = [
+      new TypeError(`refused ${key}`),
+      new TypeError(`refused {"apiKey":"${escaped}"}`),
+      new TypeError('fetch failed', { cause: new Error('outer', { cause: new Error(`body ${escaped}`) }) }),
+      Object.assign(new TypeError('fetch failed'), { body: `{"apiKey":"${escaped}"}` }),
+    ]
+    for (const thrown of quoting) {
+      const error = await failure(authenticate(key, { fetch: async () => Promise.reject(thrown) }))
+      assert.is(error.code, 'NETWORK_ERROR')
+      assert.is(error.cause, undefined, thrown.message)
+      assert.not.match(surfaces(error), 'QUOTED-0123456789')
+    }
+    const plain = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('refused'), { code: 'ECONNRESET' }),
+    })
+    const error = await failure(authenticate(key, { fetch: async () => Promise.reject(plain) }))
+    assert.is(error.cause, plain, 'a cause that does not quote the secret is kept')
+    assert.match(error.message, 'could not reach ws.api.video (ECONNRESET)')
+  },
+)
 
 secrets.run()
 
