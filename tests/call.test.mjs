@@ -188,7 +188,8 @@ loopback(
     const server = await serve(async () => new Response(null, { status: 204 }))
     await server.close()
     const host = new URL(server.url).host
-    const expected = `api.video: network error: could not reach ${host} (ECONNREFUSED): check the base URL and the network.`
+    const hint = 'check the base URL and the network'
+    const expected = `api.video: network error: could not reach ${host} (ECONNREFUSED): ${hint}.`
     const session = createSession({ apiKey: KEY, baseUrl: server.url, retries: 0 })
     for (const call of [() => authenticate(KEY, { baseUrl: server.url }), () => session.token()]) {
       const error = await failure(call())
