@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert'
 import { MockAgent } from 'undici'
 import { createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
+import { listen } from '../scripts/loopback.mjs'
 
 export const KEY = 'test-key'
 
 /** Serves a `(Request) => Promise<Response>` handler on 127.0.0.1 (the demo's and examples' adapter). */
-export { listen as serve } from '../scripts/loopback.mjs'
+export const serve = listen
 
 /** A clock that moves only when told. */
 export function clock(start = 1_700_000_000_000) {
@@ -162,4 +163,26 @@ export async function thrownBy(run) {
     return error
   }
   assert.unreachable('returned')
+}
+
+/** A predicate for `assert.throws`: a TypeError whose message names the argument `name`. */
+export const typeErrorNaming = (name) => (error) =>
+  error instanceof TypeError && new RegExp(`\\b${name}\\b`).test(error.message)
+
+/** Asserts that `error` is the package's TypeError for a bad argument: its `code`, and a message naming `name`. */
+export function assertArgumentError(error, name, code = 'ERR_INVALID_ARGUMENT', where = '') {
+  assert.instance(error, TypeError, where)
+  assert.is(error.code, code, where)
+  assert.ok(typeErrorNaming(name)(error), `${where} names ${name}: ${error.message}`)
+}
+
+/** Runs `check(standIn, server)` with a stand-in that accepts KEY, served on 127.0.0.1 until `check` ends. */
+export async function overHttp(check, standInOptions = {}) {
+  const standIn = createStandIn({ apiKeys: [KEY], ...standInOptions })
+  const server = await listen(standIn.handler)
+  try {
+    await check(standIn, server)
+  } finally {
+    await server.close()
+  }
 }

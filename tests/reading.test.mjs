@@ -8,7 +8,7 @@ import {
   isApiVideoAuthError,
   readAccessToken,
 } from '../dist/index.js'
-import { KEY, failure, json, scripted, tokenBody } from './helpers.mjs'
+import { KEY, assertArgumentError, failure, json, scripted, tokenBody } from './helpers.mjs'
 
 const KiB = 1024
 
@@ -92,31 +92,24 @@ read('an infinite expires_in (1e999 in JSON) is INVALID_RESPONSE naming expires_
   assert.match(error.message, EXPIRES_IN)
 })
 
-/** A TypeError with code ERR_INVALID_ARGUMENT whose message names `name`. */
-function invalidArgument(error, name) {
-  assert.instance(error, TypeError)
-  assert.is(error.code, 'ERR_INVALID_ARGUMENT')
-  assert.match(error.message, new RegExp(`\\b${name}\\b`))
-}
-
 read('bad arguments are TypeErrors naming the argument, with code ERR_INVALID_ARGUMENT', async () => {
-  invalidArgument(await failure(readAccessToken({}, API_KEY)), 'response')
-  invalidArgument(await failure(readAccessToken(json(200, tokenBody()), { ...API_KEY, sentAt: 'now' })), 'sentAt')
+  assertArgumentError(await failure(readAccessToken({}, API_KEY)), 'response')
+  assertArgumentError(await failure(readAccessToken(json(200, tokenBody()), { ...API_KEY, sentAt: 'now' })), 'sentAt')
 })
 
 read(
   'without options, readAccessToken is a TypeError naming endpoint: the endpoint decides what a 400 means',
   async () => {
-    invalidArgument(await failure(readAccessToken(json(200, tokenBody()))), 'endpoint')
-    invalidArgument(await failure(readAccessToken(json(200, tokenBody()), {})), 'endpoint')
-    invalidArgument(await failure(readAccessToken(json(200, tokenBody()), { sentAt: 0 })), 'endpoint')
+    assertArgumentError(await failure(readAccessToken(json(200, tokenBody()))), 'endpoint')
+    assertArgumentError(await failure(readAccessToken(json(200, tokenBody()), {})), 'endpoint')
+    assertArgumentError(await failure(readAccessToken(json(200, tokenBody()), { sentAt: 0 })), 'endpoint')
   },
 )
 
 for (const endpoint of ['api_key', 'auth/refresh', '/auth/api-key', 'Refresh', '', null, 1]) {
   read(`an endpoint of ${JSON.stringify(endpoint)} is a TypeError naming endpoint, not its value`, async () => {
     const error = await failure(readAccessToken(json(400, {}), { endpoint }))
-    invalidArgument(error, 'endpoint')
+    assertArgumentError(error, 'endpoint')
     assert.match(error.message, "'api-key' or 'refresh'")
     if (typeof endpoint === 'string' && endpoint !== '') assert.not.match(error.message, endpoint)
   })
