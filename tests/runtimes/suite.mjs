@@ -146,10 +146,26 @@ export const tests = [
         }),
       )
       equal([network.code, network.retryable, network.cause === cause], ['NETWORK_ERROR', true, true])
+      ok(network.message.includes('could not reach ws.api.video'), network.message)
       const silent = (_request, init) =>
         new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
       const timeout = await rejection(lib.authenticate(KEY, { fetch: silent, timeout: 1 }))
       equal([timeout.code, timeout.retryable], ['TIMEOUT', true])
+    },
+  ],
+
+  [
+    'errors: a closed port on 127.0.0.1 is NETWORK_ERROR naming the host, with no "retry later"',
+    async ({ lib, serve }) => {
+      if (!serve) return
+      const server = await serve(async () => new Response(null, { status: 204 }))
+      await server.close()
+      const error = await rejection(lib.authenticate(KEY, { baseUrl: server.url }))
+      equal([error.code, error.retryable], ['NETWORK_ERROR', true])
+      const host = new URL(server.url).host
+      ok(error.message.includes(`could not reach ${host}`), error.message)
+      ok(error.message.includes('check the base URL and the network'), error.message)
+      ok(!error.message.includes('retry later'), error.message)
     },
   ],
 
