@@ -35,6 +35,23 @@ secrets('the session: JSON.stringify, inspect and its properties hold no key or 
   assert.not.match(shown, refreshTokens[0])
 })
 
+secrets('tokenWithExpiry: the token and its expiry on the session clock, and nothing else', async () => {
+  const time = clock()
+  const { fetch, refreshTokens } = recordingStandIn(time.now)
+  const session = createSession({ apiKey: KEY, fetch, now: time.now })
+  const sentAt = time.now()
+  const held = await session.tokenWithExpiry()
+  assert.equal(held, { token: await session.token(), expiresAt: sentAt + 3_600_000 })
+  assert.equal(Object.getOwnPropertyNames(held).sort(), ['expiresAt', 'token'])
+  time.tick(120_000)
+  const renewed = await session.tokenWithExpiry({ forceRefresh: true })
+  assert.is.not(renewed.token, held.token)
+  assert.is(renewed.expiresAt, sentAt + 120_000 + 3_600_000)
+  const shown = inspect([held, renewed], { showHidden: true }) + JSON.stringify([held, renewed])
+  assert.not.match(shown, KEY)
+  for (const token of refreshTokens) assert.not.match(shown, token)
+})
+
 secrets('a token object: JSON.stringify and inspect leave out the refresh token', async () => {
   const { fetch, refreshTokens } = recordingStandIn()
   const token = await authenticate(KEY, { fetch })
