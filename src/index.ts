@@ -818,7 +818,7 @@ function sessionSettings(given: SessionOptions): Settings {
 
 type Emit = (event: Unstamped<SessionEvent>) => void
 
-/** What a session knows (the held token, the latest refresh token, the last refused token), and all that changes it. */
+/** What a session knows (the held token, the latest refresh token, the last refused token), and what changes it. */
 function holdTokens(emit: Emit) {
   let current: CachedToken | undefined
   let refreshToken: string | undefined
@@ -881,8 +881,8 @@ function mustRenew(token: CachedToken, at: number): boolean {
 /**
  * The retry policy: milliseconds before the next attempt, or undefined to give up.
  * - Only retryable codes retry (rate limit, 5xx, network, timeout), at most `retries` times.
- * - Retry-After is authoritative: waited out up to `WAIT_RETRY_AFTER_UP_TO_S`; a longer one gives up (and locks renewals
- *   out, see `lockoutMs`).
+ * - Retry-After is authoritative: waited out up to `WAIT_RETRY_AFTER_UP_TO_S`; a longer one gives up (and locks
+ *   renewals out, see `lockoutMs`).
  * - Otherwise exponential backoff with full jitter, so a fleet does not retry in step.
  */
 function retryDelay(error: unknown, attempt: number, retries: number): number | undefined {
@@ -995,7 +995,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   }
 
   return {
-    /** Waits for a renewal; `signal` ends this wait only, with one listener per signal however many callers share it. */
+    /** Waits for a renewal; `signal` ends this wait only (one listener per signal, however many callers share it). */
     wait(force: boolean, signal: AbortSignal | undefined): Promise<CachedToken> {
       const renewal = start(force)
       if (!signal) return renewal
