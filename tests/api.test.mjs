@@ -69,12 +69,12 @@ paths('a round trip through a loopback stand-in: a path is authorized and answer
   const server = await serve(standIn.handler)
   try {
     const session = createSession({ apiKey: KEY, baseUrl: server.url })
-    const response = await session.fetch('/videos/vi1', { method: 'GET' })
+    const response = await session.fetch('/players/pl1', { method: 'GET' })
     assert.is(response.status, 200)
-    assert.equal(await response.json(), { method: 'GET', path: '/videos/vi1' })
+    assert.equal(await response.json(), { method: 'GET', path: '/players/pl1' })
     assert.equal(
       standIn.requests.map((r) => r.path),
-      ['/auth/api-key', '/videos/vi1'],
+      ['/auth/api-key', '/players/pl1'],
     )
   } finally {
     await server.close()

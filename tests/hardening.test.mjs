@@ -45,12 +45,13 @@ async function* generatedBody() {
 // ---------------------------------------------------------------------------------------------
 const oneShot = suite('#1 session.fetch: one-shot bodies are never re-sent')
 
-/** A stand-in on a loopback server that records the byte length of every body sent to /upload. */
+/** A stand-in on a loopback server that records the byte length of every body sent to /videos/vi1/source. */
 async function uploadServer() {
   const standIn = createStandIn({ apiKeys: [KEY] })
   const uploads = []
   const server = await serve(async (request) => {
-    if (new URL(request.url).pathname === '/upload') uploads.push((await request.clone().arrayBuffer()).byteLength)
+    if (new URL(request.url).pathname === '/videos/vi1/source')
+      uploads.push((await request.clone().arrayBuffer()).byteLength)
     return standIn.handler(request)
   })
   const session = createSession({
@@ -79,7 +80,11 @@ for (const [kind, body] of Object.entries(oneShotBodies)) {
   oneShot(`#1 ${kind} is never re-sent: its 401 is returned, sent once`, async () => {
     const { url, close, session, uploads } = await uploadServer()
     try {
-      const response = await session.fetch(`${url}/upload`, { method: 'POST', body: body(), duplex: 'half' })
+      const response = await session.fetch(`${url}/videos/vi1/source`, {
+        method: 'POST',
+        body: body(),
+        duplex: 'half',
+      })
       assert.is(response.status, 401, 'the caller gets the 401 of its one send')
       assert.equal(uploads, [11], 'the server saw exactly one upload, with all its bytes')
     } finally {
@@ -100,7 +105,7 @@ oneShot(
     for (const body of bodies) {
       const { url, close, session, uploads } = await uploadServer()
       try {
-        const response = await session.fetch(`${url}/upload`, { method: 'POST', body })
+        const response = await session.fetch(`${url}/videos/vi1/source`, { method: 'POST', body })
         assert.is(response.status, 200)
         assert.is(uploads.length, 2)
         assert.is(uploads[1], uploads[0], 'the replay carries the same bytes')
@@ -113,7 +118,7 @@ oneShot(
     form.set('title', 'hello world')
     const { url, close, session, uploads } = await uploadServer()
     try {
-      assert.is((await session.fetch(`${url}/upload`, { method: 'POST', body: form })).status, 200)
+      assert.is((await session.fetch(`${url}/videos/vi1/source`, { method: 'POST', body: form })).status, 200)
       assert.is(uploads.length, 2)
       assert.ok(uploads[0] > 0 && uploads[1] > 0)
     } finally {

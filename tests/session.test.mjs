@@ -389,7 +389,7 @@ authorized("adds the bearer token, replacing the caller's, keeping other headers
   const first = await session.fetch('https://ws.api.video/videos', {
     headers: { authorization: 'Bearer stale', 'x-keep': '1' },
   })
-  const second = await session.fetch(new Request('https://ws.api.video/videos/1', { headers: { 'x-keep': '2' } }))
+  const second = await session.fetch(new Request('https://ws.api.video/players/1', { headers: { 'x-keep': '2' } }))
   assert.equal([first.status, second.status], [200, 200])
   assert.equal(
     seen.map((s) => [s.authorization, s.keep]),
@@ -419,7 +419,7 @@ authorized('a 401 renews once and replays the request with its body', async () =
     time.tick(61_000)
     await session.token()
     standIn.revoke()
-    const response = await session.fetch('https://ws.api.video/upload', { method: 'POST', body })
+    const response = await session.fetch('https://ws.api.video/videos/vi1/source', { method: 'POST', body })
     assert.is(response.status, 200)
   }
   const bodies = seen.map((s) => s.body)
@@ -460,7 +460,7 @@ authorized(
     const time = clock()
     const parsed = []
     const fetch = async (request) => {
-      if (new URL(request.url).pathname !== '/upload') return standIn.handler(request)
+      if (new URL(request.url).pathname !== '/videos/vi1/source') return standIn.handler(request)
       parsed.push(
         await request.formData().then(
           (form) => form.get('field'),
@@ -472,7 +472,7 @@ authorized(
     const session = createSession({ apiKey: KEY, fetch, now: time.now })
     const form = new FormData()
     form.set('field', 'value')
-    assert.is((await session.fetch('/upload', { method: 'POST', body: form })).status, 200)
+    assert.is((await session.fetch('/videos/vi1/source', { method: 'POST', body: form })).status, 200)
     assert.equal(parsed, ['value', 'value'])
   },
 )
@@ -515,7 +515,10 @@ authorized(
     const once = function* () {
       yield ['x-a', 'generated']
     }
-    assert.is((await session.fetch('/upload', { method: 'POST', headers: once(), body: 'text' })).status, 200)
+    assert.is(
+      (await session.fetch('/videos/vi1/source', { method: 'POST', headers: once(), body: 'text' })).status,
+      200,
+    )
     assert.equal(seen, [
       ['DELETE', 'mine', ''],
       ['DELETE', 'mine', ''],
@@ -554,13 +557,13 @@ authorized('the URL and body are read when session.fetch is called, as fetch rea
   }
   const session = createSession({ apiKey: KEY, fetch, now: time.now })
   await session.token()
-  const url = new URL('https://ws.api.video/upload')
+  const url = new URL('https://ws.api.video/videos/vi1/source')
   const body = new TextEncoder().encode('mine')
   const pending = session.fetch(url, { method: 'POST', body })
   url.host = 'evil.example'
   body.fill(65)
   assert.is((await pending).status, 200)
-  assert.equal(sent, [['https://ws.api.video/upload', 'mine']])
+  assert.equal(sent, [['https://ws.api.video/videos/vi1/source', 'mine']])
 })
 
 authorized('50 concurrent 401s cause one renewal', async () => {
@@ -603,9 +606,13 @@ authorized('a stream body is sent once; its 401 is returned as is', async () => 
   await session.token()
   standIn.revoke()
   const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('s')), c.close()) })
-  const response = await session.fetch('https://ws.api.video/upload', { method: 'POST', body, duplex: 'half' })
+  const response = await session.fetch('https://ws.api.video/videos/vi1/source', {
+    method: 'POST',
+    body,
+    duplex: 'half',
+  })
   assert.is(response.status, 401)
-  assert.equal(paths(), ['/auth/api-key', '/upload'])
+  assert.equal(paths(), ['/auth/api-key', '/videos/vi1/source'])
 })
 
 authorized(
