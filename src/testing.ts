@@ -55,18 +55,21 @@ export interface StandInOptions {
 }
 
 /**
- * An offline api.video: the two auth endpoints, and every other path as a protected resource.
+ * An offline api.video: the two auth endpoints, videos and delegated upload tokens kept in memory, and every other
+ * path as a protected resource.
  *
  * Resources accept what api.video accepts: `Authorization: Bearer <a live access token>` or
  * `Authorization: Basic base64("<a known key>:")`; anything else is a 401 with api.video's problem body.
- * An accepted `GET` on a list route (`/videos`, `/live-streams`, `/players`, `/webhooks`, `/upload-tokens`,
- * `/watermarks`) answers an empty first page in api.video's list shape: `{ "data": [], "pagination":
- * { currentPage, pageSize, pagesTotal: 1, itemsTotal: 0, currentPageItems: 0, links: [self, first, last] } }`,
- * with `currentPage` and `pageSize` taken from the query (1 and 25 by default). Any other accepted request
- * answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
+ * `POST`/`GET /videos`, `GET`/`PATCH`/`DELETE /videos/{videoId}`, `POST`/`GET /upload-tokens` and
+ * `GET`/`DELETE /upload-tokens/{uploadToken}` answer as api.video does, in the shapes of its OpenAPI document;
+ * `POST /upload?token=…` takes a multipart `file` and a live upload token in place of credentials.
+ * An accepted `GET` on another list route (`/live-streams`, `/players`, `/webhooks`, `/watermarks`) answers an empty
+ * first page in api.video's list shape, with `currentPage` and `pageSize` taken from the query (1 and 25 by default).
+ * Any other accepted request answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
+ * A request body over 1 MiB is a 413, read no further than the chunk that crossed the limit.
  *
- * It holds at most 10,000 live access tokens and 10,000 refresh tokens (expired access tokens are dropped,
- * then the oldest of either kind): a forgotten token is refused as a revoked one would be.
+ * It holds at most 10,000 live access tokens, 10,000 refresh tokens, 10,000 upload tokens and 1,000 videos (expired
+ * tokens are dropped, then the oldest of each kind): a forgotten token is refused as a revoked one would be.
  */
 export interface StandIn {
   /** Answers one request as api.video would; serve it with `Deno.serve`, `Bun.serve`, a Worker or `node:http`. */
@@ -121,7 +124,7 @@ const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer'
  * @example
  * const standIn = createStandIn({ apiKeys: ['test-key'] })
  * const session = createSession({ apiKey: 'test-key', fetch: standIn.fetch })
- * const { data } = await (await session.fetch('/videos')).json()   // [] : an empty first page
+ * const { data } = await (await session.fetch('/videos')).json()   // [] : no video yet
  * standIn.fail('/auth/refresh', { status: 503 })
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
@@ -628,7 +631,9 @@ function createVideos(now: () => number) {
   function assets(videoId: string, mp4Support: boolean): Json {
     const vod = `https://cdn.api.video/vod/${videoId}`
     return {
-      iframe: `<iframe src="https://embed.api.video/vod/${videoId}" width="100%" height="100%" frameborder="0" scrolling="no" allowfullscreen=""></iframe>`,
+      iframe:
+        `<iframe src="https://embed.api.video/vod/${videoId}" width="100%" height="100%" frameborder="0"` +
+        ' scrolling="no" allowfullscreen=""></iframe>',
       player: `https://embed.api.video/vod/${videoId}`,
       hls: `${vod}/hls/manifest.m3u8`,
       thumbnail: `${vod}/thumbnail.jpg`,
