@@ -129,7 +129,7 @@ const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer'
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+  if (typeof options !== 'object' || options === null) throw argumentError('options must be an object')
   const {
     apiKeys = ['test-key'],
     expiresIn: initialExpiresIn = 3600,
@@ -139,18 +139,18 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     ...unknown
   } = options
   const [extra] = Object.keys(unknown)
-  if (extra !== undefined) throw new TypeError(`unknown option ${extra} of createStandIn`)
+  if (extra !== undefined) throw argumentError(`unknown option ${extra} of createStandIn`, 'ERR_UNKNOWN_OPTION')
   if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
-    throw new TypeError('apiKeys must be an array of strings')
-  if (!isLifetime(initialExpiresIn)) throw new TypeError('expiresIn must be a positive number')
-  if (typeof controlRoutes !== 'boolean') throw new TypeError('controlRoutes must be a boolean')
-  if (typeof now !== 'function') throw new TypeError('now must be a function')
+    throw argumentError('apiKeys must be an array of strings')
+  if (!isLifetime(initialExpiresIn)) throw argumentError('expiresIn must be a positive number')
+  if (typeof controlRoutes !== 'boolean') throw argumentError('controlRoutes must be a boolean')
+  if (typeof now !== 'function') throw argumentError('now must be a function')
   if (
     typeof keepRequests !== 'number' ||
     !(keepRequests >= 0) ||
     !(Number.isInteger(keepRequests) || keepRequests === Infinity)
   ) {
-    throw new TypeError('keepRequests must be a whole number of requests, or Infinity')
+    throw argumentError('keepRequests must be a whole number of requests, or Infinity')
   }
   let expiresIn = initialExpiresIn
   const accessTokens = new Map<string, number>() // token -> expiry (epoch ms), oldest first
@@ -287,7 +287,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   function fail(path: string, ...more: Fault[]): void {
     // Faults match on the path alone: a query or hash would never match.
     if (typeof path !== 'string' || !/^\/[^?#]*$/.test(path))
-      throw new TypeError('path must be a string starting with "/", with no query or hash')
+      throw argumentError('path must be a string starting with "/", with no query or hash')
     more.forEach(checkFault)
     faults.set(path, [...(faults.get(path) ?? []), ...more])
   }
@@ -302,6 +302,11 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     fail,
     revoke: () => accessTokens.clear(),
   })
+}
+
+/** The TypeError of a bad argument, with its `code`; its message names the argument, never its value. */
+function argumentError(message: string, code = 'ERR_INVALID_ARGUMENT'): TypeError {
+  return Object.assign(new TypeError(message), { code })
 }
 
 /** A request body, whole in memory (at most 1 MiB). */
@@ -381,7 +386,7 @@ function checkFault(fault: Fault): void {
     ok = false
   }
   if (!ok)
-    throw new TypeError(
+    throw argumentError(
       'faults must each be { status: 200-599, body?: JSON, headers?: valid headers }, { delay: 0-2147483647 ms }' +
         ' or { networkError: true }',
     )

@@ -463,9 +463,35 @@ control('off by default; on, they answer a loopback URL only and never count as 
   } finally {
     await server.close()
   }
-  assert.throws(
-    () => createStandIn({ controlRoutes: 'yes' }),
-    (e) => e instanceof TypeError && /controlRoutes/.test(e.message),
+  // Every argument error carries a code, and names the argument, never its value.
+  const codeOf = (run) => {
+    try {
+      run()
+    } catch (error) {
+      assert.instance(error, TypeError)
+      return [error.code, error.message.split(' ')[0]]
+    }
+    return 'did not throw'
+  }
+  assert.equal(
+    codeOf(() => createStandIn({ controlRoutes: 'yes' })),
+    ['ERR_INVALID_ARGUMENT', 'controlRoutes'],
+  )
+  assert.equal(
+    codeOf(() => createStandIn({ expiresIn: -1 })),
+    ['ERR_INVALID_ARGUMENT', 'expiresIn'],
+  )
+  assert.equal(
+    codeOf(() => createStandIn({ controlroutes: true })),
+    ['ERR_UNKNOWN_OPTION', 'unknown'],
+  )
+  assert.equal(
+    codeOf(() => on.fail('videos')),
+    ['ERR_INVALID_ARGUMENT', 'path'],
+  )
+  assert.equal(
+    codeOf(() => on.fail('/videos', { status: 1 })),
+    ['ERR_INVALID_ARGUMENT', 'faults'],
   )
 })
 
