@@ -129,30 +129,8 @@ const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer'
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  if (typeof options !== 'object' || options === null) throw argumentError('options must be an object')
-  const {
-    apiKeys = ['test-key'],
-    expiresIn: initialExpiresIn = 3600,
-    now = Date.now,
-    keepRequests = 1000,
-    controlRoutes = false,
-    ...unknown
-  } = options
-  const [extra] = Object.keys(unknown)
-  if (extra !== undefined) throw argumentError(`unknown option ${extra} of createStandIn`, 'ERR_UNKNOWN_OPTION')
-  if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
-    throw argumentError('apiKeys must be an array of strings')
-  if (!isLifetime(initialExpiresIn)) throw argumentError('expiresIn must be a positive number')
-  if (typeof controlRoutes !== 'boolean') throw argumentError('controlRoutes must be a boolean')
-  if (typeof now !== 'function') throw argumentError('now must be a function')
-  if (
-    typeof keepRequests !== 'number' ||
-    !(keepRequests >= 0) ||
-    !(Number.isInteger(keepRequests) || keepRequests === Infinity)
-  ) {
-    throw argumentError('keepRequests must be a whole number of requests, or Infinity')
-  }
-  let expiresIn = initialExpiresIn
+  const { apiKeys, now, keepRequests, controlRoutes, ...settings } = readOptions(options)
+  let { expiresIn } = settings
   const accessTokens = new Map<string, number>() // token -> expiry (epoch ms), oldest first
   const refreshTokens = new Set<string>() // oldest first
   const faults = new Map<string, Fault[]>()
@@ -235,16 +213,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     // The body is read whatever its content type, so that the record tells which secrets were on the wire.
     const bytes = await readBody(request)
     const body = AUTH_PATHS.includes(path) && bytes ? parseJsonObject(bytes) : undefined
-    const credential =
-      path === '/auth/api-key'
-        ? typeof body?.apiKey === 'string'
-          ? 'api-key'
-          : 'none'
-        : path === '/auth/refresh'
-          ? typeof body?.refreshToken === 'string'
-            ? 'refresh-token'
-            : 'none'
-          : authorization.kind
+    const credential = credentialOf(path, body, authorization)
     const keyInBody = path === '/auth/api-key' && typeof body?.apiKey === 'string' && body.apiKey !== ''
     record(request, path, credential, keyInBody || (authorization.kind === 'basic' && authorization.user !== ''))
     if (bytes === undefined) return json(413, BODY_TOO_LARGE, { 'content-type': 'application/problem+json' })
@@ -302,6 +271,44 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     fail,
     revoke: () => accessTokens.clear(),
   })
+}
+
+/** The options, checked whole, with their defaults. */
+function readOptions(options: StandInOptions) {
+  if (typeof options !== 'object' || options === null) throw argumentError('options must be an object')
+  const {
+    apiKeys = ['test-key'],
+    expiresIn = 3600,
+    now = Date.now,
+    keepRequests = 1000,
+    controlRoutes = false,
+    ...unknown
+  } = options
+  const [extra] = Object.keys(unknown)
+  if (extra !== undefined) throw argumentError(`unknown option ${extra} of createStandIn`, 'ERR_UNKNOWN_OPTION')
+  if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
+    throw argumentError('apiKeys must be an array of strings')
+  if (!isLifetime(expiresIn)) throw argumentError('expiresIn must be a positive number')
+  if (typeof controlRoutes !== 'boolean') throw argumentError('controlRoutes must be a boolean')
+  if (typeof now !== 'function') throw argumentError('now must be a function')
+  if (
+    typeof keepRequests !== 'number' ||
+    !(keepRequests >= 0) ||
+    !(Number.isInteger(keepRequests) || keepRequests === Infinity)
+  ) {
+    throw argumentError('keepRequests must be a whole number of requests, or Infinity')
+  }
+  return { apiKeys, expiresIn, now, keepRequests, controlRoutes }
+}
+
+/**
+ * The credential a request carried: the JSON body's on the two auth paths (whatever the header says), the
+ * `Authorization` header's elsewhere.
+ */
+function credentialOf(path: string, body: Record<string, unknown> | undefined, authorization: Authorization) {
+  if (path === '/auth/api-key') return typeof body?.apiKey === 'string' ? 'api-key' : 'none'
+  if (path === '/auth/refresh') return typeof body?.refreshToken === 'string' ? 'refresh-token' : 'none'
+  return authorization.kind
 }
 
 /** The TypeError of a bad argument, with its `code`; its message names the argument, never its value. */
