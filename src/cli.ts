@@ -19,6 +19,7 @@ Options of token and header:
 
 Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
+  --expires-in S        lifetime of the tokens it issues, in seconds (default 3600)
 
 Other options:
   --help, -h            print this help
@@ -33,21 +34,25 @@ The API key comes from APIVIDEO_API_KEY or --api-key-file, never from an argumen
 
 The stand-in answers as api.video does: /auth/api-key and /auth/refresh, and every
 other path as a resource that takes "Bearer <token>" or Basic credentials with the
-key as user name; GET /videos and the other list routes answer an empty page. It
+key as user name. It keeps videos (/videos) and delegated upload tokens
+(/upload-tokens, and POST /upload?token= without credentials) in memory, at most
+1,000 videos; the other list routes answer an empty page. It
 logs one line per request (time, method, path, status; never a secret). Its memory
 stays bounded however long it runs: it keeps the last 1,000 requests, and at most
 10,000 tokens of each kind, forgetting expired access tokens; a request body over
-1 MiB is answered 413 without being read.
+1 MiB is answered 413 without being read. Tests in another language steer it over
+HTTP: POST /_stand-in/revoke, /_stand-in/fail, /_stand-in/expires-in, and
+GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
 const FLAGS = new Set(['--json', '--sandbox', '--help', '-h', '--version'])
-const VALUED = new Set(['--base-url', '--api-key-file', '--port'])
+const VALUED = new Set(['--base-url', '--api-key-file', '--port', '--expires-in'])
 const ALLOWED: Record<string, string[]> = {
   token: ['--json', '--sandbox', '--base-url', '--api-key-file'],
   header: ['--sandbox', '--base-url', '--api-key-file'],
-  'stand-in': ['--port'],
+  'stand-in': ['--port', '--expires-in'],
 }
 
 /** A failure the user can act on: printed as one line with its code, then exit `status`. */
@@ -156,8 +161,15 @@ async function standIn(options: Map<string, string>): Promise<void> {
   const raw = options.get('--port') ?? '0'
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN
   if (!(port <= 65535)) throw usage('--port must be an integer from 0 to 65535')
+  const lifetime = options.get('--expires-in') ?? '3600'
+  const expiresIn = /^\d{1,10}$/.test(lifetime) ? Number(lifetime) : NaN
+  if (!(expiresIn >= 1)) throw usage('--expires-in must be a whole number of seconds, 1 or more')
   const fromEnv = Boolean(process.env.APIVIDEO_API_KEY)
-  const stand = createStandIn({ apiKeys: [process.env.APIVIDEO_API_KEY || 'test-key'] })
+  const stand = createStandIn({
+    apiKeys: [process.env.APIVIDEO_API_KEY || 'test-key'],
+    expiresIn,
+    controlRoutes: true,
+  })
   const logged = async (request: Request): Promise<Response> => {
     const line = `${new Date().toISOString().slice(11, 19)} ${request.method} ${new URL(request.url).pathname}`
     try {

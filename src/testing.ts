@@ -47,21 +47,29 @@ export interface StandInOptions {
   now?: (() => number) | undefined
   /** How many of the latest requests `requests` keeps: 1,000 by default; `Infinity` keeps them all. */
   keepRequests?: number | undefined
+  /**
+   * Answers the control routes under `/_stand-in/` (revoke, fail, expires-in, requests) on loopback URLs, for tests
+   * in another language or process; `false` by default. The CLI's `apivideo-auth stand-in` turns them on.
+   */
+  controlRoutes?: boolean | undefined
 }
 
 /**
- * An offline api.video: the two auth endpoints, and every other path as a protected resource.
+ * An offline api.video: the two auth endpoints, videos and delegated upload tokens kept in memory, and every other
+ * path as a protected resource.
  *
  * Resources accept what api.video accepts: `Authorization: Bearer <a live access token>` or
  * `Authorization: Basic base64("<a known key>:")`; anything else is a 401 with api.video's problem body.
- * An accepted `GET` on a list route (`/videos`, `/live-streams`, `/players`, `/webhooks`, `/upload-tokens`,
- * `/watermarks`) answers an empty first page in api.video's list shape: `{ "data": [], "pagination":
- * { currentPage, pageSize, pagesTotal: 1, itemsTotal: 0, currentPageItems: 0, links: [self, first, last] } }`,
- * with `currentPage` and `pageSize` taken from the query (1 and 25 by default). Any other accepted request
- * answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
+ * `POST`/`GET /videos`, `GET`/`PATCH`/`DELETE /videos/{videoId}`, `POST`/`GET /upload-tokens` and
+ * `GET`/`DELETE /upload-tokens/{uploadToken}` answer as api.video does, in the shapes of its OpenAPI document;
+ * `POST /upload?token=…` takes a multipart `file` and a live upload token in place of credentials.
+ * An accepted `GET` on another list route (`/live-streams`, `/players`, `/webhooks`, `/watermarks`) answers an empty
+ * first page in api.video's list shape, with `currentPage` and `pageSize` taken from the query (1 and 25 by default).
+ * Any other accepted request answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
+ * A request body over 1 MiB is a 413, read no further than the chunk that crossed the limit.
  *
- * It holds at most 10,000 live access tokens and 10,000 refresh tokens (expired access tokens are dropped,
- * then the oldest of either kind): a forgotten token is refused as a revoked one would be.
+ * It holds at most 10,000 live access tokens, 10,000 refresh tokens, 10,000 upload tokens and 1,000 videos (expired
+ * tokens are dropped, then the oldest of each kind): a forgotten token is refused as a revoked one would be.
  */
 export interface StandIn {
   /** Answers one request as api.video would; serve it with `Deno.serve`, `Bun.serve`, a Worker or `node:http`. */
@@ -99,6 +107,9 @@ const WRONG_CONTENT_TYPE: Problem = {
   name: '',
   status: 400,
 }
+// The same limit and answer as the CLI's node:http adapter, so that every way of serving the stand-in bounds memory.
+const BODY_LIMIT = 1024 * 1024
+const BODY_TOO_LARGE = { type: 'about:blank', title: 'The request body is over 1 MiB.', status: 413 }
 const NULL_BODY = [204, 205, 304]
 const AUTH_PATHS = ['/auth/api-key', '/auth/refresh']
 const LIST_PATHS = ['/videos', '/live-streams', '/players', '/webhooks', '/upload-tokens', '/watermarks']
@@ -113,30 +124,18 @@ const CREDENTIALS: Credential[] = ['api-key', 'refresh-token', 'basic', 'bearer'
  * @example
  * const standIn = createStandIn({ apiKeys: ['test-key'] })
  * const session = createSession({ apiKey: 'test-key', fetch: standIn.fetch })
- * const { data } = await (await session.fetch('/videos')).json()   // [] : an empty first page
+ * const { data } = await (await session.fetch('/videos')).json()   // [] : no video yet
  * standIn.fail('/auth/refresh', { status: 503 })
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-  const { apiKeys = ['test-key'], expiresIn = 3600, now = Date.now, keepRequests = 1000, ...unknown } = options
-  const [extra] = Object.keys(unknown)
-  if (extra !== undefined) throw new TypeError(`unknown option ${extra} of createStandIn`)
-  if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
-    throw new TypeError('apiKeys must be an array of strings')
-  if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn < Infinity))
-    throw new TypeError('expiresIn must be a positive number')
-  if (typeof now !== 'function') throw new TypeError('now must be a function')
-  if (
-    typeof keepRequests !== 'number' ||
-    !(keepRequests >= 0) ||
-    !(Number.isInteger(keepRequests) || keepRequests === Infinity)
-  ) {
-    throw new TypeError('keepRequests must be a whole number of requests, or Infinity')
-  }
+  const { apiKeys, now, keepRequests, controlRoutes, ...settings } = readOptions(options)
+  let { expiresIn } = settings
   const accessTokens = new Map<string, number>() // token -> expiry (epoch ms), oldest first
   const refreshTokens = new Set<string>() // oldest first
   const faults = new Map<string, Fault[]>()
+  const videos = createVideos(now)
+  const uploadTokens = createUploadTokens(now, videos)
   const requests: StandInRequest[] = []
   const counts: StandInCounts = {
     requests: 0,
@@ -183,11 +182,15 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     return accepted ? issue() : json(400, INVALID_CREDENTIALS)
   }
 
-  function resource(request: Request, url: URL, authorization: Authorization): Response {
+  async function resource(request: Request, url: URL, authorization: Authorization, body: Bytes): Promise<Response> {
+    // POST /upload takes a delegated upload token in place of credentials.
+    if (url.pathname === '/upload' && request.method === 'POST') return uploadTokens.upload(request, url, body)
     if (authorization.kind === 'basic' && !(authorization.password === '' && apiKeys.includes(authorization.user)))
       return json(401, INVALID_API_KEY)
     const expiresAt = authorization.kind === 'bearer' ? accessTokens.get(authorization.token) : undefined
     if (authorization.kind !== 'basic' && !(expiresAt && expiresAt > now())) return json(401, INVALID_TOKEN)
+    const routed = videos.route(request, url, body) ?? uploadTokens.route(request, url, body)
+    if (routed) return routed
     if (request.method === 'GET' && LIST_PATHS.includes(url.pathname)) return json(200, emptyPage(url))
     return json(200, { method: request.method, path: url.pathname })
   }
@@ -205,21 +208,15 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   async function answer(request: Request): Promise<Response> {
     const url = new URL(request.url)
     const path = url.pathname
+    if (controlRoutes && path.startsWith(CONTROL_PREFIX)) return control(request, url)
     const authorization = readAuthorization(request.headers.get('authorization'))
     // The body is read whatever its content type, so that the record tells which secrets were on the wire.
-    const body = AUTH_PATHS.includes(path) ? await readJsonObject(request) : undefined
-    const credential =
-      path === '/auth/api-key'
-        ? typeof body?.apiKey === 'string'
-          ? 'api-key'
-          : 'none'
-        : path === '/auth/refresh'
-          ? typeof body?.refreshToken === 'string'
-            ? 'refresh-token'
-            : 'none'
-          : authorization.kind
+    const bytes = await readBody(request)
+    const body = AUTH_PATHS.includes(path) && bytes ? parseJsonObject(bytes) : undefined
+    const credential = credentialOf(path, body, authorization)
     const keyInBody = path === '/auth/api-key' && typeof body?.apiKey === 'string' && body.apiKey !== ''
     record(request, path, credential, keyInBody || (authorization.kind === 'basic' && authorization.user !== ''))
+    if (bytes === undefined) return json(413, BODY_TOO_LARGE, { 'content-type': 'application/problem+json' })
     const fault = faults.get(path)?.shift()
     if (fault && 'networkError' in fault) throw new TypeError('stand-in: connection reset')
     if (fault && 'delay' in fault) await pause(fault.delay, request.signal)
@@ -232,7 +229,17 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       }
       return json(fault.status, faultBody, fault.headers)
     }
-    return AUTH_PATHS.includes(path) ? grant(request, path, body) : resource(request, url, authorization)
+    return AUTH_PATHS.includes(path) ? grant(request, path, body) : resource(request, url, authorization, bytes)
+  }
+
+  /** The routes under `/_stand-in/`: not api.video's, so neither recorded nor subject to faults. */
+  function control(request: Request, url: URL): Promise<Response> {
+    return answerControl(request, url, {
+      revoke: () => accessTokens.clear(),
+      fail,
+      setExpiresIn: (seconds) => (expiresIn = seconds),
+      report: () => ({ requests, counts: countsCopy() }),
+    })
   }
 
   /** Like fetch, the answer carries the request's URL, and an aborted request rejects with the signal's reason. */
@@ -242,10 +249,14 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     return Object.defineProperty(response, 'url', { value: request.url })
   }
 
+  function countsCopy(): StandInCounts {
+    return { ...counts, credentials: { ...counts.credentials } }
+  }
+
   function fail(path: string, ...more: Fault[]): void {
     // Faults match on the path alone: a query or hash would never match.
     if (typeof path !== 'string' || !/^\/[^?#]*$/.test(path))
-      throw new TypeError('path must be a string starting with "/", with no query or hash')
+      throw argumentError('path must be a string starting with "/", with no query or hash')
     more.forEach(checkFault)
     faults.set(path, [...(faults.get(path) ?? []), ...more])
   }
@@ -255,12 +266,58 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     fetch: (input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init)),
     requests,
     get counts(): StandInCounts {
-      return { ...counts, credentials: { ...counts.credentials } }
+      return countsCopy()
     },
     fail,
     revoke: () => accessTokens.clear(),
   })
 }
+
+/** The options, checked whole, with their defaults. */
+function readOptions(options: StandInOptions) {
+  if (typeof options !== 'object' || options === null) throw argumentError('options must be an object')
+  const {
+    apiKeys = ['test-key'],
+    expiresIn = 3600,
+    now = Date.now,
+    keepRequests = 1000,
+    controlRoutes = false,
+    ...unknown
+  } = options
+  const [extra] = Object.keys(unknown)
+  if (extra !== undefined) throw argumentError(`unknown option ${extra} of createStandIn`, 'ERR_UNKNOWN_OPTION')
+  if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
+    throw argumentError('apiKeys must be an array of strings')
+  if (!isLifetime(expiresIn)) throw argumentError('expiresIn must be a positive number')
+  if (typeof controlRoutes !== 'boolean') throw argumentError('controlRoutes must be a boolean')
+  if (typeof now !== 'function') throw argumentError('now must be a function')
+  if (
+    typeof keepRequests !== 'number' ||
+    !(keepRequests >= 0) ||
+    !(Number.isInteger(keepRequests) || keepRequests === Infinity)
+  ) {
+    throw argumentError('keepRequests must be a whole number of requests, or Infinity')
+  }
+  return { apiKeys, expiresIn, now, keepRequests, controlRoutes }
+}
+
+/**
+ * The credential a request carried: the JSON body's on the two auth paths (whatever the header says), the
+ * `Authorization` header's elsewhere.
+ */
+function credentialOf(path: string, body: Record<string, unknown> | undefined, authorization: Authorization) {
+  if (path === '/auth/api-key') return typeof body?.apiKey === 'string' ? 'api-key' : 'none'
+  if (path === '/auth/refresh') return typeof body?.refreshToken === 'string' ? 'refresh-token' : 'none'
+  return authorization.kind
+}
+
+/** The TypeError of a bad argument, with its `code`; its message names the argument, never its value. */
+function argumentError(message: string, code = 'ERR_INVALID_ARGUMENT'): TypeError {
+  return Object.assign(new TypeError(message), { code })
+}
+
+/** A request body, whole in memory (at most 1 MiB). */
+type Bytes = Uint8Array<ArrayBuffer>
 
 type Authorization =
   { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | { kind: 'other' | 'none' }
@@ -275,9 +332,7 @@ function readAuthorization(header: string | null): Authorization {
   let decoded: string
   try {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new TypeError('not base64')
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(
-      Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)),
-    )
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)))
   } catch {
     return { kind: 'basic', user: '', password: '' }
   }
@@ -289,25 +344,36 @@ function readAuthorization(header: string | null): Authorization {
 
 /** An empty first page in api.video's list shape, for the page and size the query asks. */
 function emptyPage(url: URL) {
+  return page(url, [])
+}
+
+/** One page of `items` in api.video's list shape, for the page and size the query asks (1 and 25 by default). */
+function page(url: URL, items: unknown[]) {
   const whole = (name: string, fallback: number, max: number) => {
     const n = Number(url.searchParams.get(name) ?? fallback)
     return Number.isInteger(n) && n >= 1 && n <= max ? n : fallback
   }
   const currentPage = whole('currentPage', 1, Number.MAX_SAFE_INTEGER)
   const pageSize = whole('pageSize', 25, 100)
-  const link = (rel: string, page: number) => ({
+  const pagesTotal = Math.max(1, Math.ceil(items.length / pageSize))
+  const data = items.slice((currentPage - 1) * pageSize, currentPage * pageSize)
+  const link = (rel: string, to: number) => ({
     rel,
-    uri: `${url.origin}${url.pathname}?currentPage=${page}&pageSize=${pageSize}`,
+    uri: `${url.origin}${url.pathname}?currentPage=${to}&pageSize=${pageSize}`,
   })
+  const links = [link('self', currentPage), link('first', 1)]
+  if (currentPage > 1 && currentPage <= pagesTotal) links.push(link('previous', currentPage - 1))
+  if (currentPage < pagesTotal) links.push(link('next', currentPage + 1))
+  links.push(link('last', pagesTotal))
   return {
-    data: [],
+    data,
     pagination: {
       currentPage,
       pageSize,
-      pagesTotal: 1,
-      itemsTotal: 0,
-      currentPageItems: 0,
-      links: [link('self', currentPage), link('first', 1), link('last', 1)],
+      pagesTotal,
+      itemsTotal: items.length,
+      currentPageItems: data.length,
+      links,
     },
   }
 }
@@ -326,19 +392,58 @@ function checkFault(fault: Fault): void {
     ok = false
   }
   if (!ok)
-    throw new TypeError(
+    throw argumentError(
       'faults must each be { status: 200-599, body?: JSON, headers?: valid headers }, { delay: 0-2147483647 ms }' +
         ' or { networkError: true }',
     )
 }
 
-async function readJsonObject(request: Request): Promise<Record<string, unknown> | undefined> {
+/**
+ * The request body, or undefined once it is over 1 MiB: a declared length over it is refused unread, and a body
+ * without one is read no further than the chunk that crossed the limit.
+ */
+async function readBody(request: Request): Promise<Bytes | undefined> {
+  if (request.body === null) return new Uint8Array(0)
+  if (Number(request.headers.get('content-length')) > BODY_LIMIT) {
+    request.body.cancel().catch(() => {})
+    return undefined
+  }
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > BODY_LIMIT) {
+      reader.cancel().catch(() => {})
+      return undefined
+    }
+    chunks.push(value)
+  }
+  const whole = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    whole.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return whole
+}
+
+function parseJsonObject(bytes: Bytes): Record<string, unknown> | undefined {
   try {
-    const body = await request.json()
-    return typeof body === 'object' && body !== null ? body : undefined
+    const body: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
+}
+
+/** A token lifetime in seconds: positive and finite. */
+function isLifetime(value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && value < Infinity
 }
 
 function json(status: number, body: unknown, headers?: HeadersInit): Response {
@@ -365,4 +470,402 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 function nonce(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+// Videos and delegated upload tokens: api.video's shapes (its OpenAPI document), kept in memory.
+
+type Json = Record<string, unknown>
+type AttributeProblem = { type: string; title: string; name: string }
+
+const DOCS = 'https://docs.api.video/reference/'
+const MAX_VIDEOS = 1000
+const MAX_UPLOAD_TOKENS = 10_000
+const MAX_TTL = 2_147_483_647
+const LANGUAGES =
+  'ar ca cs da de el en es fa fi fr he hi hr hu it ja ko ml nl nn false pl pt ru sk sl te tr uk ur vi zh'.split(' ')
+const NOT_JSON: Problem = {
+  type: 'about:blank',
+  title: 'The request body is not a JSON object.',
+  name: '',
+  status: 400,
+}
+
+const required = (name: string): AttributeProblem => ({
+  type: `${DOCS}attribute-required`,
+  title: 'This attribute is required.',
+  name,
+})
+const invalid = (name: string, title: string): AttributeProblem => ({ type: `${DOCS}invalid-attribute`, title, name })
+const notFound = (name: string): Response =>
+  json(404, { type: `${DOCS}resource-not-found`, title: 'The requested resource was not found.', name, status: 404 })
+/** api.video's 400: the first problem at the top, every problem in `problems`. */
+const badRequest = (problems: AttributeProblem[]): Response => json(400, { ...problems[0], status: 400, problems })
+
+/** Checks one attribute; answers the problem's title when the value is not what api.video takes. */
+type Rule = (value: unknown) => string | undefined
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+const STRING: Rule = (v) => (typeof v === 'string' ? undefined : 'This attribute must be a string.')
+const BOOLEAN: Rule = (v) => (typeof v === 'boolean' ? undefined : 'This attribute must be a boolean.')
+const OBJECT: Rule = (v) => (isObject(v) ? undefined : 'This attribute must be an object.')
+const STRINGS: Rule = (v) =>
+  Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'This attribute must be an array.'
+const METADATA: Rule = (v) =>
+  Array.isArray(v) && v.every((m) => isObject(m) && typeof m.key === 'string' && typeof m.value === 'string')
+    ? undefined
+    : 'This attribute must be an array of { "key", "value" } strings.'
+const LANGUAGE: Rule = (v) =>
+  typeof v === 'string' && LANGUAGES.includes(v) ? undefined : 'This attribute must be a supported language.'
+const SUMMARY_ATTRIBUTES: Rule = (v) =>
+  Array.isArray(v) && v.every((a) => a === 'abstract' || a === 'takeaways')
+    ? undefined
+    : 'This attribute must be an array of "abstract" and "takeaways".'
+const NULLABLE_STRING: Rule = (v) => (v === null ? undefined : STRING(v))
+
+/** The attributes of `video-update-payload`; `video-creation-payload` adds source, clip and watermark. */
+const UPDATE_RULES: Record<string, Rule> = {
+  title: STRING,
+  description: STRING,
+  public: BOOLEAN,
+  panoramic: BOOLEAN,
+  mp4Support: BOOLEAN,
+  playerId: NULLABLE_STRING,
+  tags: STRINGS,
+  metadata: METADATA,
+  language: LANGUAGE,
+  transcript: BOOLEAN,
+  transcriptSummary: BOOLEAN,
+  transcriptSummaryAttributes: SUMMARY_ATTRIBUTES,
+}
+const CREATION_RULES: Record<string, Rule> = {
+  ...UPDATE_RULES,
+  playerId: STRING,
+  source: STRING,
+  clip: OBJECT,
+  watermark: OBJECT,
+}
+/** What a video object shows of a payload: the rest (source, clip, transcripts…) starts work api.video does. */
+const SHOWN = [
+  'title',
+  'description',
+  'public',
+  'panoramic',
+  'mp4Support',
+  'playerId',
+  'tags',
+  'metadata',
+  'language',
+]
+
+/** The problems of a payload, against its rules; an attribute the rules do not know is ignored. */
+function check(payload: Json, rules: Record<string, Rule>): AttributeProblem[] {
+  const problems: AttributeProblem[] = []
+  for (const [name, rule] of Object.entries(rules)) {
+    if (!(name in payload)) continue
+    const title = rule(payload[name])
+    if (title) problems.push(invalid(name, title))
+  }
+  return problems
+}
+
+/**
+ * A JSON object body, as api.video's JSON operations take it: an empty body reads as `{}`; another content type,
+ * a body that is not JSON or not an object, is a 400.
+ */
+function jsonPayload(request: Request, body: Bytes): Json | Response {
+  if (body.byteLength === 0) return {}
+  if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? ''))
+    return json(400, WRONG_CONTENT_TYPE)
+  return parseJsonObject(body) ?? json(400, NOT_JSON)
+}
+
+/** ATOM UTC, as api.video writes dates: `2026-01-05T08:00:00+00:00`. */
+const atom = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00')
+
+/** An id as api.video's look: a two-letter prefix and 22 letters and digits. */
+function id(prefix: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+  // 248 is the largest multiple of 62 below 256: bytes above it are skipped, so every character is equally likely.
+  const bytes = Array.from(crypto.getRandomValues(new Uint8Array(64))).filter((b) => b < 248)
+  return (
+    prefix +
+    bytes
+      .slice(0, 22)
+      .map((b) => alphabet[b % 62])
+      .join('')
+  )
+}
+
+/** The sort a list query asks for, among `fields`; undefined for creation order, a Response when it is wrong. */
+function sortOf(url: URL, fields: string[]): [string, 1 | -1] | undefined | Response {
+  const sortBy = url.searchParams.get('sortBy')
+  const sortOrder = url.searchParams.get('sortOrder') ?? 'asc'
+  if (sortBy !== null && !fields.includes(sortBy))
+    return badRequest([invalid('sortBy', `This attribute must be one of ${fields.join(', ')}.`)])
+  if (sortOrder !== 'asc' && sortOrder !== 'desc')
+    return badRequest([invalid('sortOrder', 'This attribute must be one of asc, desc.')])
+  return sortBy === null ? undefined : [sortBy, sortOrder === 'asc' ? 1 : -1]
+}
+
+function sorted(items: Json[], sort: [string, 1 | -1] | undefined): Json[] {
+  if (!sort) return items
+  const [field, direction] = sort
+  const key = (item: Json) => item[field] as string | number
+  return [...items].sort((a, b) => {
+    if (key(a) === key(b)) return 0
+    return key(a) < key(b) ? -direction : direction
+  })
+}
+
+/** A route's `{id}`, decoded; a malformed escape is kept as sent, so it matches nothing. */
+function pathParameter(match: RegExpExecArray): string {
+  const raw = match[1] ?? ''
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw
+  }
+}
+
+/** Forgets the oldest entries of a map beyond `max`. */
+function cap<K, V>(map: Map<K, V>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) return
+    map.delete(key)
+  }
+}
+
+/** The video routes: `POST`/`GET /videos`, `GET`/`PATCH`/`DELETE /videos/{videoId}`. */
+function createVideos(now: () => number) {
+  const videos = new Map<string, Json>() // videoId -> video, oldest first
+
+  function assets(videoId: string, mp4Support: boolean): Json {
+    const vod = `https://cdn.api.video/vod/${videoId}`
+    return {
+      iframe:
+        `<iframe src="https://embed.api.video/vod/${videoId}" width="100%" height="100%" frameborder="0"` +
+        ' scrolling="no" allowfullscreen=""></iframe>',
+      player: `https://embed.api.video/vod/${videoId}`,
+      hls: `${vod}/hls/manifest.m3u8`,
+      thumbnail: `${vod}/thumbnail.jpg`,
+      ...(mp4Support ? { mp4: `${vod}/mp4/source.mp4` } : {}),
+    }
+  }
+
+  /** Copies the shown attributes of a checked payload onto a video, and keeps its dates and assets in step. */
+  function apply(video: Json, payload: Json): Json {
+    for (const name of SHOWN) if (name in payload) video[name] = payload[name]
+    if (video.playerId === null) delete video.playerId
+    if ('language' in payload) video.languageOrigin = 'api'
+    video.updatedAt = atom(now())
+    video.assets = assets(video.videoId as string, video.mp4Support === true)
+    return video
+  }
+
+  /** A new video object, remembered (the oldest forgotten beyond 1,000). */
+  function create(payload: Json, sourceType?: string): Json {
+    const videoId = id('vi')
+    const at = atom(now())
+    const video: Json = {
+      videoId,
+      createdAt: at,
+      title: '',
+      description: '',
+      publishedAt: at,
+      updatedAt: at,
+      discarded: false,
+      discardedAt: null,
+      deletesAt: null,
+      public: true,
+      panoramic: false,
+      mp4Support: true,
+      tags: [],
+      metadata: [],
+      source: sourceType
+        ? { type: sourceType, uri: `/videos/${videoId}/source` }
+        : { uri: `/videos/${videoId}/source` },
+    }
+    videos.set(videoId, apply(video, payload))
+    cap(videos, MAX_VIDEOS)
+    return video
+  }
+
+  function list(url: URL): Response {
+    const title = url.searchParams.get('title')
+    const tags = url.searchParams.getAll('tags[]')
+    const sort = sortOf(url, ['title', 'createdAt', 'publishedAt', 'updatedAt'])
+    if (sort instanceof Response) return sort
+    const found = [...videos.values()].filter(
+      (v) =>
+        (title === null || (v.title as string).includes(title)) &&
+        tags.every((tag) => (v.tags as string[]).includes(tag)),
+    )
+    return json(200, page(url, sorted(found, sort)))
+  }
+
+  function route(request: Request, url: URL, body: Bytes): Response | undefined {
+    const one = /^\/videos\/([^/]+)$/.exec(url.pathname)
+    if (url.pathname === '/videos' && request.method === 'GET') return list(url)
+    if (url.pathname === '/videos' && request.method === 'POST') {
+      const payload = jsonPayload(request, body)
+      if (payload instanceof Response) return payload
+      const problems = check(payload, CREATION_RULES)
+      if (payload.title === undefined || payload.title === '') problems.unshift(required('title'))
+      return problems.length > 0 ? badRequest(problems) : json(201, create(payload))
+    }
+    if (!one || !['GET', 'PATCH', 'DELETE'].includes(request.method)) return undefined
+    const video = videos.get(pathParameter(one))
+    if (!video) return notFound('videoId')
+    if (request.method === 'GET') return json(200, video)
+    if (request.method === 'DELETE') {
+      videos.delete(video.videoId as string)
+      return json(204, null)
+    }
+    const payload = jsonPayload(request, body)
+    if (payload instanceof Response) return payload
+    const problems = check(payload, UPDATE_RULES)
+    return problems.length > 0 ? badRequest(problems) : json(200, apply(video, payload))
+  }
+
+  return { create, route, get: (videoId: string) => videos.get(videoId) }
+}
+
+/**
+ * The delegated upload token routes: `POST`/`GET /upload-tokens`, `GET`/`DELETE /upload-tokens/{uploadToken}`, and
+ * `POST /upload?token=…`, which needs no credentials.
+ */
+function createUploadTokens(now: () => number, videos: ReturnType<typeof createVideos>) {
+  const tokens = new Map<string, { ttl: number; createdAt: number }>() // oldest first
+
+  /** The token if it is live: known, not deleted, not expired (a `ttl` of 0 never expires). */
+  function live(token: string): Json | undefined {
+    const found = tokens.get(token)
+    if (!found) return undefined
+    const expiresAt = found.createdAt + found.ttl * 1000
+    if (found.ttl > 0 && expiresAt <= now()) {
+      tokens.delete(token)
+      return undefined
+    }
+    return {
+      token,
+      ttl: found.ttl,
+      createdAt: atom(found.createdAt),
+      ...(found.ttl > 0 ? { expiresAt: atom(expiresAt) } : {}),
+    }
+  }
+
+  function mint(request: Request, body: Bytes): Response {
+    const payload = jsonPayload(request, body)
+    if (payload instanceof Response) return payload
+    const { ttl = 0 } = payload
+    if (!(Number.isInteger(ttl) && (ttl as number) >= 0 && (ttl as number) <= MAX_TTL))
+      return badRequest([invalid('ttl', `This attribute must be an integer from 0 to ${MAX_TTL}.`)])
+    const token = id('to')
+    tokens.set(token, { ttl: ttl as number, createdAt: now() })
+    cap(tokens, MAX_UPLOAD_TOKENS)
+    return json(200, live(token))
+  }
+
+  function route(request: Request, url: URL, body: Bytes): Response | undefined {
+    if (url.pathname === '/upload-tokens' && request.method === 'POST') return mint(request, body)
+    if (url.pathname === '/upload-tokens' && request.method === 'GET') {
+      const sort = sortOf(url, ['createdAt', 'ttl'])
+      if (sort instanceof Response) return sort
+      const all = [...tokens.keys()].map(live).filter((t): t is Json => t !== undefined)
+      return json(200, page(url, sorted(all, sort)))
+    }
+    const one = /^\/upload-tokens\/([^/]+)$/.exec(url.pathname)
+    if (!one || !['GET', 'DELETE'].includes(request.method)) return undefined
+    const token = pathParameter(one)
+    const found = live(token)
+    if (!found) return notFound('uploadToken')
+    if (request.method === 'GET') return json(200, found)
+    tokens.delete(token)
+    return json(204, null)
+  }
+
+  /**
+   * `POST /upload?token=…` with a multipart `file` creates a video titled after the file; with a `videoId` part,
+   * a later chunk of that video's upload. The file's bytes are not kept.
+   */
+  async function upload(request: Request, url: URL, body: Bytes): Promise<Response> {
+    const token = url.searchParams.get('token')
+    if (!token) return badRequest([required('token')])
+    if (!live(token)) return badRequest([invalid('token', 'The upload token is invalid or expired.')])
+    const contentType = request.headers.get('content-type') ?? ''
+    const form = /^multipart\/form-data\s*;/i.test(contentType)
+      ? await new Response(body, { headers: { 'content-type': contentType } }).formData().catch(() => undefined)
+      : undefined
+    // The `file` part, or the one file part under another name, as the official Node client sends it.
+    const files = [...(form?.entries() ?? [])].filter(
+      (entry): entry is [string, File] => typeof entry[1] !== 'string',
+    )
+    const file = (files.find(([name]) => name === 'file') ?? (files.length === 1 ? files[0] : undefined))?.[1]
+    if (!file) return badRequest([required('file')])
+    const videoId = form?.get('videoId')
+    if (typeof videoId !== 'string') return json(201, videos.create({ title: file.name || 'file' }, 'upload'))
+    const video = videos.get(videoId)
+    return video ? json(201, video) : notFound('videoId')
+  }
+
+  return { route, upload }
+}
+
+// The control routes, for the stand-in served over HTTP: tests in another language or process steer it with them.
+
+const CONTROL_PREFIX = '/_stand-in/'
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]']
+
+interface Controls {
+  revoke(): void
+  fail(path: string, ...faults: Fault[]): void
+  setExpiresIn(seconds: number): void
+  report(): { requests: StandInRequest[]; counts: StandInCounts }
+}
+
+const controlProblem = (status: number, title: string): Response =>
+  json(status, { type: 'about:blank', title, name: '', status })
+
+/** The host name of a `Host` header's value (`127.0.0.1:8080`, `[::1]:80`), or '' when it is not one. */
+function hostnameOf(host: string): string {
+  try {
+    return new URL(`http://${host}`).hostname
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * `GET /_stand-in/requests`, `POST /_stand-in/revoke`, `POST /_stand-in/fail {"path", "faults"}` and
+ * `POST /_stand-in/expires-in {"expiresIn"}`. They answer a loopback URL and `Host` only, and never a request with
+ * an `Origin` header (a web page's), so that no page a developer visits can steer the stand-in on their machine.
+ */
+async function answerControl(request: Request, url: URL, controls: Controls): Promise<Response> {
+  const hosts = [url.host, request.headers.get('host') ?? url.host]
+  if (!hosts.every((host) => LOOPBACK_HOSTS.includes(hostnameOf(host))) || request.headers.has('origin'))
+    return controlProblem(403, 'The control routes answer loopback clients only, never a web page.')
+  const route = `${request.method} ${url.pathname.slice(CONTROL_PREFIX.length)}`
+  if (route === 'GET requests') return json(200, controls.report())
+  if (route === 'POST revoke') {
+    controls.revoke()
+    return json(204, null)
+  }
+  if (route !== 'POST fail' && route !== 'POST expires-in')
+    return controlProblem(404, 'No such control route: GET requests, POST revoke, fail or expires-in.')
+  const body = await readBody(request)
+  if (body === undefined) return json(413, BODY_TOO_LARGE, { 'content-type': 'application/problem+json' })
+  const payload = jsonPayload(request, body)
+  if (payload instanceof Response) return payload
+  if (route === 'POST expires-in') {
+    if (!isLifetime(payload.expiresIn)) return controlProblem(400, 'expiresIn must be a positive number of seconds')
+    controls.setExpiresIn(payload.expiresIn)
+    return json(204, null)
+  }
+  try {
+    if (!Array.isArray(payload.faults)) throw new TypeError('faults must be an array')
+    controls.fail(payload.path as string, ...(payload.faults as Fault[]))
+  } catch (error) {
+    return controlProblem(400, (error as Error).message)
+  }
+  return json(204, null)
 }

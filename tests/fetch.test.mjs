@@ -14,12 +14,13 @@ async function* generatedBody() {
 // ---------------------------------------------------------------------------------------------
 const oneShot = suite('session.fetch: one-shot bodies are never re-sent')
 
-/** A stand-in on a loopback server that records the byte length of every body sent to /upload. */
+/** A stand-in on a loopback server that records the byte length of every body sent to /videos/vi1/source. */
 async function uploadServer() {
   const standIn = createStandIn({ apiKeys: [KEY] })
   const uploads = []
   const server = await serve(async (request) => {
-    if (new URL(request.url).pathname === '/upload') uploads.push((await request.clone().arrayBuffer()).byteLength)
+    if (new URL(request.url).pathname === '/videos/vi1/source')
+      uploads.push((await request.clone().arrayBuffer()).byteLength)
     return standIn.handler(request)
   })
   const session = createSession({
@@ -48,7 +49,11 @@ for (const [kind, body] of Object.entries(oneShotBodies)) {
   oneShot(`${kind} is never re-sent: its 401 is returned, sent once`, async () => {
     const { url, close, session, uploads } = await uploadServer()
     try {
-      const response = await session.fetch(`${url}/upload`, { method: 'POST', body: body(), duplex: 'half' })
+      const response = await session.fetch(`${url}/videos/vi1/source`, {
+        method: 'POST',
+        body: body(),
+        duplex: 'half',
+      })
       assert.is(response.status, 401, 'the caller gets the 401 of its one send')
       assert.equal(uploads, [11], 'the server saw exactly one upload, with all its bytes')
     } finally {
@@ -69,7 +74,7 @@ oneShot(
     for (const body of bodies) {
       const { url, close, session, uploads } = await uploadServer()
       try {
-        const response = await session.fetch(`${url}/upload`, { method: 'POST', body })
+        const response = await session.fetch(`${url}/videos/vi1/source`, { method: 'POST', body })
         assert.is(response.status, 200)
         assert.is(uploads.length, 2)
         assert.is(uploads[1], uploads[0], 'the replay carries the same bytes')
@@ -82,7 +87,7 @@ oneShot(
     form.set('title', 'hello world')
     const { url, close, session, uploads } = await uploadServer()
     try {
-      assert.is((await session.fetch(`${url}/upload`, { method: 'POST', body: form })).status, 200)
+      assert.is((await session.fetch(`${url}/videos/vi1/source`, { method: 'POST', body: form })).status, 200)
       assert.is(uploads.length, 2)
       assert.ok(uploads[0] > 0 && uploads[1] > 0)
     } finally {
@@ -128,12 +133,12 @@ paths('a round trip through a loopback stand-in: a path is authorized and answer
   const server = await serve(standIn.handler)
   try {
     const session = createSession({ apiKey: KEY, baseUrl: server.url })
-    const response = await session.fetch('/videos/vi1', { method: 'GET' })
+    const response = await session.fetch('/players/pl1', { method: 'GET' })
     assert.is(response.status, 200)
-    assert.equal(await response.json(), { method: 'GET', path: '/videos/vi1' })
+    assert.equal(await response.json(), { method: 'GET', path: '/players/pl1' })
     assert.equal(
       standIn.requests.map((r) => r.path),
-      ['/auth/api-key', '/videos/vi1'],
+      ['/auth/api-key', '/players/pl1'],
     )
   } finally {
     await server.close()
@@ -144,12 +149,12 @@ paths('regression: an absolute URL on the session origin is still accepted', asy
   const { fetch, urls } = recorder()
   const session = createSession({ apiKey: KEY, fetch })
   assert.is((await session.fetch('https://ws.api.video/videos')).status, 200)
-  assert.is((await session.fetch(new URL('https://ws.api.video/videos/1'))).status, 200)
-  assert.is((await session.fetch(new Request('https://ws.api.video/videos/2'))).status, 200)
+  assert.is((await session.fetch(new URL('https://ws.api.video/players/1'))).status, 200)
+  assert.is((await session.fetch(new Request('https://ws.api.video/players/2'))).status, 200)
   assert.equal(urls().slice(1), [
     'https://ws.api.video/videos',
-    'https://ws.api.video/videos/1',
-    'https://ws.api.video/videos/2',
+    'https://ws.api.video/players/1',
+    'https://ws.api.video/players/2',
   ])
 })
 
@@ -238,7 +243,7 @@ authorized("adds the bearer token, replacing the caller's, keeping other headers
   const first = await session.fetch('https://ws.api.video/videos', {
     headers: { authorization: 'Bearer stale', 'x-keep': '1' },
   })
-  const second = await session.fetch(new Request('https://ws.api.video/videos/1', { headers: { 'x-keep': '2' } }))
+  const second = await session.fetch(new Request('https://ws.api.video/players/1', { headers: { 'x-keep': '2' } }))
   assert.equal([first.status, second.status], [200, 200])
   assert.equal(
     seen.map((s) => [s.authorization, s.keep]),
@@ -268,7 +273,7 @@ authorized('a 401 renews once and replays the request with its body', async () =
     time.tick(61_000)
     await session.token()
     standIn.revoke()
-    const response = await session.fetch('https://ws.api.video/upload', { method: 'POST', body })
+    const response = await session.fetch('https://ws.api.video/videos/vi1/source', { method: 'POST', body })
     assert.is(response.status, 200)
   }
   const bodies = seen.map((s) => s.body)
@@ -309,7 +314,7 @@ authorized(
     const time = clock()
     const parsed = []
     const fetch = async (request) => {
-      if (new URL(request.url).pathname !== '/upload') return standIn.handler(request)
+      if (new URL(request.url).pathname !== '/videos/vi1/source') return standIn.handler(request)
       parsed.push(
         await request.formData().then(
           (form) => form.get('field'),
@@ -321,7 +326,7 @@ authorized(
     const session = createSession({ apiKey: KEY, fetch, now: time.now })
     const form = new FormData()
     form.set('field', 'value')
-    assert.is((await session.fetch('/upload', { method: 'POST', body: form })).status, 200)
+    assert.is((await session.fetch('/videos/vi1/source', { method: 'POST', body: form })).status, 200)
     assert.equal(parsed, ['value', 'value'])
   },
 )
@@ -364,7 +369,10 @@ authorized(
     const once = function* () {
       yield ['x-a', 'generated']
     }
-    assert.is((await session.fetch('/upload', { method: 'POST', headers: once(), body: 'text' })).status, 200)
+    assert.is(
+      (await session.fetch('/videos/vi1/source', { method: 'POST', headers: once(), body: 'text' })).status,
+      200,
+    )
     assert.equal(seen, [
       ['DELETE', 'mine', ''],
       ['DELETE', 'mine', ''],
@@ -403,13 +411,13 @@ authorized('the URL and body are read when session.fetch is called, as fetch rea
   }
   const session = createSession({ apiKey: KEY, fetch, now: time.now })
   await session.token()
-  const url = new URL('https://ws.api.video/upload')
+  const url = new URL('https://ws.api.video/videos/vi1/source')
   const body = new TextEncoder().encode('mine')
   const pending = session.fetch(url, { method: 'POST', body })
   url.host = 'evil.example'
   body.fill(65)
   assert.is((await pending).status, 200)
-  assert.equal(sent, [['https://ws.api.video/upload', 'mine']])
+  assert.equal(sent, [['https://ws.api.video/videos/vi1/source', 'mine']])
 })
 
 authorized('50 concurrent 401s cause one renewal', async () => {
@@ -452,9 +460,13 @@ authorized('a stream body is sent once; its 401 is returned as is', async () => 
   await session.token()
   standIn.revoke()
   const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('s')), c.close()) })
-  const response = await session.fetch('https://ws.api.video/upload', { method: 'POST', body, duplex: 'half' })
+  const response = await session.fetch('https://ws.api.video/videos/vi1/source', {
+    method: 'POST',
+    body,
+    duplex: 'half',
+  })
   assert.is(response.status, 401)
-  assert.equal(paths(), ['/auth/api-key', '/upload'])
+  assert.equal(paths(), ['/auth/api-key', '/videos/vi1/source'])
 })
 
 authorized(

@@ -2,6 +2,9 @@
 // It sends `Authorization: Basic base64("<key>:")` on every call (and on getAccessToken(), with the key in the
 // body too), through axios; the stand-in must answer it as api.video does.
 import ApiVideoClient from '@api.video/nodejs-client'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
@@ -81,6 +84,54 @@ official("a wrong key: getAccessToken() and videos.list() are refused, with api.
     assert.is(listError?.code, 401)
     assert.is(listError.message, 'The API key is invalid.')
   } finally {
+    await server.close()
+  }
+})
+
+official('videos and delegated upload tokens: create, list, update, upload with a token, delete', async () => {
+  const { standIn, server, client } = await setUp()
+  const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-official-'))
+  try {
+    const created = await client.videos.create({ title: 'Maths', tags: ['a'], _public: false })
+    assert.match(created.videoId, /^vi/)
+    assert.equal([created.title, created._public, created.tags], ['Maths', false, ['a']])
+    const updated = await client.videos.update(created.videoId, { title: 'Physics' })
+    assert.is(updated.title, 'Physics')
+    const { token } = await client.uploadTokens.createToken({ ttl: 60 })
+    assert.match(token, /^to/)
+    assert.is((await client.uploadTokens.getToken(token)).ttl, 60)
+    const file = join(dir, 'clip.mp4')
+    writeFileSync(file, new Uint8Array(4096))
+    // The official client names the multipart part after the file, not `file`: the stand-in takes it, as api.video.
+    const uploaded = await client.videos.uploadWithUploadToken(token, file)
+    assert.equal([uploaded.title, uploaded.source.type], ['clip.mp4', 'upload'])
+    const page = await client.videos.list({ sortBy: 'title', sortOrder: 'asc' })
+    assert.equal(
+      page.data.map((v) => v.title),
+      ['Physics', 'clip.mp4'],
+    )
+    await client.uploadTokens.deleteToken(token)
+    const refused = await client.videos.uploadWithUploadToken(token, file).then(
+      () => undefined,
+      (e) => e,
+    )
+    assert.is(refused?.code, 400)
+    await client.videos.delete(created.videoId)
+    const missing = await client.videos.get(created.videoId).then(
+      () => undefined,
+      (e) => e,
+    )
+    assert.is(missing?.code, 404)
+    // /upload needs no credentials, yet the official client sends its key there too.
+    assert.equal(
+      standIn.requests.filter((r) => r.path === '/upload').map((r) => [r.credential, r.carriedApiKey]),
+      [
+        ['basic', true],
+        ['basic', true],
+      ],
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
     await server.close()
   }
 })

@@ -186,9 +186,9 @@ resource(
   async () => {
     const standIn = createStandIn()
     const { accessToken } = await authenticate(KEY, { fetch: standIn.fetch })
-    const ok = await standIn.handler(get('/videos/vi123?x=1', accessToken))
+    const ok = await standIn.handler(get('/players/pl123?x=1', accessToken))
     assert.is(ok.status, 200)
-    assert.equal(await ok.json(), { method: 'GET', path: '/videos/vi123' })
+    assert.equal(await ok.json(), { method: 'GET', path: '/players/pl123' })
     const refused = [
       get('/videos'),
       get('/videos', 'at.forged'),
@@ -242,13 +242,13 @@ resource(
       assert.equal((await (await standIn.handler(get(path, accessToken))).json()).data, [], path)
     }
     const created = await standIn.handler(
-      new Request(`${URL_}/videos`, {
+      new Request(`${URL_}/players`, {
         method: 'POST',
         headers: { authorization: basic(KEY) },
-        body: '{"title":"x"}',
+        body: '{"name":"x"}',
       }),
     )
-    assert.equal(await created.json(), { method: 'POST', path: '/videos' })
+    assert.equal(await created.json(), { method: 'POST', path: '/players' })
   },
 )
 
@@ -525,11 +525,11 @@ http('the library, a session and plain fetch get the same answers over a real lo
     assert.equal([denied.status, await denied.json()], [401, INVALID_TOKEN])
     const allowed = await fetch(`${baseUrl}/videos`, { headers: { authorization: `Bearer ${second.accessToken}` } })
     assert.equal([allowed.status, await allowed.json()], [200, emptyPage(baseUrl)])
-    const withKey = await fetch(`${baseUrl}/videos/vi1`, { headers: { authorization: basic(KEY) } })
-    assert.equal([withKey.status, await withKey.json()], [200, { method: 'GET', path: '/videos/vi1' }])
+    const withKey = await fetch(`${baseUrl}/players/pl1`, { headers: { authorization: basic(KEY) } })
+    assert.equal([withKey.status, await withKey.json()], [200, { method: 'GET', path: '/players/pl1' }])
     const session = createSession({ apiKey: KEY, baseUrl })
     standIn.revoke()
-    assert.is((await session.fetch(`${baseUrl}/videos`, { method: 'POST', body: '{}' })).status, 200)
+    assert.is((await session.fetch(`${baseUrl}/players`, { method: 'POST', body: '{}' })).status, 200)
   } finally {
     await server.close()
   }

@@ -3,9 +3,9 @@
 // three module resolutions with and without the DOM lib, and check jsr.json.
 // One line per check; exit 1 on any failure.
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -14,19 +14,34 @@ const bin = (name) => join(root, 'node_modules/.bin', name)
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const node = process.execPath
 
+/** The files of a folder of the repository whose names end in one of `extensions`. */
+const filesOf = (folder, extensions) =>
+  readdirSync(join(root, folder))
+    .filter((name) => extensions.some((ext) => name.endsWith(ext)))
+    .map((name) => `${folder}/${name}`)
+
 /**
  * Every file the tarball must hold, and nothing else:
- * a new file in dist/ belongs here on purpose, or not in the package.
+ * a new file in dist/ belongs here on purpose, or not in the package. The docs the README links to ship with it
+ * (every user document, the examples but their test runner, the bench's results), so that its relative links resolve
+ * inside node_modules/apivideo-auth too.
  */
 const FILES = [
+  'CHANGELOG.md',
+  'CONTRIBUTING.md',
   'LICENSE',
   'README.md',
+  'SECURITY.md',
+  'bench/chart.svg',
+  'bench/results.md',
   'dist/cli.js',
   ...['index', 'share', 'testing'].flatMap((entry) =>
     ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`),
   ),
+  ...filesOf('docs', ['.md']),
+  ...filesOf('examples', ['.md', '.js', '.mjs', '.ts']).filter((path) => path !== 'examples/run.mjs'),
   'package.json',
-]
+].sort()
 const EXPORTS = [
   'ApiVideoAuthError',
   'PRODUCTION_URL',
@@ -145,6 +160,29 @@ try {
     strictEqual(installed.version, pkg.version)
     deepStrictEqual(installed.dependencies, undefined, 'no runtime dependencies')
   })
+
+  await check(
+    'every relative link of the installed README, and of the pages it links to, resolves in the package',
+    () => {
+      const installed = join(project, 'node_modules/apivideo-auth')
+      const pages = ['README.md']
+      const broken = []
+      let links = 0
+      // From the README, every Markdown page it reaches by relative links: a missing target is a broken link.
+      for (const page of pages) {
+        for (const [, href] of readFileSync(join(installed, page), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+          const target = href.split('#')[0]
+          if (!target || /^[a-z]+:/i.test(target)) continue
+          links++
+          const path = join(dirname(page), target)
+          if (!existsSync(join(installed, path))) broken.push(`${page} -> ${target}`)
+          else if (path.endsWith('.md') && !pages.includes(path)) pages.push(path)
+        }
+      }
+      ok(links >= 15, `relative links found: ${links}`)
+      deepStrictEqual(broken, [], 'relative links that do not resolve in node_modules/apivideo-auth')
+    },
+  )
 
   await check('ESM import of the installed package (and its CJS copy recognised by isApiVideoAuthError)', () => {
     copyFileSync(join(here, 'import.mjs'), join(project, 'import.mjs'))
