@@ -1,7 +1,7 @@
 // The `apivideo-auth` command: a token or header for scripts, and the stand-in for local development.
 import { readFileSync } from 'node:fs'
-import { listen } from '../scripts/loopback.mjs'
 import { authenticate, authenticateRequest, isApiVideoAuthError, SANDBOX_URL } from './index.js'
+import { listen } from './node-server.js'
 import { createStandIn } from './testing.js'
 
 const HELP = `Usage: apivideo-auth <command> [options]

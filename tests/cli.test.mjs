@@ -77,14 +77,18 @@ usage('--version prints the version of package.json and exits 0', async () => {
   assert.equal([result.code, result.stdout, result.stderr], [0, `${version}\n`, ''])
 })
 
-usage('dist/cli.js carries one node:http adapter: scripts/loopback.mjs, bundled', () => {
-  const cli = readFileSync(CLI, 'utf8')
-  const adapter = readFileSync(new URL('../scripts/loopback.mjs', import.meta.url), 'utf8')
-  assert.is(cli.match(/\bcreateServer\(/g)?.length, 1)
-  assert.ok(adapter.includes('createServer('))
-  assert.match(cli, /scripts\/loopback\.mjs/, 'esbuild names the bundled module')
-  assert.not.match(cli, /from ["'][^"']*loopback/, 'imported at run time instead of bundled')
-})
+usage(
+  'the node:http adapter is defined once, in src/node-server.ts: dist/cli.js imports it, scripts reuse it',
+  () => {
+    const read = (path) => readFileSync(new URL(path, import.meta.url), 'utf8')
+    const cli = read('../dist/cli.js')
+    assert.is(read('../dist/node-server.js').match(/\bcreateServer\(/g)?.length, 1)
+    assert.match(cli, /from "\.\/node-server\.js"/)
+    for (const other of [cli, read('../scripts/loopback.mjs'), read('../src/cli.ts')])
+      assert.not.match(other, /\bcreateServer\(/, 'a second adapter')
+    assert.not.match(cli, /scripts\//, 'the published command reaches into scripts/')
+  },
+)
 
 usage('usage errors exit 2 with one line naming USAGE', async () => {
   const cases = [

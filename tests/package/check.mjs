@@ -22,6 +22,7 @@ const FILES = [
   'LICENSE',
   'README.md',
   'dist/cli.js',
+  'dist/node-server.js',
   ...['index', 'share', 'testing'].flatMap((entry) =>
     ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`),
   ),
