@@ -64,6 +64,8 @@ async function main() {
     'tsconfig.json',
     '--module',
     'commonjs',
+    '--verbatimModuleSyntax',
+    'false',
     '--moduleResolution',
     'bundler',
     '--declaration',

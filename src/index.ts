@@ -1,8 +1,9 @@
 // apivideo-auth: api.video authentication for any JavaScript runtime with `fetch`.
 //
-// One self-contained file, read top to bottom: constants and defaults, types, the error, argument checks, the two
-// request builders, reading an answer, sending one request, and the session that chains them. It imports nothing:
-// copy it into a project as it is (the `.ts` file for Deno and Bun, `dist/index.js` for Node and Workers).
+// One self-contained file, read top to bottom: constants and defaults, types, the errors, argument checks, the two
+// request builders, reading an answer, sending one request, and the session that chains them (its settings, the
+// held token, the renewal rule and policy, the renewal itself, and its authorized fetch). It imports nothing: copy
+// it into a project as it is (the `.ts` file for Deno and Bun, `dist/index.js` for Node and Workers).
 
 // ---------------------------------------------------------------------------------------------------------------
 // Constants and defaults
@@ -13,24 +14,33 @@ export const PRODUCTION_URL = 'https://ws.api.video'
 /** api.video's sandbox API (separate keys; videos are watermarked). */
 export const SANDBOX_URL = 'https://sandbox.api.video'
 
-const DEFAULTS = {
-  timeout: 10_000, // Each attempt gives up after 10 s, the answer's body included
-  refreshMargin: 1000 * 60 * 5, // Start renewing 5 min before expiry, plus up to 50% jitter
-  retries: 2, // Two more attempts after a failure that retrying may fix
-  backoffBase: 250, // The first backoff draws from 0-250 ms, doubling each attempt…
-  backoffCap: 4_000, // …up to 0-4 s
-  longestRetryAfter: 10, // A Retry-After up to 10 s is waited out; a longer one fails at once and locks renewals out
-  longestLockout: 3_600, // No Retry-After locks renewals out for more than an hour (seconds)
-  staleFloor: 10_000, // When renewal fails, a token with more than 10 s left is served
-  recent401: 60_000, // A 401 on a token younger than a minute renews at most once a minute
-  answerLimit: 64 * 1024, // An auth answer is read up to 64 KiB
-  longestLifetime: 86_400, // An expires_in above a day is refused (seconds)
-  longestTimeout: 2 ** 31 - 1, // The longest delay setTimeout can hold (ms)
-}
+// What a caller can override, each with the option that overrides it.
+const DEFAULT_TIMEOUT_MS = 10_000 // `timeout`: each attempt gives up after 10 s, the answer's body included
+const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000 // `refreshMargin`: due 5 min before expiry, plus up to 50% jitter
+const DEFAULT_RETRIES = 2 // `retries`: two more attempts after a failure that retrying may fix
+
+// Fixed limits, each with its reason.
+// A token this close to expiry is not handed out while a renewal may still succeed: it must outlive the call it
+// goes on (bounded by the 10 s default timeout) and the clock difference with api.video. Callers wait for a renewal
+// inside it; outside it they get the held token while the renewal runs in the background.
+const HARD_WINDOW_MS = 30_000
+// After a renewal failed, the next background renewal waits this long, so an outage is not hit on every call.
+const PAUSE_AFTER_FAILURE_MS = 15_000
+const BACKOFF_BASE_MS = 250 // The first backoff draws from 0-250 ms, doubling each attempt…
+const BACKOFF_CAP_MS = 4_000 // …up to 0-4 s
+const WAIT_RETRY_AFTER_UP_TO_S = 10 // A longer Retry-After is not waited out: it locks renewals out until it ends
+const LONGEST_LOCKOUT_S = 3_600 // No Retry-After locks renewals out for more than an hour
+const RECENT_401_MS = 60_000 // A 401 on a token younger than a minute renews at most once a minute
+const ANSWER_BYTES = 64 * 1024 // An auth answer is read up to 64 KiB
+const LONGEST_LIFETIME_S = 86_400 // An expires_in above a day is refused
+const LONGEST_TIMER_MS = 2 ** 31 - 1 // The longest delay setTimeout can hold
+const MOST_REDIRECTS = 20 // The fetch standard's limit
 
 const ENV_KEY = 'APIVIDEO_API_KEY'
+const ENV_BASE_URL = 'APIVIDEO_BASE_URL'
 /** Header-safe: 1 to 8,192 visible ASCII characters. Keys and tokens are read and sent under this one rule. */
-const isHeaderSafe = (value: unknown): value is string => typeof value === 'string' && /^[!-~]{1,8192}$/.test(value)
+const HEADER_SAFE = /^[!-~]{1,8192}$/
+const isHeaderSafe = (value: unknown): value is string => typeof value === 'string' && HEADER_SAFE.test(value)
 /** `https:` anywhere; plain `http:` on loopback only (localhost, 127.*, [::1]). */
 const SECURE_ORIGIN = /^(https:\/\/|http:\/\/(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$)/
 
@@ -66,6 +76,17 @@ export interface CallOptions extends RequestOptions {
   timeout?: number | undefined
 }
 
+/** Which auth endpoint an answer came from: it decides what a 400 or 401 means. */
+export type Endpoint = 'api-key' | 'refresh'
+
+/** Options of `readAccessToken`. */
+export interface ReadOptions {
+  /** The endpoint the request went to. */
+  endpoint: Endpoint
+  /** Epoch ms when the request was sent (the token's life counts from then); `Date.now()` by default. */
+  sentAt?: number | undefined
+}
+
 /**
  * A token pair read from api.video. `refreshToken` is not enumerable, so `JSON.stringify`, `inspect` and object
  * spread leave it out; read it by name.
@@ -80,6 +101,22 @@ export interface AccessToken {
   expiresAt: number
 }
 
+/** An access token as a session holds it (and instances share it): the token and its times, epoch ms. */
+export interface CachedToken {
+  token: string
+  /** When its request was sent: its life counts from then. */
+  sentAt: number
+  expiresAt: number
+  /** When its renewal starts (in the background). */
+  dueAt: number
+}
+
+/** The token a session hands out, with its expiry (epoch ms on the session's clock). */
+export interface TokenWithExpiry {
+  token: string
+  expiresAt: number
+}
+
 /** api.video's problem body (`application/json` or `application/problem+json`), with secrets scrubbed. */
 export interface ProblemDetails {
   type?: string
@@ -89,63 +126,68 @@ export interface ProblemDetails {
   problems?: ProblemDetails[]
 }
 
-/** What a session reports. Events carry codes, times and counts, never a secret. */
-export interface SessionEvent {
-  type:
-    | 'authenticated'
-    | 'refreshed'
-    | 'refresh-rejected'
-    | 'retry'
-    | 'failed'
-    | 'served-stale'
-    | 'clock-jump'
-    | 'shared'
-    | 'store-error'
-  /** Epoch ms from the session's clock. */
-  at: number
-  code?: ErrorCode
-  /** Retries so far, for `retry` and `failed`. */
-  attempt?: number
-  /** Milliseconds before the next attempt, for `retry`. */
-  delay?: number
-  /** Expiry of the token concerned, for `authenticated`, `refreshed`, `shared` and `served-stale`. */
-  expiresAt?: number
-}
+/** Which store call of a share add-on failed; `open` is a value that was read but could not be used. */
+export type ShareCall = 'get' | 'set' | 'claim' | 'open' | 'lease'
 
-/** An access token as instances share it: the token and its times (session clock, epoch ms), never a refresh token. */
-export interface SharedToken {
-  token: string
-  sentAt: number
-  expiresAt: number
-  dueAt: number
-}
+/**
+ * What a session reports, one member per `type`, each with the fields it always has. Events carry codes, times,
+ * counts and error names, never a secret. `at` is epoch ms from the session's clock.
+ */
+export type SessionEvent =
+  /** A token came from `POST /auth/api-key`. */
+  | { type: 'authenticated'; at: number; expiresAt: number }
+  /** A token came from `POST /auth/refresh`. */
+  | { type: 'refreshed'; at: number; expiresAt: number }
+  /** The refresh token was refused (`INVALID_REFRESH_TOKEN`): the same renewal falls back to the API key. */
+  | { type: 'refresh-rejected'; at: number }
+  /** An attempt failed in a way retrying may fix: the next one starts after `delayMs`. */
+  | { type: 'retrying'; at: number; code: ErrorCode; attempt: number; delayMs: number }
+  /** A renewal gave up (`code` is undefined for an error that is not an `ApiVideoAuthError`). */
+  | { type: 'renewal-failed'; at: number; code: ErrorCode | undefined; attempt: number }
+  /** A renewal failed, and the held token, still outside the hard window, is handed out meanwhile. */
+  | { type: 'served-stale'; at: number; code: ErrorCode | undefined; expiresAt: number }
+  /** The clock went back before the held token was sent: the token was dropped. */
+  | { type: 'clock-jumped'; at: number }
+  /** Another instance's token was taken from the share instead of renewing. */
+  | { type: 'shared-token-used'; at: number; expiresAt: number }
+  /** A store call of the share failed (`call`), or a value read could not be used (`open`), and why. */
+  | { type: 'share-failed'; at: number; call: ShareCall; error: { name: string; message: string } }
+
+/** An event before the session stamps its time. */
+type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never
+/** The events a share add-on reports. */
+export type ShareEvent = Unstamped<Extract<SessionEvent, { type: 'shared-token-used' | 'share-failed' }>>
 
 /** What a session lends a share add-on such as `shareTokens` from `apivideo-auth/share`. */
 export interface ShareContext {
   apiKey: string
   /** The session's base URL, without a trailing slash. */
   baseUrl: string
-  /** Bound every store call by it (ms). */
-  timeout: number
+  /** Bound every store call by it. */
+  timeoutMs: number
   now: () => number
-  emit: (type: 'store-error') => void
+  emit: (event: ShareEvent) => void
 }
 
-/**
- * The hook a share add-on returns. `take` runs before a renewal (not a forced one) and never rejects: another
- * instance's token, or undefined to renew here. `put` runs after one, and callers do not wait for it; `afterTake`
- * says whether `take` ran first.
- */
+/** The hook a share add-on returns: the share protocol, one call per renewal. */
 export interface TokenShare {
-  take(rejected?: string): Promise<SharedToken | undefined>
-  put(token: SharedToken, renewal?: { afterTake: boolean }): Promise<void>
+  /**
+   * One renewal for the fleet: another instance's token (unless `force`, and never `refused`), or the token
+   * `renewHere` gets, written for the others in the background. Never rejects for a store's sake.
+   */
+  renew(
+    renewHere: () => Promise<CachedToken>,
+    options: { force: boolean; refused: string | undefined },
+  ): Promise<CachedToken>
+  /** Resolves once every background write has ended. */
+  settled(): Promise<void>
 }
 
 /** Options of `createSession`; only `apiKey` matters, and it may come from `APIVIDEO_API_KEY`. */
 export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   /** The API key; `APIVIDEO_API_KEY` from the environment when absent (Node, Bun, Deno). */
   apiKey?: string | undefined
-  /** Milliseconds before expiry at which renewal starts; 300,000 by default, plus up to 50% jitter. */
+  /** Milliseconds before expiry at which a token falls due; 300,000 by default, plus up to 50% jitter. */
   refreshMargin?: number | undefined
   /** Extra attempts after a failure that retrying may fix; 2 by default. */
   retries?: number | undefined
@@ -157,7 +199,7 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   share?: ((context: ShareContext) => TokenShare) | undefined
 }
 
-/** Per-call options of `session.token()`. */
+/** Per-call options of `session.token()` and `session.tokenWithExpiry()`. */
 export interface TokenOptions {
   /** Stops this caller's wait only; a renewal shared with others goes on. */
   signal?: AbortSignal | undefined
@@ -167,13 +209,16 @@ export interface TokenOptions {
 
 /** A token source that always hands out a valid access token. */
 export interface Session {
-  /** The access token, from memory while it is fresh. */
+  /** The access token, from memory while it is fresh; renewed in the background once due. */
   token(options?: TokenOptions): Promise<string>
+  /** The access token with its expiry, for code that hands it on (another client, a queue, a player). */
+  tokenWithExpiry(options?: TokenOptions): Promise<TokenWithExpiry>
   /** `"Bearer <token>"`. */
   authorization(options?: Omit<TokenOptions, 'forceRefresh'>): Promise<string>
   /**
-   * `fetch` on the session's API with `Authorization` set. A path resolves against `baseUrl`; a URL or `Request`
-   * on another origin is refused; both are read at the call, as `fetch` reads them. A 401 renews (once for many
+   * `fetch` on the session's API with `Authorization` set. A path (starting with `/`) resolves against `baseUrl`;
+   * a URL or `Request` on another origin is refused; both are read at the call, as `fetch` reads them. Redirects
+   * are followed by the session, the token sent only while they stay on its origin. A 401 renews (once for many
    * callers) and replays once a body given in `init` as bytes, text, a `Blob`, `FormData` or `URLSearchParams`.
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
@@ -182,10 +227,15 @@ export interface Session {
    * still the current one, so many 401s cause one renewal.
    */
   invalidate(token?: string): void
+  /**
+   * Resolves once background work (a renewal, a store write) has ended: await it before a short-lived process
+   * ends (a CLI, a Lambda invocation; `ctx.waitUntil(session.settled())` in a Worker).
+   */
+  settled(): Promise<void>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The error
+// The errors
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Every way an auth call can fail, one code each. */
@@ -200,11 +250,20 @@ export type ErrorCode =
   | 'INVALID_RESPONSE'
   | 'UNEXPECTED_STATUS'
 
-/** What a person can do about a failure that retrying will not fix. */
+/** The `code` of every `TypeError` the package throws for a bad argument. */
+export type ArgumentErrorCode = 'ERR_INVALID_ARGUMENT' | 'ERR_UNKNOWN_OPTION' | 'ERR_MISSING_API_KEY'
+
+/** A `TypeError` for a bad argument, with its code. */
+export interface ArgumentError extends TypeError {
+  code: ArgumentErrorCode
+}
+
+/** What a person can do about a failure. */
 const HINTS: Partial<Record<ErrorCode, string>> = {
   INVALID_CREDENTIALS: 'check the key and its environment (production or sandbox)',
   INVALID_REFRESH_TOKEN: 'authenticate with the API key again',
   ACCESS_DENIED: 'is the account suspended?',
+  NETWORK_ERROR: 'check the base URL and the network',
 }
 const RETRYABLE: ErrorCode[] = ['RATE_LIMITED', 'SERVER_ERROR', 'NETWORK_ERROR', 'TIMEOUT']
 
@@ -212,6 +271,8 @@ interface ErrorDetails {
   status?: number | undefined
   problem?: ProblemDetails | undefined
   retryAfter?: number | undefined
+  /** What failed, in words with no secret: the field of an answer, the host a request could not reach. */
+  detail?: string | undefined
   cause?: unknown
 }
 
@@ -234,12 +295,14 @@ export class ApiVideoAuthError extends Error {
   declare readonly retryAfter?: number
 
   constructor(code: ErrorCode, details: ErrorDetails = {}) {
-    const { status, problem, retryAfter, cause } = details
+    const { status, problem, retryAfter, detail, cause } = details
     const retryable = RETRYABLE.includes(code)
-    const hint = retryable ? `retry ${retryAfter === undefined ? 'later' : `in ${retryAfter} s`}` : HINTS[code]
+    const wait = retryAfter === undefined ? 'retry later' : `retry in ${retryAfter} s`
+    const hint = HINTS[code] ?? (retryable ? wait : undefined)
     const title = typeof problem?.title === 'string' ? `, ${printable(problem.title)}` : ''
     const http = status ? ` (HTTP ${status}${title})` : ''
-    const message = `api.video: ${code.toLowerCase().replace(/_/g, ' ')}${http}${hint ? `: ${hint}` : ''}.`
+    const words = [`api.video: ${code.toLowerCase().replace(/_/g, ' ')}${http}`, detail, hint]
+    const message = `${words.filter(Boolean).join(': ')}.`
     super(message.length > 300 ? `${message.slice(0, 299)}…` : message, cause === undefined ? undefined : { cause })
     this.name = 'ApiVideoAuthError'
     this.code = code
@@ -257,11 +320,11 @@ export class ApiVideoAuthError extends Error {
  */
 export function isApiVideoAuthError(value: unknown): value is ApiVideoAuthError {
   if (value instanceof ApiVideoAuthError) return true
-  const error = value as ApiVideoAuthError | null
+  const error = value as Partial<ApiVideoAuthError> | null
   return (
     Object.prototype.toString.call(error) === '[object Error]' &&
-    error!.name === 'ApiVideoAuthError' &&
-    typeof error!.code === 'string'
+    error?.name === 'ApiVideoAuthError' &&
+    typeof error.code === 'string'
   )
 }
 
@@ -288,19 +351,42 @@ function printable(text: string): string {
 // Argument checks: a TypeError that names the argument, never its value
 // ---------------------------------------------------------------------------------------------------------------
 
+function argumentError(message: string, code: ArgumentErrorCode = 'ERR_INVALID_ARGUMENT'): ArgumentError {
+  return Object.assign(new TypeError(message), { code })
+}
+
 function fail(name: string, must: string): never {
-  throw new TypeError(`${name} must ${must}`)
+  throw argumentError(`${name} must ${must}`)
+}
+
+/** The option names a function knows, typed so that the compiler fails when one is missing. */
+type Known<T> = { [K in keyof T]-?: true }
+const REQUEST_OPTIONS: Known<RequestOptions> = { baseUrl: true, headers: true }
+const CALL_OPTIONS: Known<CallOptions> = { ...REQUEST_OPTIONS, fetch: true, signal: true, timeout: true }
+const READ_OPTIONS: Known<ReadOptions> = { endpoint: true, sentAt: true }
+const TOKEN_OPTIONS: Known<TokenOptions> = { signal: true, forceRefresh: true }
+const SESSION_OPTIONS: Known<SessionOptions> = {
+  ...REQUEST_OPTIONS,
+  fetch: true,
+  timeout: true,
+  apiKey: true,
+  refreshMargin: true,
+  retries: true,
+  now: true,
+  onEvent: true,
+  share: true,
 }
 
 /** An options object (`{}` when absent) with no property outside `known`; a near miss is named. */
-function checkOptions<T extends object>(name: string, value: T | undefined, known: string[]): T {
+function checkOptions<T extends object>(name: string, value: T | undefined, known: Known<T>): T {
   if (value === undefined) return {} as T
   if (typeof value !== 'object' || value === null) fail(name, 'be an object')
+  const names = Object.keys(known)
   for (const property of Object.keys(value)) {
-    if (known.includes(property)) continue
+    if (names.includes(property)) continue
     const loose = (word: string) => word.toLowerCase().replace(/ms$/, '')
-    const meant = known.find((candidate) => loose(candidate) === loose(property))
-    throw new TypeError(`unknown option ${property}${meant ? ` (did you mean ${meant}?)` : ''}`)
+    const meant = names.find((candidate) => loose(candidate) === loose(property))
+    throw argumentError(`unknown option ${property}${meant ? ` (did you mean ${meant}?)` : ''}`, 'ERR_UNKNOWN_OPTION')
   }
   return value
 }
@@ -314,14 +400,14 @@ function checkSecret(name: string, value: unknown): string {
 }
 
 /** An absolute `https:` base URL (`http:` on loopback only), without its trailing slashes. */
-function checkBaseUrl(value: unknown): string {
+function checkBaseUrl(value: unknown, name = 'baseUrl'): string {
   let url: URL | undefined
   try {
     url = new URL(value as string)
   } catch {}
   // Anything beyond origin and path (credentials, a query or a hash, even an empty one) shows in `href`.
   if (!url || url.href !== url.origin + url.pathname || !SECURE_ORIGIN.test(url.origin)) {
-    fail('baseUrl', 'be an https: URL (http: on loopback only), with no credentials, query or hash')
+    fail(name, 'be an https: URL (http: on loopback only), with no credentials, query or hash')
   }
   return url.href.replace(/\/+$/, '')
 }
@@ -355,34 +441,16 @@ function checkSignal(value: unknown): AbortSignal | undefined {
   return value as AbortSignal
 }
 
-/** The options each function knows, so a typo is caught. */
-const REQUEST_OPTIONS = ['baseUrl', 'headers']
-const CALL_OPTIONS = ['baseUrl', 'headers', 'fetch', 'signal', 'timeout']
-const SESSION_OPTIONS = [
-  'baseUrl',
-  'headers',
-  'fetch',
-  'timeout',
-  'apiKey',
-  'refreshMargin',
-  'retries',
-  'now',
-  'onEvent',
-  'share',
-]
-
 /** The sending options shared by `authenticate`, `refresh` and `createSession`. */
 function checkCallOptions(options: CallOptions): void {
   checkFunction('fetch', options.fetch)
-  if (options.timeout !== undefined) checkNumber('timeout', options.timeout, { min: 1, max: DEFAULTS.longestTimeout })
+  if (options.timeout !== undefined) checkNumber('timeout', options.timeout, { min: 1, max: LONGEST_TIMER_MS })
   checkSignal(options.signal)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The two request builders: pure, nothing is sent
 // ---------------------------------------------------------------------------------------------------------------
-
-type Endpoint = 'api-key' | 'refresh'
 
 /**
  * Builds `POST /auth/api-key`. Pure: nothing is sent.
@@ -396,7 +464,7 @@ export function authenticateRequest(apiKey: string, options?: RequestOptions): R
 /**
  * Builds `POST /auth/refresh`. Pure: nothing is sent. api.video rotates refresh tokens: send the latest one.
  * @example
- * const next = await readAccessToken(await fetch(refreshRequest(token.refreshToken)))
+ * const next = await readAccessToken(await fetch(refreshRequest(token.refreshToken)), { endpoint: 'refresh' })
  */
 export function refreshRequest(refreshToken: string, options?: RequestOptions): Request {
   return buildRequest('refresh', refreshToken, options)
@@ -423,23 +491,23 @@ function buildRequest(endpoint: Endpoint, secret: string, options: RequestOption
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Reads an answer of `/auth/api-key` or `/auth/refresh` into a token, or throws an `ApiVideoAuthError` with the code
- * for what went wrong. The body is read up to 64 KiB; tokens must be header-safe, lifetimes at most a day.
+ * Reads an answer of `/auth/api-key` or `/auth/refresh` (say which: it decides what a 400 means) into a token, or
+ * throws an `ApiVideoAuthError` with the code for what went wrong. The body is read up to 64 KiB; tokens must be
+ * header-safe, lifetimes at most a day.
  * @example
  * const sentAt = Date.now()
- * const token = await readAccessToken(await fetch(authenticateRequest(apiKey)), { sentAt })
+ * const token = await readAccessToken(await fetch(authenticateRequest(apiKey)), { endpoint: 'api-key', sentAt })
  */
-export async function readAccessToken(
-  response: Response,
-  options?: { sentAt?: number | undefined },
-): Promise<AccessToken> {
+export async function readAccessToken(response: Response, options: ReadOptions): Promise<AccessToken> {
   if (typeof response?.text !== 'function') fail('response', 'be a Response')
-  const { sentAt = Date.now() } = checkOptions('options', options, ['sentAt'])
+  if (options === undefined) fail('options', "be given, with endpoint 'api-key' or 'refresh'")
+  const { endpoint, sentAt = Date.now() } = checkOptions('options', options, READ_OPTIONS)
+  if (endpoint !== 'api-key' && endpoint !== 'refresh') fail('endpoint', "be 'api-key' or 'refresh'")
   checkNumber('sentAt', sentAt)
-  return readAnswer(response, { sentAt, endpoint: /\/auth\/refresh\/?$/.test(response.url) ? 'refresh' : 'api-key' })
+  return readAnswer(response, { sentAt, endpoint })
 }
 
-interface ReadOptions {
+interface AnswerOptions {
   sentAt: number
   endpoint: Endpoint
   /** What was sent and may be echoed back: scrubbed from an error's problem after decoding. */
@@ -450,31 +518,20 @@ interface ReadOptions {
 
 async function readAnswer(
   response: Response,
-  { sentAt, endpoint, secret, signal }: ReadOptions,
+  { sentAt, endpoint, secret, signal }: AnswerOptions,
 ): Promise<AccessToken> {
   const { status, headers } = response
   const ok = status >= 200 && status < 300
   const code = ok ? 'INVALID_RESPONSE' : errorCodeFor(status, endpoint)
   const text = await readLimited(response, code, signal)
-  let body: any
+  let body: unknown
   try {
     body = JSON.parse(text)
   } catch {}
-  if (ok) {
-    const {
-      access_token: accessToken,
-      refresh_token: refreshToken,
-      expires_in: expiresIn,
-      token_type: type,
-    } = body ?? {}
-    const lifetime = typeof expiresIn === 'number' && expiresIn > 0 && expiresIn <= DEFAULTS.longestLifetime
-    if (!isHeaderSafe(accessToken) || !isHeaderSafe(refreshToken) || !lifetime)
-      throw new ApiVideoAuthError(code, { status })
-    const tokenType = isHeaderSafe(type) ? type : 'Bearer'
-    const token = { accessToken, tokenType, expiresIn, expiresAt: sentAt + expiresIn * 1000 }
-    return Object.defineProperty(token, 'refreshToken', { value: refreshToken, writable: true }) as AccessToken
-  }
-  const problem = typeof body === 'object' && body !== null && !Array.isArray(body) ? scrub(body, secret) : undefined
+  const object =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
+  if (ok) return tokenFrom(object, { status, sentAt })
+  const problem = object && scrub(object, secret)
   const retryAfter =
     code === 'RATE_LIMITED'
       ? retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after'))
@@ -482,12 +539,38 @@ async function readAnswer(
   throw new ApiVideoAuthError(code, { status, problem, retryAfter })
 }
 
-/** The body as text, at most `answerLimit` bytes: past that, or on an abort, the rest is cancelled. */
+/** A 2xx body into a token; the first field that fails is named, as api.video's JSON spells it. */
+function tokenFrom(
+  body: Record<string, unknown> | undefined,
+  { status, sentAt }: { status: number; sentAt: number },
+) {
+  const invalid = (detail: string) => new ApiVideoAuthError('INVALID_RESPONSE', { status, detail })
+  if (!body) throw invalid('the body is not a JSON object')
+  const { access_token: accessToken, refresh_token: refreshToken, expires_in: expiresIn, token_type: type } = body
+  for (const [field, value] of [
+    ['access_token', accessToken],
+    ['refresh_token', refreshToken],
+  ]) {
+    if (!isHeaderSafe(value)) throw invalid(`"${field}" must be 1-8192 visible ASCII characters`)
+  }
+  if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn <= LONGEST_LIFETIME_S))
+    throw invalid(`"expires_in" must be a number of seconds from 1 to ${LONGEST_LIFETIME_S}`)
+  const token = {
+    accessToken,
+    tokenType: isHeaderSafe(type) ? type : 'Bearer',
+    expiresIn,
+    expiresAt: sentAt + expiresIn * 1000,
+  }
+  return Object.defineProperty(token, 'refreshToken', { value: refreshToken, writable: true }) as AccessToken
+}
+
+/** The body as text, at most `ANSWER_BYTES`: past that, or on an abort, the rest is cancelled. */
 async function readLimited(response: Response, code: ErrorCode, signal?: AbortSignal): Promise<string> {
   const { body, status } = response
   if (!body) return ''
   // A body that is not a web stream (a Node stream from a fetch polyfill) cannot be read within the limit.
-  if (typeof body.getReader !== 'function') throw new ApiVideoAuthError(code, { status })
+  if (typeof body.getReader !== 'function')
+    throw new ApiVideoAuthError(code, { status, detail: 'the body is not a web stream' })
   const reader = body.getReader()
   const cancel = () => reader.cancel().catch(() => {})
   if (signal?.aborted) cancel()
@@ -498,9 +581,9 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       // Chunks that are not bytes (text from a polyfill) have no size to count: refused like an answer too long.
       size += ArrayBuffer.isView(chunk.value) ? chunk.value.byteLength : Infinity
-      if (size > DEFAULTS.answerLimit) {
+      if (size > ANSWER_BYTES) {
         cancel()
-        throw new ApiVideoAuthError(code, { status })
+        throw new ApiVideoAuthError(code, { status, detail: `the answer is over ${ANSWER_BYTES} bytes` })
       }
       chunks.push(chunk.value)
     }
@@ -528,12 +611,10 @@ function scrub(problem: object, secret: string | undefined): ProblemDetails {
 function retryAfterSeconds(value: string | null): number | undefined {
   const text = value?.trim() ?? ''
   const date = Date.parse(text)
-  const seconds = /^\d+(\.\d+)?$/.test(text)
-    ? Number(text)
-    : new Date(date).toUTCString() === text
-      ? (date - Date.now()) / 1000
-      : NaN
-  return Number.isNaN(seconds) ? undefined : Math.min(Math.max(0, seconds), DEFAULTS.longestLockout)
+  let seconds = NaN
+  if (/^\d+(\.\d+)?$/.test(text)) seconds = Number(text)
+  else if (new Date(date).toUTCString() === text) seconds = (date - Date.now()) / 1000
+  return Number.isNaN(seconds) ? undefined : Math.min(Math.max(0, seconds), LONGEST_LOCKOUT_S)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -581,28 +662,47 @@ async function sendOnce(
   call: CallOptions,
   { endpoint, secret, now = Date.now }: SendOptions,
 ): Promise<AccessToken> {
-  const { fetch = globalThis.fetch, signal, timeout = DEFAULTS.timeout } = call
+  const { fetch = globalThis.fetch, signal, timeout = DEFAULT_TIMEOUT_MS } = call
   signal?.throwIfAborted()
   const sentAt = now()
   const controller = new AbortController()
-  const stop = () => controller.abort(signal!.reason)
+  const stop = () => controller.abort(signal?.reason)
   const timer = setTimeout(() => controller.abort(new ApiVideoAuthError('TIMEOUT')), timeout)
   signal?.addEventListener('abort', stop)
   const exchange = async () => {
-    const response = (await fetch(new Request(request, { signal: controller.signal }), {
-      signal: controller.signal,
-    })) as Response
+    const sent = new Request(request, { signal: controller.signal })
+    const response = (await fetch(sent, { signal: controller.signal })) as Response
     return readAnswer(response, { sentAt, endpoint, secret, signal: controller.signal })
   }
   try {
     return await untilAborted(exchange(), controller.signal)
   } catch (error) {
     if (controller.signal.aborted) throw controller.signal.reason
-    throw isApiVideoAuthError(error) ? error : new ApiVideoAuthError('NETWORK_ERROR', { cause: error })
+    if (isApiVideoAuthError(error)) throw error
+    throw networkError(error, new URL(request.url).host, secret)
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', stop)
   }
+}
+
+/**
+ * What fetch threw, as `NETWORK_ERROR`: the message names the host and the system's code (`ECONNREFUSED`,
+ * `ENOTFOUND`…). The original is the `cause`, unless something along its chain mentions the secret (a test double
+ * that echoes the request body): then it is dropped.
+ */
+function networkError(error: unknown, host: string, secret: string): ApiVideoAuthError {
+  const escaped = JSON.stringify(secret).slice(1, -1)
+  let code: string | undefined
+  let leaks = false
+  let link: any = error
+  for (let depth = 0; depth < 8 && link != null; depth++, link = link.cause) {
+    if (code === undefined && /^[A-Z][A-Z0-9_]{1,39}$/.test(link.code)) code = link.code
+    const texts = typeof link === 'object' ? [link.message, link.stack, ...Object.values(link)] : [link]
+    leaks ||= texts.some((text) => typeof text === 'string' && (text.includes(secret) || text.includes(escaped)))
+  }
+  const detail = `could not reach ${host}${code ? ` (${code})` : ''}`
+  return new ApiVideoAuthError('NETWORK_ERROR', { detail, cause: leaks ? undefined : error })
 }
 
 /** Waits for `promise`; an abort of `signal` ends only this wait, rejecting with its reason. */
@@ -617,22 +717,25 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // ---------------------------------------------------------------------------------------------------------------
-// The session
+// The session: its settings
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The API key from `APIVIDEO_API_KEY`, where the runtime has an environment. */
-function apiKeyFromEnvironment(): unknown {
-  const { Deno, process, navigator } = globalThis as any
-  const missing =
-    navigator?.userAgent === 'Cloudflare-Workers'
-      ? `apiKey is missing: pass { apiKey: env.${ENV_KEY} }`
-      : `apiKey is missing: pass { apiKey } or set ${ENV_KEY}`
-  let key: unknown
+/** A variable of the environment, where the runtime has one (Node, Bun; Deno with --allow-env); empty is none. */
+function fromEnvironment(name: string): string | undefined {
+  const { Deno, process } = globalThis as any
+  let value: unknown
   try {
-    key = Deno ? Deno.env.get(ENV_KEY) : process?.env?.[ENV_KEY]
+    value = Deno ? Deno.env.get(name) : process?.env?.[name]
   } catch {}
-  if (key === undefined || key === '') throw new TypeError(missing)
-  return key
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+function apiKeyFromEnvironment(): string {
+  const key = fromEnvironment(ENV_KEY)
+  if (key !== undefined) return key
+  const workers = (globalThis as any).navigator?.userAgent === 'Cloudflare-Workers'
+  const pass = workers ? `pass { apiKey: env.${ENV_KEY} }` : `pass { apiKey } or set ${ENV_KEY}`
+  throw argumentError(`apiKey is missing: ${pass}`, 'ERR_MISSING_API_KEY')
 }
 
 /**
@@ -654,61 +757,406 @@ function defaultClock(): () => number {
   }
 }
 
+/** A session's settings, checked, with the defaults and the environment applied. */
+interface Settings {
+  apiKey: string
+  baseUrl: string
+  origin: string
+  headers: RequestOptions['headers']
+  fetch: FetchFunction | undefined
+  timeoutMs: number
+  refreshMarginMs: number
+  retries: number
+  share: SessionOptions['share']
+}
+
+function sessionSettings(given: SessionOptions): Settings {
+  const apiKey = checkSecret('apiKey', given.apiKey === undefined ? apiKeyFromEnvironment() : given.apiKey)
+  const {
+    headers,
+    fetch,
+    timeout = DEFAULT_TIMEOUT_MS,
+    refreshMargin = DEFAULT_REFRESH_MARGIN_MS,
+    retries = DEFAULT_RETRIES,
+    share,
+  } = given
+  const environmentUrl = fromEnvironment(ENV_BASE_URL)
+  const baseUrl =
+    given.baseUrl === undefined && environmentUrl !== undefined
+      ? checkBaseUrl(environmentUrl, ENV_BASE_URL)
+      : checkBaseUrl(given.baseUrl ?? PRODUCTION_URL)
+  // Checked now without building a Request: a Worker may create the session at global scope.
+  checkHeaders(headers)
+  checkCallOptions(given)
+  checkNumber('refreshMargin', refreshMargin)
+  checkNumber('retries', retries, { integer: true })
+  checkFunction('now', given.now)
+  checkFunction('onEvent', given.onEvent)
+  checkFunction('share', share)
+  const origin = new URL(baseUrl).origin
+  return {
+    apiKey,
+    baseUrl,
+    origin,
+    headers,
+    fetch,
+    timeoutMs: timeout,
+    refreshMarginMs: refreshMargin,
+    retries,
+    share,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The session: the held token, the renewal rule, the retry policy
+// ---------------------------------------------------------------------------------------------------------------
+
+type Emit = (event: Unstamped<SessionEvent>) => void
+
+/** What a session knows (the held token, the latest refresh token, the last refused token), and all that changes it. */
+function holdTokens(emit: Emit) {
+  let current: CachedToken | undefined
+  let refreshToken: string | undefined
+  let refused: string | undefined
+  return {
+    current: () => current,
+    refused: () => refused,
+    hold(token: CachedToken): void {
+      current = token
+    },
+    /** A token sent after `at` means the clock went back since: it is dropped, with an event. */
+    dropIfClockWentBack(at: number): void {
+      if (current && at < current.sentAt) {
+        current = undefined
+        emit({ type: 'clock-jumped' })
+      }
+    },
+    /** Drops the held token: `token` only while it is the held one; with none, whatever is held. */
+    refuse(token?: string): void {
+      // Remembered even when no longer held: a share must not hand the refused token back.
+      refused = token ?? current?.token ?? refused
+      if (current?.token === refused) current = undefined
+    },
+    /** The refresh token, now spent: api.video accepts each one once. */
+    spendRefreshToken(): string | undefined {
+      const spent = refreshToken
+      refreshToken = undefined
+      return spent
+    },
+    keepRefreshToken(token: string): void {
+      refreshToken = token
+    },
+  }
+}
+type TokenHolder = ReturnType<typeof holdTokens>
+
 /**
- * The body kinds `fetch` can send again, given in `init`. Anything else (a stream, an async iterable, the body of a
- * `Request` input, which is a stream) is sent once.
+ * A token's times: due `marginMs` before expiry plus up to 50% jitter (so a fleet started together does not renew
+ * together), and never earlier than halfway through its life.
  */
-function replayable(body: unknown): boolean {
-  return (
-    typeof body === 'string' ||
-    body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) ||
-    body instanceof Blob ||
-    body instanceof FormData ||
-    body instanceof URLSearchParams
-  )
+function cachedToken({ accessToken, expiresAt, expiresIn }: AccessToken, marginMs: number): CachedToken {
+  const lifetime = expiresIn * 1000
+  const margin = Math.min(marginMs * (1 + Math.random() / 2), lifetime / 2)
+  return { token: accessToken, sentAt: expiresAt - lifetime, expiresAt, dueAt: expiresAt - margin }
+}
+
+/** The renewal rule, part one: from its due time a token is renewed in the background, and still handed out. */
+function shouldRenew(token: CachedToken, at: number): boolean {
+  return at >= token.dueAt
 }
 
 /**
- * A session: every caller gets a valid access token, and concurrent callers share one request. Lazy (nothing runs
- * until the first call), no timers left behind, secrets kept in this closure only.
+ * The renewal rule, part two: inside the hard window (30 s before expiry, or the last quarter of a shorter life)
+ * callers wait for a renewal, and get the token again only if the renewal fails while it is still outside.
+ */
+function mustRenew(token: CachedToken, at: number): boolean {
+  return token.expiresAt - at <= Math.min(HARD_WINDOW_MS, (token.expiresAt - token.sentAt) / 4)
+}
+
+/**
+ * The retry policy: milliseconds before the next attempt, or undefined to give up.
+ * - Only retryable codes retry (rate limit, 5xx, network, timeout), at most `retries` times.
+ * - Retry-After is authoritative: waited out up to `WAIT_RETRY_AFTER_UP_TO_S`; a longer one gives up (and locks renewals
+ *   out, see `lockoutMs`).
+ * - Otherwise exponential backoff with full jitter, so a fleet does not retry in step.
+ */
+function retryDelay(error: unknown, attempt: number, retries: number): number | undefined {
+  if (!isApiVideoAuthError(error) || !error.retryable || attempt >= retries) return undefined
+  const { retryAfter } = error
+  if (retryAfter !== undefined) return retryAfter > WAIT_RETRY_AFTER_UP_TO_S ? undefined : retryAfter * 1000
+  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)
+}
+
+/** How long a Retry-After too long to wait out keeps renewals from sending anything (ms); 0 for any other error. */
+function lockoutMs(error: unknown): number {
+  const retryAfter = isApiVideoAuthError(error) ? (error.retryAfter ?? 0) : 0
+  return retryAfter > WAIT_RETRY_AFTER_UP_TO_S ? retryAfter * 1000 : 0
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The session: renewing
+// ---------------------------------------------------------------------------------------------------------------
+
+interface SessionParts {
+  clock: () => number
+  emit: Emit
+  held: TokenHolder
+}
+
+/** Renewals: one at a time, shared by every caller that waits and, with `share`, by the fleet. */
+function createRenewals(settings: Settings, { clock, emit, held }: SessionParts) {
+  const { apiKey, baseUrl, headers, fetch, timeoutMs, refreshMarginMs, retries, share } = settings
+  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })
+  let lockedUntil = 0
+  let pausedUntil = 0
+  let inFlight: Promise<CachedToken> | undefined
+  let waits = new Map<AbortSignal, Promise<CachedToken>>()
+
+  async function exchange(endpoint: Endpoint, secret: string): Promise<CachedToken> {
+    const request = buildRequest(endpoint, secret, { baseUrl, headers })
+    const answer = await sendOnce(request, { fetch, timeout: timeoutMs }, { endpoint, secret, now: clock })
+    held.keepRefreshToken(answer.refreshToken)
+    emit({ type: endpoint === 'refresh' ? 'refreshed' : 'authenticated', expiresAt: answer.expiresAt })
+    return cachedToken(answer, refreshMarginMs)
+  }
+
+  /**
+   * One attempt: the latest refresh token if there is one, else the API key. A refresh token counts as spent once
+   * sent, unless a 429 shows it was turned away unused; a rejected one falls back to the key at once.
+   */
+  async function renewOnce(): Promise<CachedToken> {
+    const spent = held.spendRefreshToken()
+    if (spent) {
+      try {
+        return await exchange('refresh', spent)
+      } catch (error) {
+        const code = codeOf(error)
+        if (code === 'RATE_LIMITED') held.keepRefreshToken(spent)
+        if (code !== 'INVALID_REFRESH_TOKEN') throw error
+        emit({ type: 'refresh-rejected' })
+      }
+    }
+    return exchange('api-key', apiKey)
+  }
+
+  async function renewWithRetries(): Promise<CachedToken> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const waitS = Math.ceil((lockedUntil - clock()) / 1000)
+        // A wait longer than any lockout means the clock went back since it began: it is over.
+        if (waitS > 0 && waitS <= LONGEST_LOCKOUT_S)
+          throw new ApiVideoAuthError('RATE_LIMITED', { retryAfter: waitS, detail: 'an earlier Retry-After holds' })
+        return await renewOnce()
+      } catch (error) {
+        const lockout = lockoutMs(error)
+        if (lockout > 0) lockedUntil = clock() + lockout
+        const delayMs = retryDelay(error, attempt, retries)
+        const code = codeOf(error)
+        if (delayMs === undefined || code === undefined) {
+          emit({ type: 'renewal-failed', code, attempt })
+          throw error
+        }
+        emit({ type: 'retrying', code, attempt: attempt + 1, delayMs })
+        await sleep(delayMs)
+      }
+    }
+  }
+
+  /** One renewal, held once it succeeds; after a failure, the held token while it is outside the hard window. */
+  async function renew(force: boolean): Promise<CachedToken> {
+    try {
+      const fresh = shareHook
+        ? await shareHook.renew(renewWithRetries, { force, refused: held.refused() })
+        : await renewWithRetries()
+      held.hold(fresh)
+      return fresh
+    } catch (error) {
+      const at = clock()
+      pausedUntil = at + PAUSE_AFTER_FAILURE_MS
+      const stale = held.current()
+      if (!stale || mustRenew(stale, at)) throw error
+      emit({ type: 'served-stale', code: codeOf(error), expiresAt: stale.expiresAt })
+      return stale
+    }
+  }
+
+  /** The renewal in flight, or a new one. */
+  function start(force: boolean): Promise<CachedToken> {
+    if (!inFlight) {
+      waits = new Map()
+      inFlight = renew(force).finally(() => (inFlight = undefined))
+    }
+    return inFlight
+  }
+
+  return {
+    /** Waits for a renewal; `signal` ends this wait only, with one listener per signal however many callers share it. */
+    wait(force: boolean, signal: AbortSignal | undefined): Promise<CachedToken> {
+      const renewal = start(force)
+      if (!signal) return renewal
+      let wait = waits.get(signal)
+      if (!wait) waits.set(signal, (wait = untilAborted(renewal, signal)))
+      return wait
+    },
+    /** Starts a renewal nobody waits for, unless a failure paused them; a failure is only its events. */
+    inBackground(at: number): void {
+      if (at >= pausedUntil) start(false).catch(() => {})
+    },
+    async settled(): Promise<void> {
+      await inFlight?.catch(() => {})
+      await shareHook?.settled()
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The session: its authorized fetch
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A body given in `init` as something that can be sent again (after a 401, or to a 307 or 308 redirect), copied at
+ * the call so that later changes by the caller change nothing; undefined for a body sent once (a stream, an async
+ * iterable). A Blob is immutable and stays lazy, so a large file is not held in memory twice.
+ */
+function replayableBody(body: unknown): BodyInit | undefined {
+  if (typeof body === 'string' || body instanceof Blob) return body
+  if (body instanceof URLSearchParams) return new URLSearchParams(body)
+  if (body instanceof ArrayBuffer) return body.slice(0)
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength).slice()
+  if (!(body instanceof FormData)) return undefined
+  const copy = new FormData()
+  body.forEach((value, name) => copy.append(name, value))
+  return copy
+}
+
+/** The statuses a redirect is followed on. */
+const REDIRECTS = [301, 302, 303, 307, 308]
+
+/**
+ * The request a redirect leads to, built as the fetch standard builds it: 303 (and 301 or 302 after a POST) becomes
+ * a GET without a body; 307 and 308 send the body again, if it can be. Undefined where it cannot be followed.
+ */
+function redirectedRequest(from: Request, status: number, location: string, body: BodyInit | null | undefined) {
+  let url: URL
+  try {
+    url = new URL(location, from.url)
+  } catch {
+    return undefined
+  }
+  const toGet = status === 303 ? from.method !== 'HEAD' : status < 303 && from.method === 'POST'
+  const headers = new Headers(from.headers)
+  headers.delete('authorization')
+  if (toGet || body instanceof FormData) headers.delete('content-type')
+  if ((!toGet && from.body !== null && !body) || !/^https?:$/.test(url.protocol)) return undefined
+  const init: RequestInit = { method: toGet ? 'GET' : from.method, headers, redirect: 'manual', signal: from.signal }
+  if (!toGet && from.body !== null && body) init.body = body
+  return new Request(url, init)
+}
+
+/** `fetch` on the session's API, with its token. */
+function createAuthorizedFetch(
+  settings: Settings,
+  { clock, held, tokenFor }: Omit<SessionParts, 'emit'> & { tokenFor: (signal: AbortSignal) => Promise<CachedToken> },
+) {
+  const { baseUrl, origin } = settings
+  let last401Renewal = -Infinity
+
+  const refuse = (): never =>
+    fail('input', `be a path starting with /, or a URL or Request on ${origin}, where the token belongs`)
+
+  /** A caller's input as `Request` takes it, read once; a URL with credentials is refused before anything reads it. */
+  function target(input: string | URL | Request): string | Request {
+    if (typeof input === 'string' && input.startsWith('/') && !input.startsWith('//')) return baseUrl + input
+    if (input instanceof Request) return input
+    let url: URL | undefined
+    try {
+      url = new URL(input)
+    } catch {}
+    if (!url || url.username || url.password) return refuse()
+    return url.href
+  }
+
+  /**
+   * After a 401: renew only if the token that got it is still the current one and is older than a minute, or no
+   * 401 renewed in the last minute, so an API that refuses a fresh token for another reason causes no storm.
+   * True when a replay may get another answer.
+   */
+  function renewAfter401(used: string): boolean {
+    const current = held.current()
+    if (current?.token !== used) return true
+    const at = clock()
+    if (at - current.sentAt < RECENT_401_MS && at - last401Renewal < RECENT_401_MS) return false
+    last401Renewal = at
+    held.refuse(used)
+    return true
+  }
+
+  /**
+   * Sends with the token. Unless the caller chose how to redirect, redirects are followed here, at most 20, and the
+   * token goes only to the session's origin: once a redirect leaves it, no later request carries it. Runtimes that
+   * strip it themselves on a cross-origin redirect do not all do so (Workers before 2025-09-01).
+   */
+  async function send(request: Request, bearer: string, body: BodyInit | null | undefined): Promise<Response> {
+    const follow = request.redirect === 'follow'
+    let next: Request | undefined = follow ? new Request(request, { redirect: 'manual' }) : request
+    let trusted = true
+    for (let redirects = 0; ; redirects++) {
+      const sent: Request = next
+      if (trusted) sent.headers.set('authorization', `Bearer ${bearer}`)
+      const response = (await (settings.fetch ?? globalThis.fetch)(sent)) as Response
+      const location = response.headers.get('location')
+      if (!follow || !REDIRECTS.includes(response.status) || location === null || redirects === MOST_REDIRECTS)
+        return response
+      next = redirectedRequest(sent, response.status, location, body)
+      if (!next) return response
+      await cancelBody(response)
+      trusted &&= new URL(next.url).origin === origin
+    }
+  }
+
+  return async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
+    // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
+    // and a Request input's own body is taken now, as fetch takes it.
+    const request = new Request(target(input), init)
+    // The origin of the Request that is sent, not of the input: a subclass or a Proxy can fake its `url`.
+    if (new URL(request.url).origin !== origin) refuse()
+    const body = request.body === null ? null : replayableBody(init?.body)
+    // The replay's headers, taken now from the request as built, not from `init` again (the caller may change it, or
+    // it may be read once); a FormData gets a boundary, so a content type, of its own.
+    const headers = new Headers(request.headers)
+    if (body instanceof FormData) headers.delete('content-type')
+    const used = await tokenFor(request.signal)
+    const response = await send(request, used.token, body)
+    if (response.status !== 401 || !renewAfter401(used.token) || body === undefined) return response
+    await cancelBody(response)
+    const replay = new Request(request, body === null ? { headers } : { headers, body })
+    return send(replay, (await tokenFor(request.signal)).token, body)
+  }
+}
+
+async function cancelBody(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel()
+  } catch {}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The session
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A session: every caller gets a valid access token, and concurrent callers share one request. From its due time a
+ * token is renewed in the background while callers keep getting it. Lazy (nothing runs until the first call), no
+ * timers left behind, secrets kept in this closure only.
  * @example
  * const session = createSession()                      // the key from APIVIDEO_API_KEY
  * const response = await session.fetch('/videos')     // on https://ws.api.video
  */
 export function createSession(options?: SessionOptions): Session {
-  const settings = checkOptions('options', options, SESSION_OPTIONS)
-  const apiKey = checkSecret('apiKey', settings.apiKey === undefined ? apiKeyFromEnvironment() : settings.apiKey)
-  const {
-    baseUrl: givenBaseUrl = PRODUCTION_URL,
-    headers,
-    fetch: givenFetch,
-    timeout = DEFAULTS.timeout,
-    refreshMargin = DEFAULTS.refreshMargin,
-    retries = DEFAULTS.retries,
-    now = defaultClock(),
-    onEvent,
-    share,
-  } = settings
-  const baseUrl = checkBaseUrl(givenBaseUrl)
-  const origin = new URL(baseUrl).origin
-  // Checked now without building a Request: a Worker may create the session at global scope.
-  checkHeaders(headers)
-  checkCallOptions(settings)
-  checkNumber('refreshMargin', refreshMargin)
-  checkNumber('retries', retries, { integer: true })
-  checkFunction('now', now)
-  checkFunction('onEvent', onEvent)
-  checkFunction('share', share)
-  const where: RequestOptions = { baseUrl, headers }
-  const call: CallOptions = { fetch: givenFetch, timeout }
-
-  let current: SharedToken | undefined
-  let refreshToken: string | undefined
-  let renewal: { done: Promise<string>; waits: Map<AbortSignal, Promise<string>> } | undefined
-  let lockedUntil = 0
-  let rejected: string | undefined
-  let last401Renewal = -Infinity
+  const given = checkOptions('options', options, SESSION_OPTIONS)
+  const settings = sessionSettings(given)
+  const { now = defaultClock(), onEvent } = given
 
   /** The clock, checked where it is read. */
   function clock(): number {
@@ -718,214 +1166,43 @@ export function createSession(options?: SessionOptions): Session {
   }
 
   /** Reports an event; a listener that throws or rejects changes nothing. */
-  function emit(type: SessionEvent['type'], details?: Omit<SessionEvent, 'type' | 'at'>): void {
+  function emit(event: Unstamped<SessionEvent>): void {
     try {
-      Promise.resolve(onEvent?.({ type, at: clock(), ...details })).catch(() => {})
+      Promise.resolve(onEvent?.({ ...event, at: clock() } as SessionEvent)).catch(() => {})
     } catch {}
   }
 
-  const shared = share?.({ apiKey, baseUrl, timeout, now: clock, emit })
+  const held = holdTokens(emit)
+  const renewals = createRenewals(settings, { clock, emit, held })
 
   /**
-   * The renewal rule. Simple rules:
-   * - a token from before the clock's present moment (a clock stepped back) is dropped;
-   * - a token is served until it is due (its margin before expiry);
-   * - after a failed renewal, a due token with more than `staleFloor` left is served stale.
+   * The token for a caller: the held one while it is outside the hard window (renewed in the background once due);
+   * otherwise, and on `forceRefresh`, the caller waits for the renewal.
    */
-  function usableToken(at: number, { afterFailure = false } = {}): SharedToken | undefined {
-    if (current && at < current.sentAt) {
-      current = undefined
-      emit('clock-jump')
-    }
-    if (!current) return undefined
-    if (at < current.dueAt) return current
-    return afterFailure && current.expiresAt - at > DEFAULTS.staleFloor ? current : undefined
-  }
-
-  function remember(token: AccessToken, type: 'authenticated' | 'refreshed'): SharedToken {
-    const { expiresAt, expiresIn } = token
-    const lifetime = expiresIn * 1000
-    const margin = Math.min(refreshMargin * (1 + Math.random() / 2), lifetime / 2)
-    const fresh = { token: token.accessToken, sentAt: expiresAt - lifetime, expiresAt, dueAt: expiresAt - margin }
-    refreshToken = token.refreshToken
-    current = fresh
-    // A listener may call invalidate(): the renewal still hands out the token it got.
-    emit(type, { expiresAt })
-    return fresh
-  }
-
-  /**
-   * One attempt: the latest refresh token if there is one, else the API key. A refresh token counts as spent once
-   * sent, unless a 429 shows it was turned away unused; a rejected one falls back to the key at once.
-   */
-  async function renewOnce(): Promise<SharedToken> {
-    const spent = refreshToken
-    refreshToken = undefined
-    if (spent) {
-      try {
-        return await exchange('refresh', spent)
-      } catch (error) {
-        const code = codeOf(error)
-        if (code === 'RATE_LIMITED') refreshToken = spent
-        if (code !== 'INVALID_REFRESH_TOKEN') throw error
-        emit('refresh-rejected')
-      }
-    }
-    return exchange('api-key', apiKey)
-  }
-
-  async function exchange(endpoint: Endpoint, secret: string): Promise<SharedToken> {
-    const token = await sendOnce(buildRequest(endpoint, secret, where), call, { endpoint, secret, now: clock })
-    return remember(token, endpoint === 'refresh' ? 'refreshed' : 'authenticated')
-  }
-
-  /**
-   * The retry policy: milliseconds before the next attempt, or undefined to give up.
-   * - Only retryable codes retry (rate limit, 5xx, network, timeout), at most `retries` times.
-   * - Retry-After is authoritative when present; a long one (over `longestRetryAfter`) is not waited out, it locks
-   *   renewals out until it has passed (the parsed header is at most `longestLockout`).
-   * - Otherwise exponential backoff with full jitter, so a fleet does not retry in step.
-   */
-  function retryDelay(error: unknown, attempt: number): number | undefined {
-    if (!isApiVideoAuthError(error) || !error.retryable) return undefined
-    const { retryAfter } = error
-    if (retryAfter !== undefined && retryAfter > DEFAULTS.longestRetryAfter) {
-      lockedUntil = clock() + retryAfter * 1000
-      return undefined
-    }
-    if (attempt >= retries) return undefined
-    if (retryAfter !== undefined) return retryAfter * 1000
-    return Math.random() * Math.min(DEFAULTS.backoffCap, DEFAULTS.backoffBase * 2 ** attempt)
-  }
-
-  async function renewWithRetries(): Promise<SharedToken> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const wait = (lockedUntil - clock()) / 1000
-        // A wait longer than any lockout means the clock went back since it began: it is over.
-        if (wait > 0 && wait <= DEFAULTS.longestLockout)
-          throw new ApiVideoAuthError('RATE_LIMITED', { status: 429, retryAfter: wait })
-        return await renewOnce()
-      } catch (error) {
-        const delay = retryDelay(error, attempt)
-        const code = codeOf(error)
-        if (delay === undefined) {
-          emit('failed', { code, attempt })
-          throw error
-        }
-        emit('retry', { code, attempt: attempt + 1, delay })
-        await sleep(delay)
-      }
-    }
-  }
-
-  /** A renewal shared by every caller while it runs (and by the fleet, with `share`), forgotten once it settles. */
-  async function renewShared(force: boolean): Promise<string> {
-    try {
-      const found = shared && !force ? await shared.take(rejected) : undefined
-      if (found) {
-        current = found
-        emit('shared', { expiresAt: found.expiresAt })
-        return found.token
-      }
-      const fresh = await renewWithRetries()
-      shared?.put(fresh, { afterTake: !force }).catch(() => emit('store-error'))
-      return fresh.token
-    } catch (error) {
-      const stale = usableToken(clock(), { afterFailure: true })
-      if (!stale) throw error
-      emit('served-stale', { code: codeOf(error), expiresAt: stale.expiresAt })
-      return stale.token
-    } finally {
-      renewal = undefined
-    }
-  }
-
-  /** One abort listener per signal per renewal, however many callers share that signal. */
-  function waitForRenewal(signal: AbortSignal | undefined): Promise<string> {
-    const { done, waits } = renewal!
-    if (!signal) return done
-    let wait = waits.get(signal)
-    if (!wait) waits.set(signal, (wait = untilAborted(done, signal)))
-    return wait
-  }
-
-  async function token(options?: TokenOptions): Promise<string> {
-    const { signal, forceRefresh = false } = checkOptions('options', options, ['signal', 'forceRefresh'])
+  function obtain(options: TokenOptions | undefined): CachedToken | Promise<CachedToken> {
+    const { signal, forceRefresh = false } = checkOptions('options', options, TOKEN_OPTIONS)
     checkSignal(signal)?.throwIfAborted()
-    const fresh = forceRefresh ? undefined : usableToken(clock())
-    if (fresh) return fresh.token
-    renewal ??= { done: renewShared(forceRefresh), waits: new Map() }
-    return waitForRenewal(signal)
-  }
-
-  function invalidate(refused?: string): void {
-    if (refused !== undefined && typeof refused !== 'string') fail('token', 'be a string')
-    // The dropped token is never taken back from a share: a plain invalidate() follows a 401 too.
-    rejected = refused ?? current?.token ?? rejected
-    if (current?.token === rejected) current = undefined
-  }
-
-  /**
-   * What a caller's input means on this session's API, read once: a `URL` becomes its text, so changing the object
-   * later changes nothing. Another origin never gets the token.
-   */
-  function target(input: string | URL | Request): string | Request {
-    if (typeof input === 'string' && input.startsWith('/') && !input.startsWith('//')) return baseUrl + input
-    let url: URL | undefined
-    try {
-      url = new URL(input instanceof Request ? input.url : input)
-    } catch {}
-    if (!url || url.origin !== origin)
-      fail('input', `be a path, or a URL or Request on ${origin}, where the token belongs`)
-    return input instanceof Request ? input : url.href
-  }
-
-  /**
-   * After a 401: renew only if the token that got it is still the current one and is older than a minute, or no
-   * 401 renewed in the last minute, so an API that refuses a fresh token for another reason causes no storm.
-   * True when a replay may get another answer.
-   */
-  function renewAfter401(used: string): boolean {
-    if (current?.token !== used) return true
     const at = clock()
-    if (at - current.sentAt < DEFAULTS.recent401 && at - last401Renewal < DEFAULTS.recent401) return false
-    last401Renewal = at
-    invalidate(used)
-    return true
-  }
-
-  async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
-    // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
-    // and a Request input's own body is taken now, as fetch takes it.
-    const request = new Request(target(input), init)
-    const once = request.body !== null && !replayable(init?.body)
-    // The replay's copy, taken now from the request as built, not from `init` again (the caller may change it, or it
-    // may be read once): its headers, and a body given in `init` again (bytes copied now; a Blob or FormData stays
-    // lazy, where a clone would hold it whole in memory; FormData gets a boundary, so a content type, of its own).
-    const headers = new Headers(request.headers)
-    if (init?.body instanceof FormData) headers.delete('content-type')
-    const spare = request.body !== null && !once ? new Request(request, { body: init!.body, headers }) : undefined
-    const signal = request.signal
-    const send = (to: Request, bearer: string) => {
-      to.headers.set('authorization', `Bearer ${bearer}`)
-      return (givenFetch ?? globalThis.fetch)(to) as Promise<Response>
-    }
-    const used = await token({ signal })
-    const response = await send(request, used)
-    if (response.status !== 401 || !renewAfter401(used) || once) return response
-    try {
-      await response.body?.cancel()
-    } catch {}
-    return send(spare ?? new Request(request, { headers }), await token({ signal }))
+    held.dropIfClockWentBack(at)
+    const current = held.current()
+    if (!current || forceRefresh || mustRenew(current, at)) return renewals.wait(forceRefresh, signal)
+    if (shouldRenew(current, at)) renewals.inBackground(at)
+    return current
   }
 
   return Object.freeze({
-    token,
+    token: async (options?: TokenOptions) => (await obtain(options)).token,
+    async tokenWithExpiry(options?: TokenOptions): Promise<TokenWithExpiry> {
+      const { token, expiresAt } = await obtain(options)
+      return { token, expiresAt }
+    },
     authorization: async (options?: Omit<TokenOptions, 'forceRefresh'>) =>
-      `Bearer ${await token(checkOptions('options', options, ['signal']))}`,
-    fetch: authorizedFetch,
-    invalidate,
+      `Bearer ${(await obtain(checkOptions('options', options, { signal: true }))).token}`,
+    fetch: createAuthorizedFetch(settings, { clock, held, tokenFor: async (signal) => obtain({ signal }) }),
+    invalidate(token?: string): void {
+      if (token !== undefined && typeof token !== 'string') fail('token', 'be a string')
+      held.refuse(token)
+    },
+    settled: renewals.settled,
   })
 }

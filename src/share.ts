@@ -1,4 +1,4 @@
-import type { ShareContext, SharedToken, TokenShare } from './index.js'
+import type { CachedToken, ShareCall, ShareContext, TokenShare } from './index.js'
 
 /**
  * Somewhere instances share access tokens: Redis, Upstash, Cloudflare KV, Deno KV…
@@ -26,19 +26,53 @@ const IV_BYTES = 12
 const IV_TAG = 16
 /** How far ahead of a reader's clock a writer's may run (ms). */
 const CLOCK_SKEW = 60_000
+/**
+ * The longest value read (characters). A real one is under 11 KiB (a token of at most 8,192 characters, its times,
+ * base64); anything longer is refused before it is decoded, so whoever can write the store cannot stall a reader.
+ */
+const VALUE_LIMIT = 16 * 1024
 
 const encode = (value: string) => new TextEncoder().encode(value)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A whole number of milliseconds from 1 to MAX_DELAY (NaN stays NaN, and is refused where it matters). */
 const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
+const argumentError = (message: string) => Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARGUMENT' })
+
+/** What a store failure event says of it: the error's name and message, one short line. */
+function describe(error: unknown, apiKey: string): { name: string; message: string } {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
+  const line = (text: unknown, max: number) =>
+    String(text)
+      .slice(0, max)
+      .replaceAll(apiKey, '[redacted]')
+      .replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
+  return typeof message === 'string'
+    ? { name: line(name, 60), message: line(message, 200) }
+    : { name: typeof error, message: line(error, 200) }
+}
+
+/** A store call that did not answer within its bound. */
+class StoreTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`)
+    this.name = 'TimeoutError'
+  }
+}
+
+/** What one renewal's store calls know: whether the store was lost, and the last value that did not open. */
+interface Renewal {
+  lost: boolean
+  refused?: string
+}
 
 /**
  * Shares a session's access tokens with the other instances using the same API key, through `store`.
  * What it stores is AES-GCM ciphertext under a key derived from the API key and the base URL, at a key
  * derived from them too: whoever reads or writes the store without the API key learns nothing usable and
  * cannot plant a token. Every store call is bounded by the session's timeout; a store that fails or hangs
- * is skipped for the rest of that renewal, and a value that is garbage, foreign, tampered with or expired
- * reads as empty. Each reports `store-error`. Refresh tokens and the API key are never stored.
+ * is skipped for the rest of that renewal's wait, and a value that is garbage, foreign, tampered with, too long or
+ * expired reads as empty. Each reports `share-failed`, naming the call and the error. The token a renewal gets is
+ * written in the background (`session.settled()` waits for it). Refresh tokens and the API key are never stored.
  * @example
  * import { createSession } from 'apivideo-auth'
  * import { shareTokens } from 'apivideo-auth/share'
@@ -53,47 +87,49 @@ const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
  */
 export function shareTokens(store: TokenStore, options?: ShareOptions): (context: ShareContext) => TokenShare {
   if (typeof store?.get !== 'function' || typeof store.set !== 'function')
-    throw new TypeError('store must have get and set methods')
+    throw argumentError('store must have get and set methods')
   if (store.claim !== undefined && typeof store.claim !== 'function')
-    throw new TypeError('store.claim must be a function')
+    throw argumentError('store.claim must be a function')
   const given = options ?? {}
-  if (typeof given !== 'object') throw new TypeError('options must be an object')
+  if (typeof given !== 'object') throw argumentError('options must be an object')
   const { key: namespace = 'apivideo-auth', ...unknown } = given
   const [extra] = Object.keys(unknown)
-  if (extra !== undefined) throw new TypeError(`unknown option ${extra} of shareTokens`)
-  if (typeof namespace !== 'string' || !namespace) throw new TypeError('key must be a non-empty string')
+  if (extra !== undefined)
+    throw Object.assign(new TypeError(`unknown option ${extra} of shareTokens`), { code: 'ERR_UNKNOWN_OPTION' })
+  if (typeof namespace !== 'string' || !namespace) throw argumentError('key must be a non-empty string')
 
-  return ({ apiKey, baseUrl, timeout, now, emit }) => {
+  return ({ apiKey, baseUrl, timeoutMs, now, emit }) => {
     let keys: Promise<Keys> | undefined
-    /** Whether the last take() lost the store, so that the renewal it started does not write to it. */
-    let storeLost = false
+    const writes = new Set<Promise<void>>()
+    const report = (call: ShareCall, error: unknown) =>
+      emit({ type: 'share-failed', call, error: describe(error, apiKey) })
 
     /**
-     * One store call, bounded by `limit` (the timeout, or what is left of the claim wait). A failure, or a hang
-     * past the timeout, marks the store `lost` for this renewal, with `store-error`; a call cut short only because
-     * the claim wait is over ends that wait quietly. Either way the answer is `fallback`.
+     * One store call, bounded by `limit` (the timeout, or what is left of the wait). A failure, or a hang past the
+     * timeout, marks the store `lost` for this renewal, with `share-failed`; a call cut short only because the wait
+     * is over ends that wait quietly. Either way the answer is `fallback`.
      */
     async function call<T>(
       renewal: Renewal,
+      name: ShareCall,
       run: (keys: Keys) => Promise<T>,
       fallback: T,
-      limit = timeout,
+      limit = timeoutMs,
     ): Promise<T> {
       if (renewal.lost) return fallback
       let timer: ReturnType<typeof setTimeout> | undefined
-      let cut = false
+      const boundMs = wholeMs(Math.min(limit, timeoutMs))
       try {
         keys ??= deriveKeys(apiKey, baseUrl, namespace)
         const derived = await keys
-        const bound = new Promise<never>(
-          (_, reject) =>
-            (timer = setTimeout(() => ((cut = limit < timeout), reject()), wholeMs(Math.min(limit, timeout)))),
-        )
+        const bound = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StoreTimeout(boundMs)), boundMs)
+        })
         return await Promise.race([run(derived), bound])
-      } catch {
-        if (!cut) {
+      } catch (error) {
+        if (!(error instanceof StoreTimeout && limit < timeoutMs)) {
           renewal.lost = true
-          emit('store-error')
+          report(name, error)
         }
         return fallback
       } finally {
@@ -102,111 +138,114 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
     }
 
     /**
-     * The store's token if usable (this key, not due, not `rejected`), and the tag of the value read (empty for
-     * none). A value that does not open is one `store-error` however often one renewal reads it.
+     * The store's token if usable (this key, not due, not `refused`), and the tag of the value read (empty for
+     * none). A value that does not open is one `share-failed` however often one renewal reads it.
      */
     async function read(
       renewal: Renewal,
-      rejected: string | undefined,
-      limit?: number,
-    ): Promise<[SharedToken | undefined, string]> {
-      const stored = await call(renewal, (derived) => store.get(derived.key), undefined, limit)
+      refused: string | undefined,
+      limit: number,
+    ): Promise<[CachedToken | undefined, string]> {
+      const stored = await call(renewal, 'get', (derived) => store.get(derived.key), undefined, limit)
       if (stored == null) return [undefined, '']
-      const value = String(stored)
+      const value = typeof stored === 'string' ? stored : ''
       const at = now()
-      // The call succeeded, so the keys are derived.
-      const shared = await open(await keys!, value, at)
+      let shared: CachedToken | undefined
+      let why = 'it is not a string'
+      if (value.length > VALUE_LIMIT) why = `it is over ${VALUE_LIMIT} characters`
+      else if (value) {
+        why = 'it does not open with this key, or holds no usable token'
+        // The call succeeded, so the keys are derived.
+        shared = await open(await (keys as Promise<Keys>), value, at)
+      }
       if (!shared && renewal.refused !== value) {
         renewal.refused = value
-        emit('store-error')
+        report('open', new TypeError(`the stored value was refused: ${why}`))
       }
       // Times are on the writer's clock. One that runs over a minute ahead of this one (set wrong, or stepped) would
       // have this session serve the token past its expiry: its values are not used. A writer a little ahead must not
       // make this session see a clock jump.
-      const usable = shared && shared.token !== rejected && shared.dueAt > at && shared.sentAt - at < CLOCK_SKEW
-      return [usable ? { ...shared, sentAt: Math.min(shared.sentAt, at) } : undefined, value.slice(0, IV_TAG)]
+      const tag = value.slice(0, IV_TAG)
+      if (!shared || shared.token === refused || shared.dueAt <= at || shared.sentAt - at >= CLOCK_SKEW)
+        return [undefined, tag]
+      return [{ ...shared, sentAt: Math.min(shared.sentAt, at) }, tag]
+    }
+
+    /**
+     * The fleet's token, or undefined once this session holds the lease, has waited 2 timeouts in all (store calls
+     * included), found the lease held past its own TTL, or lost the store. The lease is on the value being
+     * replaced, so a lease left by the last renewal never delays the next.
+     */
+    async function take(refused: string | undefined): Promise<CachedToken | undefined> {
+      const renewal: Renewal = { lost: false }
+      const budget = 2 * timeoutMs
+      const leaseMs = wholeMs(timeoutMs)
+      let spent = 0
+      let leaseSeenAt: number | undefined
+      /** Runs a store call and counts its time on the session's clock. */
+      const timed = async <T>(step: () => Promise<T>): Promise<T> => {
+        const at = now()
+        try {
+          return await step()
+        } finally {
+          // A clock that went back counts as no time spent, never as time won back.
+          spent += Math.max(0, now() - at)
+        }
+      }
+      while (spent < budget) {
+        const [found, tag] = await timed(() => read(renewal, refused, budget - spent))
+        const claim = store.claim
+        if (found || renewal.lost || !claim || !(spent < budget)) return found
+        const lease = (derived: Keys) => claim.call(store, `${derived.key}:lease:${tag}`, leaseMs)
+        if ((await timed(() => call(renewal, 'claim', lease, true, budget - spent))) === true) return undefined
+        // A session's lease ends with its TTL, even if the session died. One still held past it was set by someone
+        // else who can write the store: waiting on it would only hold the callers up.
+        leaseSeenAt ??= spent
+        if (spent - leaseSeenAt > leaseMs) {
+          report('lease', new Error(`the lease is held past its ${leaseMs} ms TTL`))
+          return undefined
+        }
+        const pause = Math.min(100 + Math.random() * 100, budget - spent)
+        await sleep(pause)
+        spent += pause
+      }
+      return undefined
+    }
+
+    /**
+     * Shares a fresh token until it expires, unless it is already due. Kept past its due time, the value being
+     * replaced is what every instance reads at renewal time, so all of them claim the one lease named after it.
+     * Never rejects: a failure is an event.
+     */
+    async function write(token: CachedToken): Promise<void> {
+      const at = now()
+      if (!usableToken(token, at) || !(token.dueAt - at >= 1)) return
+      const { token: value, sentAt, expiresAt, dueAt } = token
+      const ttl = wholeMs(expiresAt - at)
+      const set = async (derived: Keys) =>
+        store.set(derived.key, await seal(derived, { token: value, sentAt, expiresAt, dueAt }), ttl)
+      await call({ lost: false }, 'set', set, undefined)
     }
 
     return {
-      /**
-       * The fleet's token, or undefined once this session holds the lease, has waited 2 timeouts in all (store
-       * calls included), or lost the store. The lease is on the value being replaced, so a lease left by the
-       * last renewal never delays the next.
-       */
-      async take(rejected) {
-        const renewal: Renewal = { lost: false }
-        try {
-          const budget = 2 * timeout
-          let spent = 0
-          /** Runs a store call and counts its time on the session's clock. */
-          const timed = async <T>(step: () => Promise<T>): Promise<T> => {
-            const at = now()
-            try {
-              return await step()
-            } finally {
-              // A clock that went back counts as no time spent, never as time won back.
-              spent += Math.max(0, now() - at)
-            }
-          }
-          let found: SharedToken | undefined
-          let seen = ''
-          while (spent < budget) {
-            ;[found, seen] = await timed(() => read(renewal, rejected, budget - spent))
-            if (found || renewal.lost || !store.claim || !(spent < budget)) break
-            const lease = wholeMs(timeout)
-            if (
-              await timed(() =>
-                call(renewal, (derived) => store.claim!(`${derived.key}:lease:${seen}`, lease), true, budget - spent),
-              )
-            )
-              return undefined
-            const pause = Math.min(100 + Math.random() * 100, budget - spent)
-            await sleep(pause)
-            spent += pause
-          }
+      async renew(renewHere, { force, refused }) {
+        const found = force ? undefined : await take(refused)
+        if (found) {
+          emit({ type: 'shared-token-used', expiresAt: found.expiresAt })
           return found
-        } catch {
-          renewal.lost = true
-          emit('store-error')
-          return undefined
-        } finally {
-          storeLost = renewal.lost
         }
+        const fresh = await renewHere()
+        // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
+        const written = write(fresh).catch((error) => report('set', error))
+        writes.add(written)
+        written.finally(() => writes.delete(written))
+        return fresh
       },
-
-      /**
-       * Shares a fresh token until it expires, unless it is already due or the store was lost by the take() of
-       * this renewal. Kept past its due time, the value being replaced is what every instance reads at renewal
-       * time, so all of them claim the one lease named after it.
-       */
-      async put(shared, renewal) {
-        if (renewal?.afterTake && storeLost) return
-        try {
-          const at = now()
-          if (!usableToken(shared, at) || !(shared.dueAt - at >= 1)) return
-          const { token, sentAt, expiresAt, dueAt } = shared
-          await call(
-            { lost: false },
-            async (derived) =>
-              store.set(
-                derived.key,
-                await seal(derived, { token, sentAt, expiresAt, dueAt }),
-                wholeMs(expiresAt - at),
-              ),
-            undefined,
-          )
-        } catch {
-          emit('store-error')
-        }
+      async settled() {
+        await Promise.all(writes)
       },
     }
   }
-}
-
-/** What one renewal's store calls know: whether the store was lost, and the last value that did not open. */
-interface Renewal {
-  lost: boolean
-  refused?: string
 }
 
 interface Keys {
@@ -240,7 +279,7 @@ async function deriveKeys(apiKey: string, baseUrl: string, namespace: string): P
 }
 
 /** The token and its times as base64 text: a random IV, then the AES-GCM ciphertext of their JSON. */
-async function seal({ cipher, bound }: Keys, shared: SharedToken): Promise<string> {
+async function seal({ cipher, bound }: Keys, shared: CachedToken): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
   const sealed = new Uint8Array(
     await crypto.subtle.encrypt(
@@ -253,7 +292,7 @@ async function seal({ cipher, bound }: Keys, shared: SharedToken): Promise<strin
 }
 
 /** The shared token in `value` if it decrypts under this key and store key, and is a usable, unexpired token. */
-async function open({ cipher, bound }: Keys, value: string, at: number): Promise<SharedToken | undefined> {
+async function open({ cipher, bound }: Keys, value: string, at: number): Promise<CachedToken | undefined> {
   try {
     const bytes = Uint8Array.from(atob(value), (c) => c.charCodeAt(0))
     const iv = bytes.subarray(0, IV_BYTES)
@@ -262,7 +301,7 @@ async function open({ cipher, bound }: Keys, value: string, at: number): Promise
       cipher,
       bytes.subarray(IV_BYTES),
     )
-    const shared: SharedToken = JSON.parse(new TextDecoder().decode(plain))
+    const shared: CachedToken = JSON.parse(new TextDecoder().decode(plain))
     return usableToken(shared, at) ? shared : undefined
   } catch {
     return undefined
@@ -270,7 +309,7 @@ async function open({ cipher, bound }: Keys, value: string, at: number): Promise
 }
 
 /** A header-safe token whose times are numbers in order and that has not expired at `at`. */
-function usableToken(shared: SharedToken | undefined, at: number): shared is SharedToken {
+function usableToken(shared: CachedToken | undefined, at: number): shared is CachedToken {
   if (typeof shared?.token !== 'string' || !/^[!-~]{1,8192}$/.test(shared.token)) return false
   const { sentAt, dueAt, expiresAt } = shared
   return [sentAt, dueAt, expiresAt].every(Number.isFinite) && sentAt <= dueAt && dueAt <= expiresAt && expiresAt > at

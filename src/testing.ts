@@ -269,14 +269,14 @@ type Authorization =
 function readAuthorization(header: string | null): Authorization {
   if (!header) return { kind: 'none' }
   const bearer = /^Bearer +(\S+)$/i.exec(header)
-  if (bearer) return { kind: 'bearer', token: bearer[1] }
-  const basic = /^Basic +(\S*)$/i.exec(header)
-  if (!basic) return { kind: 'other' }
+  if (bearer) return { kind: 'bearer', token: bearer[1] ?? '' }
+  const encoded = /^Basic +(\S*)$/i.exec(header)?.[1]
+  if (encoded === undefined) return { kind: 'other' }
   let decoded: string
   try {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(basic[1])) throw new TypeError('not base64')
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new TypeError('not base64')
     decoded = new TextDecoder('utf-8', { fatal: true }).decode(
-      Uint8Array.from(atob(basic[1]), (c) => c.charCodeAt(0)),
+      Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)),
     )
   } catch {
     return { kind: 'basic', user: '', password: '' }

@@ -1,6 +1,7 @@
+import { createServer } from 'node:http'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { authenticate, isApiVideoAuthError, refresh } from '../dist/index.js'
+import { authenticate, createSession, isApiVideoAuthError, refresh } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
 import { JSON_HEADERS, KEY, failure, mock, serve, tokenBody } from './helpers.mjs'
 
@@ -197,3 +198,83 @@ loopback('a redirect is not followed (the key is never re-sent elsewhere)', asyn
 })
 
 loopback.run()
+
+// ---------------------------------------------------------------------------------------------
+const ending = suite('a timeout or an abort ends the exchange')
+
+/** A loopback server that answers 200, sends the start of a body, and never ends it. */
+async function tricklingServer() {
+  let sawClose
+  const closed = new Promise((resolve) => (sawClose = resolve))
+  const server = createServer((req, res) => {
+    res.once('close', sawClose)
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.write('{"access_token":"')
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    closed,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))),
+  }
+}
+
+/** A fetch option that drops its second argument, as `(req) => undiciFetch(req, { dispatcher })` does. */
+function dropsInit() {
+  const seen = []
+  return { seen, fetch: (request) => (seen.push(request), globalThis.fetch(request)) }
+}
+
+/**
+ * Runs `act(baseUrl)` against a trickling server; `act` returns the Requests its fetch was given. The exchange has
+ * ended when the first of them carries an aborted signal and the server has seen its connection closed.
+ */
+async function assertExchangeEnds(act) {
+  const server = await tricklingServer()
+  try {
+    const seen = await act(server.url)
+    assert.ok(seen[0].signal.aborted, 'the Request passed to fetch carries an aborted signal')
+    await server.closed
+  } finally {
+    await server.close()
+  }
+}
+
+ending('authenticate: after TIMEOUT the Request itself is aborted and the server sees the connection closed', () =>
+  assertExchangeEnds(async (baseUrl) => {
+    const { seen, fetch } = dropsInit()
+    const error = await failure(authenticate(KEY, { baseUrl, timeout: 50, fetch }))
+    assert.is(error.code, 'TIMEOUT')
+    assert.is(seen.length, 1)
+    return seen
+  }),
+)
+
+ending("authenticate: after the caller's abort the Request itself is aborted and the server sees it closed", () =>
+  assertExchangeEnds(async (baseUrl) => {
+    const controller = new AbortController()
+    const reason = new Error('caller stopped')
+    const seen = []
+    const fetch = async (request) => {
+      seen.push(request)
+      const response = await globalThis.fetch(request)
+      setImmediate(() => controller.abort(reason))
+      return response
+    }
+    const error = await failure(authenticate(KEY, { baseUrl, signal: controller.signal, fetch }))
+    assert.is(error, reason)
+    return seen
+  }),
+)
+
+ending('session: after TIMEOUT the Request itself is aborted and the server sees the connection closed', () =>
+  assertExchangeEnds(async (baseUrl) => {
+    const { seen, fetch } = dropsInit()
+    const session = createSession({ apiKey: KEY, baseUrl, timeout: 50, retries: 0, fetch })
+    const error = await failure(session.token())
+    assert.is(error.code, 'TIMEOUT')
+    return seen
+  }),
+)
+
+ending.run()

@@ -6,7 +6,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
 import { exec } from '../scripts/exec.mjs'
-import { recordingRefreshTokens, serve } from './helpers.mjs'
+import { recordingIssuedTokens, serve } from './helpers.mjs'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SECRET_KEY = 'sk_live_CLI_SECRET_KEY_0123456789'
@@ -22,7 +22,7 @@ const run = (args, { env = {}, input } = {}) =>
 /** A stand-in on 127.0.0.1 that also remembers every refresh token it issued. */
 async function recordingServer(apiKeys = [SECRET_KEY]) {
   const standIn = createStandIn({ apiKeys })
-  const { record, refreshTokens } = recordingRefreshTokens(standIn.handler)
+  const { record, refreshTokens } = recordingIssuedTokens(standIn.handler)
   const server = await serve(record)
   return { standIn, server, refreshTokens, secrets: () => [SECRET_KEY, ...refreshTokens] }
 }

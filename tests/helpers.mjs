@@ -1,6 +1,8 @@
 // Shared test parts: a loopback server for a fetch handler, a fake clock, MockAgent wiring.
 import * as assert from 'uvu/assert'
 import { MockAgent } from 'undici'
+import { createSession } from '../dist/index.js'
+import { createStandIn } from '../dist/testing.js'
 
 export const KEY = 'test-key'
 
@@ -28,11 +30,12 @@ export function tokenBody(n = 1, expiresIn = 3600) {
 }
 
 /**
- * Wraps a stand-in's `fetch` or `handler` so every refresh token it answers with is kept in `refreshTokens`, for
- * tests that look for secrets where they must not be.
+ * Wraps a stand-in's `fetch` or `handler` so every token it answers with is kept: `refreshTokens` for tests that look
+ * for secrets where they must not be, `accessTokens` for tests that check which token a session handed out.
  */
-export function recordingRefreshTokens(handle) {
+export function recordingIssuedTokens(handle) {
   const refreshTokens = []
+  const accessTokens = []
   const record = async (...args) => {
     const response = await handle(...args)
     const body = await response
@@ -40,9 +43,10 @@ export function recordingRefreshTokens(handle) {
       .json()
       .catch(() => ({}))
     if (body.refresh_token) refreshTokens.push(body.refresh_token)
+    if (body.access_token) accessTokens.push(body.access_token)
     return response
   }
-  return { record, refreshTokens }
+  return { record, refreshTokens, accessTokens }
 }
 
 /** Resolves after pending microtasks and I/O callbacks have run. */
@@ -56,4 +60,86 @@ export async function failure(promise) {
     return error
   }
   assert.unreachable('resolved')
+}
+
+/** A JSON answer; a string `body` is sent as it is (for bodies that are not valid JSON, or escaped by hand). */
+export function json(status, body, headers) {
+  return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  })
+}
+
+/** Runs `run` with `Math.random` returning `value`, and puts the real one back after. */
+export function withRandom(value, run) {
+  const original = Math.random
+  Math.random = () => value
+  return Promise.resolve(run()).finally(() => (Math.random = original))
+}
+
+/** A fetch answering every call with `answer(request, n)` (n counts from 1); `requests` records what was sent. */
+export function scripted(answer) {
+  const requests = []
+  const fetch = async (input, init) => {
+    const request = new Request(input, init)
+    requests.push(request)
+    return answer(request, requests.length)
+  }
+  return { fetch, requests }
+}
+
+/** A fetch that grants on /auth/*, answers 200 elsewhere, and records every request it was given. */
+export function recorder() {
+  const { fetch, requests } = scripted((request, n) => {
+    const { pathname } = new URL(request.url)
+    return pathname.endsWith('/auth/api-key') || pathname.endsWith('/auth/refresh')
+      ? json(200, tokenBody(n))
+      : json(200, { url: request.url })
+  })
+  return { fetch, requests, urls: () => requests.map((r) => r.url) }
+}
+
+/** A fetch that records what reached the stand-in's protected paths, and may hold one path's first answer. */
+export function recording(standIn, hold) {
+  const seen = []
+  let release
+  const gate = new Promise((resolve) => (release = resolve))
+  const fetch = async (input, init) => {
+    const request = new Request(input, init)
+    const { pathname } = new URL(request.url)
+    if (pathname.startsWith('/auth/')) return standIn.handler(request)
+    seen.push({
+      path: pathname,
+      authorization: request.headers.get('authorization'),
+      keep: request.headers.get('x-keep'),
+      body: await request.clone().text(),
+    })
+    if (pathname === hold && seen.filter((s) => s.path === hold).length === 1) {
+      await gate
+      return new Response(null, { status: 401 })
+    }
+    return standIn.handler(request)
+  }
+  return { fetch, seen, release }
+}
+
+/**
+ * A session on a stand-in sharing one fake clock; `paths()` lists the auth requests made, `latest()` is the access
+ * token the stand-in issued last.
+ */
+export function sessionOnStandIn(options = {}, standInOptions = {}) {
+  const time = clock()
+  const standIn = createStandIn({ apiKeys: [KEY], now: time.now, ...standInOptions })
+  const events = []
+  const { record, accessTokens } = recordingIssuedTokens(standIn.fetch)
+  const session = createSession({
+    apiKey: KEY,
+    fetch: record,
+    now: time.now,
+    onEvent: (e) => events.push(e),
+    ...options,
+  })
+  const paths = () => standIn.requests.map((r) => r.path)
+  const latest = () => accessTokens.at(-1) ?? assert.unreachable('the stand-in issued no token')
+  return { time, standIn, session, events, paths, latest, types: () => events.map((e) => e.type) }
 }

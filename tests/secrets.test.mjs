@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, refresh } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { clock, recordingRefreshTokens } from './helpers.mjs'
+import { clock, failure, json, recordingIssuedTokens } from './helpers.mjs'
 
 const KEY = 'sk_live_THEAPIKEY_0123456789'
 
@@ -18,7 +18,7 @@ function surfaces(value) {
 /** A stand-in whose issued refresh tokens are all recorded, so tests can look for them. */
 function recordingStandIn(now) {
   const standIn = createStandIn({ apiKeys: [KEY], now })
-  const { record: fetch, refreshTokens } = recordingRefreshTokens(standIn.fetch)
+  const { record: fetch, refreshTokens } = recordingIssuedTokens(standIn.fetch)
   return { standIn, fetch, refreshTokens }
 }
 
@@ -110,3 +110,54 @@ secrets('argument errors name the argument, never the value', async () => {
 })
 
 secrets.run()
+
+// ---------------------------------------------------------------------------------------------
+const scrubbed = suite('secrets are scrubbed after decoding')
+
+const SLASHED_KEY = 'ab/cd-S3cretKey-0123456789'
+const SLASHED_REFRESH = 'rt/9f-S3cretRefresh-0123456789'
+const unicodeEscaped = (s) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')
+const slashEscaped = (s) => s.replace(/\//g, '\\/')
+
+/** A proxy's 400 echoing the secret JSON-escaped in every way, top level and nested. */
+function echoing(secret) {
+  const text =
+    `{"type":"https://docs.api.video/reference/x","title":"bad ${unicodeEscaped(secret)}",` +
+    `"name":"${slashEscaped(secret)}","status":400,"detail":"${slashEscaped(secret)}",` +
+    `"problems":[{"title":"${unicodeEscaped(secret)}","name":"${slashEscaped(secret)}"}]}`
+  assert.not.match(text, secret)
+  return async () => json(400, text)
+}
+
+function errorSurfaces(error) {
+  return [
+    error.message,
+    error.stack ?? '',
+    JSON.stringify(error),
+    JSON.stringify(error.problem ?? null),
+    inspect(error, { depth: 10, showHidden: true }),
+  ].join('\n')
+}
+
+scrubbed('authenticate: a JSON-escaped echo of the key reaches no message, problem, inspect or JSON', async () => {
+  const error = await failure(authenticate(SLASHED_KEY, { fetch: echoing(SLASHED_KEY) }))
+  assert.is(error.code, 'INVALID_CREDENTIALS')
+  assert.not.match(errorSurfaces(error), SLASHED_KEY)
+})
+
+scrubbed(
+  'refresh: a JSON-escaped echo of the refresh token reaches no message, problem, inspect or JSON',
+  async () => {
+    const error = await failure(refresh(SLASHED_REFRESH, { fetch: echoing(SLASHED_REFRESH) }))
+    assert.is(error.code, 'INVALID_REFRESH_TOKEN')
+    assert.not.match(errorSurfaces(error), SLASHED_REFRESH)
+  },
+)
+
+scrubbed('session: a JSON-escaped echo of the key reaches no error surface', async () => {
+  const session = createSession({ apiKey: SLASHED_KEY, fetch: echoing(SLASHED_KEY), retries: 0 })
+  const error = await failure(session.token())
+  assert.not.match(errorSurfaces(error), SLASHED_KEY)
+})
+
+scrubbed.run()

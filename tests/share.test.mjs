@@ -8,7 +8,7 @@ import { shareTokens } from '../dist/share.js'
 import { createStandIn } from '../dist/testing.js'
 import { minGzip } from '../build.mjs'
 import { derive as deriveWith, flip, seal as sealWith, unseal as unsealWith } from './fleet/sealed.mjs'
-import { KEY, clock, recordingRefreshTokens } from './helpers.mjs'
+import { KEY, clock, recordingIssuedTokens, withRandom } from './helpers.mjs'
 
 const HOUR = 3_600_000
 const MARGIN = 300_000
@@ -77,7 +77,7 @@ function fleet({ claim = true, standIn: standInOptions } = {}) {
   const standIn = createStandIn({ apiKeys: [KEY], now: time.now, ...standInOptions })
   const log = []
   const store = memoryStore(time, log, { claim })
-  const { record, refreshTokens } = recordingRefreshTokens(standIn.fetch)
+  const { record, refreshTokens } = recordingIssuedTokens(standIn.fetch)
   const fetch = async (input, init) => {
     const request = new Request(input, init)
     log.push(['fetch', new URL(request.url).pathname])
@@ -106,12 +106,6 @@ function fleet({ claim = true, standIn: standInOptions } = {}) {
   }
   const paths = () => standIn.requests.map((r) => r.path).filter((p) => p.startsWith('/auth/'))
   return { time, standIn, store, log, refreshTokens, instance, paths }
-}
-
-function withRandom(value, run) {
-  const original = Math.random
-  Math.random = () => value
-  return Promise.resolve(run()).finally(() => (Math.random = original))
 }
 
 const onlyKey = (store) => [...store.data.keys()].find((k) => !k.includes(':lease'))
@@ -273,7 +267,7 @@ hook('a token due at put() time, or within 1 ms, is not written', async () => {
 })
 
 hook(
-  '#9: a timeout above 2,147,483,647 ms bounds store calls by that, not by 1 ms; TTLs stay safe integers',
+  'a timeout above 2,147,483,647 ms bounds store calls by that, not by 1 ms; TTLs stay safe integers',
   async () => {
     const warnings = []
     const onWarning = (warning) => warnings.push(warning.name)
@@ -301,7 +295,7 @@ hook(
   },
 )
 
-hook('#8: put() with no token, or not a token, writes nothing and never rejects; take() never rejects', async () => {
+hook('put() with no token, or not a token, writes nothing and never rejects; take() never rejects', async () => {
   const time = clock()
   const store = memoryStore(time)
   const ctx = context({ time })
@@ -323,7 +317,7 @@ hook('#8: put() with no token, or not a token, writes nothing and never rejects;
   assert.ok(ctx.events.every((type) => type === 'store-error'))
 })
 
-hook('#10: the claim wait stays within 2 timeouts, counting the time spent in store calls', async () => {
+hook('the claim wait stays within 2 timeouts, counting the time spent in store calls', async () => {
   await withRandom(0, async () => {
     const time = clock()
     const store = memoryStore(time)
@@ -349,7 +343,7 @@ hook('#10: the claim wait stays within 2 timeouts, counting the time spent in st
   })
 })
 
-hook('#17: put() is bounded by the timeout; its failure is a store-error, never a rejection', async () => {
+hook('put() is bounded by the timeout; its failure is a store-error, never a rejection', async () => {
   for (const set of [
     never,
     async () => Promise.reject(new Error('read-only')),
@@ -657,7 +651,7 @@ share('no refresh token (nor the API key) is ever in a key or value written, raw
   }
 })
 
-share('#17: callers get the token before a slow store write ends; a failed write is a store-error', async () => {
+share('callers get the token before a slow store write ends; a failed write is a store-error', async () => {
   const { instance, store } = fleet()
   let release
   const writing = new Promise((started) => {
@@ -672,7 +666,7 @@ share('#17: callers get the token before a slow store write ends; a failed write
   assert.equal(a.types(), ['authenticated', 'store-error'])
 })
 
-share('#8: invalidate() while the new token is being shared: every caller gets a token, no TypeError', async () => {
+share('invalidate() while the new token is being shared: every caller gets a token, no TypeError', async () => {
   const { instance } = fleet()
   let session
   const a = instance({ onEvent: (event) => event.type === 'authenticated' && session.invalidate() })

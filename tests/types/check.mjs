@@ -1,4 +1,4 @@
-// Type test (issue 10 #14): compiles consumers of dist/index.d.ts under strict + exactOptionalPropertyTypes,
+// Type test: compiles consumers of dist/index.d.ts under strict + exactOptionalPropertyTypes,
 // one with DOM types only, one with @types/node and undici's fetch. Exits non-zero on any type error.
 // Run after the build: node tests/types/check.mjs
 import { spawnSync } from 'node:child_process'

@@ -1,9 +1,7 @@
-// Issue 11, "The API users expect", items 1-3: paths relative to the session, the key from the
-// environment, typos caught. Tests named "regression" held on 0.1.0 already; every other one failed there.
+// Options: the key from the environment, unknown and undefined options, and values refused before anything is sent.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  SANDBOX_URL,
   authenticate,
   authenticateRequest,
   createSession,
@@ -11,121 +9,12 @@ import {
   refresh,
   refreshRequest,
 } from '../dist/index.js'
-import { createStandIn } from '../dist/testing.js'
-import { KEY, failure, serve, tokenBody } from './helpers.mjs'
-
-function json(status, body) {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
-}
-
-/** A fetch that grants on /auth/*, answers 200 elsewhere, and records every request it was given. */
-function recorder() {
-  const requests = []
-  const fetch = async (input, init) => {
-    const request = new Request(input, init)
-    requests.push(request)
-    const { pathname } = new URL(request.url)
-    return pathname.endsWith('/auth/api-key') || pathname.endsWith('/auth/refresh')
-      ? json(200, tokenBody(requests.length))
-      : json(200, { url: request.url })
-  }
-  return { fetch, requests, urls: () => requests.map((r) => r.url) }
-}
+import { KEY, failure, json, recorder, scripted, settle, tokenBody } from './helpers.mjs'
 
 const isTypeError = (pattern) => (error) => error instanceof TypeError && pattern.test(error.message)
 
 // ---------------------------------------------------------------------------------------------
-const paths = suite('issue 11 #1: session.fetch paths are relative to the session')
-
-paths('session.fetch("/videos") hits the production API by default', async () => {
-  const { fetch, urls } = recorder()
-  const session = createSession({ apiKey: KEY, fetch })
-  const response = await session.fetch('/videos')
-  assert.is(response.status, 200)
-  assert.equal(urls(), ['https://ws.api.video/auth/api-key', 'https://ws.api.video/videos'])
-})
-
-paths(
-  'session.fetch("/videos?currentPage=2") keeps the query, against the sandbox when baseUrl says so',
-  async () => {
-    const { fetch, urls } = recorder()
-    const session = createSession({ apiKey: KEY, fetch, baseUrl: SANDBOX_URL })
-    await session.fetch('/videos?currentPage=2')
-    assert.is(urls()[1], 'https://sandbox.api.video/videos?currentPage=2')
-  },
-)
-
-paths('a baseUrl with a path prefix: "/videos" is appended to it, as /auth/api-key is', async () => {
-  // Decision: the base URL is a prefix (a proxy mounting the API under /api.video), the same rule
-  // as for the auth endpoints, so '/videos' becomes '<base>/videos', not '<origin>/videos'.
-  const { fetch, urls } = recorder()
-  const session = createSession({ apiKey: KEY, fetch, baseUrl: 'https://proxy.example/api.video/' })
-  await session.fetch('/videos')
-  assert.equal(urls(), ['https://proxy.example/api.video/auth/api-key', 'https://proxy.example/api.video/videos'])
-})
-
-paths('a round trip through a loopback stand-in: a path is authorized and answered', async () => {
-  const standIn = createStandIn({ apiKeys: [KEY] })
-  const server = await serve(standIn.handler)
-  try {
-    const session = createSession({ apiKey: KEY, baseUrl: server.url })
-    const response = await session.fetch('/videos/vi1', { method: 'GET' })
-    assert.is(response.status, 200)
-    assert.equal(await response.json(), { method: 'GET', path: '/videos/vi1' })
-    assert.equal(
-      standIn.requests.map((r) => r.path),
-      ['/auth/api-key', '/videos/vi1'],
-    )
-  } finally {
-    await server.close()
-  }
-})
-
-paths('regression: an absolute URL on the session origin is still accepted', async () => {
-  const { fetch, urls } = recorder()
-  const session = createSession({ apiKey: KEY, fetch })
-  assert.is((await session.fetch('https://ws.api.video/videos')).status, 200)
-  assert.is((await session.fetch(new URL('https://ws.api.video/videos/1'))).status, 200)
-  assert.is((await session.fetch(new Request('https://ws.api.video/videos/2'))).status, 200)
-  assert.equal(urls().slice(1), [
-    'https://ws.api.video/videos',
-    'https://ws.api.video/videos/1',
-    'https://ws.api.video/videos/2',
-  ])
-})
-
-const foreign = {
-  'another host (string)': 'https://evil.example/videos',
-  'a look-alike host (URL)': new URL('https://ws.api.video.evil.example/videos'),
-  'plain http (string)': 'http://ws.api.video/videos',
-  'another port (Request)': new Request('https://ws.api.video:8443/videos'),
-  'another host (Request)': new Request('https://evil.example/videos', { headers: { authorization: 'Bearer mine' } }),
-}
-
-for (const [what, input] of Object.entries(foreign)) {
-  paths(`${what}: TypeError naming the expected origin, nothing sent, no token requested`, async () => {
-    const { fetch, requests } = recorder()
-    const session = createSession({ apiKey: KEY, fetch })
-    const error = await failure(session.fetch(input))
-    assert.instance(error, TypeError)
-    assert.ok(error.message.includes('https://ws.api.video'), error.message)
-    assert.is(requests.length, 0)
-  })
-}
-
-paths('a sandbox session refuses a production URL, naming the sandbox origin', async () => {
-  const { fetch, requests } = recorder()
-  const session = createSession({ apiKey: KEY, fetch, baseUrl: SANDBOX_URL })
-  const error = await failure(session.fetch('https://ws.api.video/videos'))
-  assert.instance(error, TypeError)
-  assert.ok(error.message.includes('https://sandbox.api.video'), error.message)
-  assert.is(requests.length, 0)
-})
-
-paths.run()
-
-// ---------------------------------------------------------------------------------------------
-const environment = suite('issue 11 #2: the key from the environment')
+const environment = suite('options: the key from the environment')
 
 const MISSING = 'apiKey is missing: pass { apiKey } or set APIVIDEO_API_KEY'
 let savedKey
@@ -176,6 +65,24 @@ environment(`no key anywhere: TypeError "${MISSING}"`, () => {
   }
 })
 
+environment('on Cloudflare Workers, a missing key says to pass { apiKey: env.APIVIDEO_API_KEY }', () => {
+  // Workers have no process.env to set: the key is a binding on `env`, so that is the advice.
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
+  Object.defineProperty(globalThis, 'navigator', { configurable: true, value: { userAgent: 'Cloudflare-Workers' } })
+  try {
+    assert.throws(
+      () => createSession(),
+      (error) =>
+        error instanceof TypeError &&
+        error.message.includes('pass { apiKey: env.APIVIDEO_API_KEY }') &&
+        !error.message.includes('set APIVIDEO_API_KEY'),
+    )
+  } finally {
+    if (descriptor) Object.defineProperty(globalThis, 'navigator', descriptor)
+    else delete globalThis.navigator
+  }
+})
+
 environment('an empty APIVIDEO_API_KEY counts as missing', () => {
   // Decision: CI systems set an unset secret to '' (GitHub Actions does); that is "missing", not "invalid".
   process.env.APIVIDEO_API_KEY = ''
@@ -211,7 +118,7 @@ environment('an apiKey of the wrong type names the type it got, never the value'
 environment.run()
 
 // ---------------------------------------------------------------------------------------------
-const typos = suite('issue 11 #3: typos are caught with a did-you-mean')
+const typos = suite('options: typos are caught with a did-you-mean')
 
 const VALUE = 'SECRET-LOOKING-VALUE-0123'
 
@@ -284,7 +191,7 @@ typos('token() refuses a typo, nothing sent', async () => {
 typos.run()
 
 // ---------------------------------------------------------------------------------------------
-const optional = suite('every optional property accepts undefined')
+const optional = suite('options: every optional property accepts undefined')
 
 const undefinedCall = { baseUrl: undefined, headers: undefined, signal: undefined, timeout: undefined }
 
@@ -311,8 +218,21 @@ optional('regression: createSession accepts share: undefined', async () => {
   assert.is(await session.token(), 'access-1')
 })
 
-optional('regression: createSession accepts fetch: undefined (globalThis.fetch at call time)', () => {
-  assert.type(createSession({ apiKey: KEY, fetch: undefined }).token, 'function')
+optional('regression: createSession accepts fetch: undefined (globalThis.fetch at call time)', async () => {
+  const session = createSession({ apiKey: KEY, fetch: undefined })
+  const { fetch, requests } = recorder()
+  const original = globalThis.fetch
+  globalThis.fetch = fetch
+  try {
+    assert.is(await session.token(), 'access-1')
+  } finally {
+    globalThis.fetch = original
+  }
+  assert.equal(
+    requests.map((r) => r.url),
+    ['https://ws.api.video/auth/api-key'],
+    'the global fetch set after createSession was the one called',
+  )
 })
 
 optional('regression: authenticate, refresh, the builders and readAccessToken with undefined options', async () => {
@@ -325,3 +245,152 @@ optional('regression: authenticate, refresh, the builders and readAccessToken wi
 })
 
 optional.run()
+
+// ---------------------------------------------------------------------------------------------
+const timeouts = suite('options: a timeout is honoured or refused, never shortened')
+
+const TOO_LONG = 2 ** 31
+
+/** Answers after a 10 ms timer: a timeout wrongly turned into 1 ms fires first (timers run in expiry order). */
+function answersAfterTenMs() {
+  const { fetch, requests } = scripted(
+    (_, n) => new Promise((resolve) => setTimeout(() => resolve(json(200, tokenBody(n))), 10)),
+  )
+  return { fetch, requests }
+}
+
+timeouts(
+  'authenticate: a timeout of 2**31 ms is refused (TypeError naming timeout) or honoured, never 1 ms',
+  async () => {
+    const { fetch, requests } = answersAfterTenMs()
+    let outcome
+    try {
+      outcome = await authenticate(KEY, { fetch, timeout: TOO_LONG })
+    } catch (error) {
+      outcome = error
+    }
+    if (outcome instanceof TypeError) {
+      assert.match(outcome.message, /\btimeout\b/)
+      assert.is(requests.length, 0, 'refused before sending')
+    } else {
+      assert.not.instance(outcome, Error, `got ${outcome?.code ?? outcome}`)
+      assert.is(outcome.accessToken, 'access-1')
+    }
+  },
+)
+
+timeouts(
+  'createSession: a timeout of 2**31 ms is refused (TypeError naming timeout) or honoured, never 1 ms',
+  async () => {
+    const { fetch, requests } = answersAfterTenMs()
+    let session
+    try {
+      session = createSession({ apiKey: KEY, fetch, retries: 0, timeout: TOO_LONG })
+    } catch (error) {
+      assert.instance(error, TypeError)
+      assert.match(error.message, /\btimeout\b/)
+      return
+    }
+    let outcome
+    try {
+      outcome = await session.token()
+    } catch (error) {
+      outcome = error
+    }
+    assert.is(outcome, 'access-1', `got ${outcome?.code ?? outcome}`)
+    assert.is(requests.length, 1)
+  },
+)
+
+timeouts.run()
+
+// ---------------------------------------------------------------------------------------------
+const bareBase = suite('options: a base URL ending in a bare ? or # is refused')
+
+for (const base of [
+  'https://ws.api.video?',
+  'https://ws.api.video#',
+  'https://ws.api.video/?',
+  'https://ws.api.video/#',
+]) {
+  bareBase(`${base} is refused by the builders, authenticate and createSession`, async () => {
+    const { fetch, requests } = scripted(() => json(200, tokenBody()))
+    assert.throws(
+      () => authenticateRequest(KEY, { baseUrl: base }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+    )
+    assert.throws(
+      () => refreshRequest('refresh-1', { baseUrl: base }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+    )
+    assert.throws(
+      () => createSession({ apiKey: KEY, baseUrl: base, fetch }),
+      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
+    )
+    const error = await failure(authenticate(KEY, { baseUrl: base, fetch }))
+    assert.instance(error, TypeError)
+    assert.match(error.message, /baseUrl/)
+    assert.is(requests.length, 0)
+  })
+}
+
+bareBase.run()
+
+// ---------------------------------------------------------------------------------------------
+const gaps = suite('options: signal and now are checked before anything is sent')
+
+gaps('createSession refuses a signal option (unknown option) with a TypeError naming signal', () => {
+  const { fetch } = scripted(() => json(200, tokenBody()))
+  const signal = new AbortController().signal
+  assert.throws(
+    () => createSession({ apiKey: KEY, fetch, signal }),
+    (e) => e instanceof TypeError && /\bsignal\b/.test(e.message),
+  )
+})
+
+gaps('a now returning a Date: TypeError naming now on the first token(), and no request sent', async () => {
+  const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
+  let session
+  try {
+    session = createSession({ apiKey: KEY, fetch, now: () => new Date() })
+  } catch (thrown) {
+    assert.instance(thrown, TypeError)
+    assert.match(thrown.message, /\bnow\b/)
+    return
+  }
+  const error = await session.token().then(
+    (token) => `resolved with ${token}`,
+    (e) => e,
+  )
+  assert.instance(error, TypeError, String(error))
+  assert.match(error.message, /\bnow\b/)
+  assert.is(requests.length, 0)
+})
+
+gaps(
+  'a signal-like { aborted: false } given to token() is a TypeError naming signal, and nothing is sent',
+  async () => {
+    const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
+    const session = createSession({ apiKey: KEY, fetch })
+    const error = await failure(session.token({ signal: { aborted: false } }))
+    assert.instance(error, TypeError)
+    assert.match(error.message, /\bsignal\b/, error.message)
+    assert.not.match(error.message, /is not a function/, 'an argument check, not a crash')
+    await settle()
+    assert.is(requests.length, 0)
+  },
+)
+
+gaps(
+  'a signal-like { aborted: false } given to authenticate is a TypeError naming signal, and nothing is sent',
+  async () => {
+    const { fetch, requests } = scripted((_, n) => json(200, tokenBody(n)))
+    const error = await failure(authenticate(KEY, { fetch, signal: { aborted: false } }))
+    assert.instance(error, TypeError)
+    assert.match(error.message, /\bsignal\b/, error.message)
+    assert.not.match(error.message, /is not a function/, 'an argument check, not a crash')
+    assert.is(requests.length, 0)
+  },
+)
+
+gaps.run()
