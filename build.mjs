@@ -25,11 +25,11 @@ export async function minGzip(entry) {
 }
 
 /**
- * The `apivideo-auth` command: a Node ESM bundle that imports the package's own dist/index.js and dist/testing.js,
- * and dist/node-server.js, the node:http adapter that scripts/loopback.mjs serves the tests with.
+ * The `apivideo-auth` command: a Node ESM bundle that imports the package's own dist/index.js, dist/share.js and
+ * dist/testing.js, and dist/node-server.js, the node:http adapter that scripts/loopback.mjs serves the tests with.
  */
 async function buildCli() {
-  const external = ['./index.js', './testing.js', './node-server.js']
+  const external = ['./index.js', './share.js', './testing.js', './node-server.js']
   await build({
     platform: 'node',
     target: 'es2022',
