@@ -78,7 +78,11 @@ usage('--help prints the usage and exits 0', async () => {
       '--api-key-file',
       '--port',
       '--version',
+      '--no-cache',
       'APIVIDEO_API_KEY',
+      'APIVIDEO_BASE_URL',
+      'XDG_CACHE_HOME',
+      '~/.cache/apivideo-auth',
     ])
       assert.ok(result.stdout.includes(word), word)
     assert.is(result.stderr, '')
