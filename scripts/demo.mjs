@@ -64,12 +64,12 @@ function describe(event) {
       return `  refreshed: a token until ${hhmm(event.expiresAt)}; the refresh token rotated, the old one is spent`
     case 'refresh-rejected':
       return '  refresh token rejected: falling back to the API key, in the same renewal'
-    case 'retry':
+    case 'retrying':
       return (
-        `  ${event.code}: retry ${event.attempt} in ${(event.delay / 1000).toFixed(2)} s` +
+        `  ${event.code}: retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(2)} s` +
         (event.code === 'RATE_LIMITED' ? ', as the server asked' : '')
       )
-    case 'failed':
+    case 'renewal-failed':
       return `  ${event.code}: the renewal failed after ${event.attempt + 1} attempts`
     case 'served-stale':
       return `  served the current token instead (valid until ${hhmm(event.expiresAt)}): callers see no error`
@@ -81,7 +81,7 @@ function describe(event) {
 /**
  * `n` concurrent callers, each making one API call (GET /videos), through the session and through the official
  * client; returns how many of the session's callers got a 200. A caller who gets no 200 counts as an error.
- * The session takes a path relative to its base URL (apivideo-auth 0.2.0).
+ * The session takes a path relative to its base URL (apivideo-auth 1.0).
  */
 async function apiCalls(n) {
   calls += n
@@ -89,6 +89,8 @@ async function apiCalls(n) {
     Promise.allSettled(Array.from({ length: n }, () => session.fetch('/videos'))),
     Promise.allSettled(Array.from({ length: n }, () => official.videos.list())),
   ])
+  // A renewal that started in the background ends within this moment, before the clock moves on.
+  await session.settled()
   const served = mine.filter((r) => r.status === 'fulfilled' && r.value.status === 200).length
   await Promise.all(mine.map((r) => r.status === 'fulfilled' && r.value.body?.cancel()))
   errors.ours += n - served

@@ -362,11 +362,14 @@ function fail(name: string, must: string): never {
 /** The option names a function knows, typed so that the compiler fails when one is missing. */
 type Known<T> = { [K in keyof T]-?: true }
 const REQUEST_OPTIONS: Known<RequestOptions> = { baseUrl: true, headers: true }
-const CALL_OPTIONS: Known<CallOptions> = { ...REQUEST_OPTIONS, fetch: true, signal: true, timeout: true }
+// Written out, not spread from one another: a bundler drops the lists a program does not use only then.
+const CALL_OPTIONS: Known<CallOptions> = { baseUrl: true, headers: true, fetch: true, signal: true, timeout: true }
 const READ_OPTIONS: Known<ReadOptions> = { endpoint: true, sentAt: true }
 const TOKEN_OPTIONS: Known<TokenOptions> = { signal: true, forceRefresh: true }
+const AUTHORIZATION_OPTIONS: Known<Omit<TokenOptions, 'forceRefresh'>> = { signal: true }
 const SESSION_OPTIONS: Known<SessionOptions> = {
-  ...REQUEST_OPTIONS,
+  baseUrl: true,
+  headers: true,
   fetch: true,
   timeout: true,
   apiKey: true,
@@ -500,7 +503,6 @@ function buildRequest(endpoint: Endpoint, secret: string, options: RequestOption
  */
 export async function readAccessToken(response: Response, options: ReadOptions): Promise<AccessToken> {
   if (typeof response?.text !== 'function') fail('response', 'be a Response')
-  if (options === undefined) fail('options', "be given, with endpoint 'api-key' or 'refresh'")
   const { endpoint, sentAt = Date.now() } = checkOptions('options', options, READ_OPTIONS)
   if (endpoint !== 'api-key' && endpoint !== 'refresh') fail('endpoint', "be 'api-key' or 'refresh'")
   checkNumber('sentAt', sentAt)
@@ -1034,23 +1036,23 @@ const REDIRECTS = [301, 302, 303, 307, 308]
 
 /**
  * The request a redirect leads to, built as the fetch standard builds it: 303 (and 301 or 302 after a POST) becomes
- * a GET without a body; 307 and 308 send the body again, if it can be. Undefined where it cannot be followed.
+ * a GET without a body; 307 and 308 send the body again, or are not followed when it was sent once. A Location that
+ * is not a URL rejects, as fetch does.
  */
 function redirectedRequest(from: Request, status: number, location: string, body: BodyInit | null | undefined) {
-  let url: URL
-  try {
-    url = new URL(location, from.url)
-  } catch {
-    return undefined
-  }
   const toGet = status === 303 ? from.method !== 'HEAD' : status < 303 && from.method === 'POST'
+  const resent = !toGet && from.body !== null ? body : null
+  if (resent === undefined) return undefined
   const headers = new Headers(from.headers)
   headers.delete('authorization')
   if (toGet || body instanceof FormData) headers.delete('content-type')
-  if ((!toGet && from.body !== null && !body) || !/^https?:$/.test(url.protocol)) return undefined
-  const init: RequestInit = { method: toGet ? 'GET' : from.method, headers, redirect: 'manual', signal: from.signal }
-  if (!toGet && from.body !== null && body) init.body = body
-  return new Request(url, init)
+  return new Request(new URL(location, from.url), {
+    method: toGet ? 'GET' : from.method,
+    headers,
+    body: resent,
+    redirect: 'manual',
+    signal: from.signal,
+  })
 }
 
 /** `fetch` on the session's API, with its token. */
@@ -1197,7 +1199,7 @@ export function createSession(options?: SessionOptions): Session {
       return { token, expiresAt }
     },
     authorization: async (options?: Omit<TokenOptions, 'forceRefresh'>) =>
-      `Bearer ${(await obtain(checkOptions('options', options, { signal: true }))).token}`,
+      `Bearer ${(await obtain(checkOptions('options', options, AUTHORIZATION_OPTIONS))).token}`,
     fetch: createAuthorizedFetch(settings, { clock, held, tokenFor: async (signal) => obtain({ signal }) }),
     invalidate(token?: string): void {
       if (token !== undefined && typeof token !== 'string') fail('token', 'be a string')

@@ -181,6 +181,50 @@ paths('a sandbox session refuses a production URL, naming the sandbox origin', a
   assert.is(requests.length, 0)
 })
 
+paths('a Request subclass or a Proxy faking its url is checked on the URL it would be sent to', async () => {
+  class Disguised extends Request {
+    get url() {
+      return 'https://ws.api.video/videos'
+    }
+  }
+  const real = new Request('https://evil.example/steal')
+  const proxied = new Proxy(real, {
+    get: (target, property) => (property === 'url' ? 'https://ws.api.video/videos' : Reflect.get(target, property)),
+  })
+  for (const input of [new Disguised('https://evil.example/steal'), proxied]) {
+    const { fetch, requests } = recorder()
+    const session = createSession({ apiKey: KEY, fetch })
+    const error = await failure(session.fetch(input))
+    assert.instance(error, TypeError)
+    assert.is(error.code, 'ERR_INVALID_ARGUMENT')
+    assert.is(requests.length, 0)
+  }
+})
+
+paths('a URL with credentials is refused without echoing them, and nothing is sent', async () => {
+  for (const input of [
+    'https://SECRET-USER:SECRET-PASS@ws.api.video/videos',
+    new URL('https://SECRET-USER:@ws.api.video/'),
+  ]) {
+    const { fetch, requests } = recorder()
+    const session = createSession({ apiKey: KEY, fetch })
+    const error = await failure(session.fetch(input))
+    assert.instance(error, TypeError)
+    assert.is(error.code, 'ERR_INVALID_ARGUMENT')
+    assert.not.match(`${error.message}${error.stack}`, /SECRET/)
+    assert.is(requests.length, 0)
+  }
+})
+
+paths("a path without its leading / ('videos') is refused with a message saying a path starts with /", async () => {
+  const { fetch, requests } = recorder()
+  const session = createSession({ apiKey: KEY, fetch })
+  const error = await failure(session.fetch('videos'))
+  assert.instance(error, TypeError)
+  assert.match(error.message, /path starting with \//)
+  assert.is(requests.length, 0)
+})
+
 paths.run()
 
 const authorized = suite('session.fetch')

@@ -31,6 +31,9 @@ cache('due at refreshMargin before expiry (no jitter drawn), renewed through /au
     time.tick(HOUR - MARGIN - 1)
     assert.is(await session.token(), first)
     time.tick(1)
+    // Due: served while it is renewed in the background.
+    assert.is(await session.token(), first)
+    await session.settled()
     const second = await session.token()
     assert.is.not(second, first)
     assert.equal(paths(), ['/auth/api-key', '/auth/refresh'])
@@ -47,6 +50,7 @@ cache('jitter moves the due point by up to +50% of the margin', async () => {
     assert.is(paths().length, 1)
     time.tick(20)
     await session.token()
+    await session.settled()
     assert.is(paths().length, 2)
   })
 })
@@ -60,6 +64,7 @@ cache('the margin never exceeds half the lifetime', async () => {
     assert.is(paths().length, 1)
     time.tick(1)
     await session.token()
+    await session.settled()
     assert.is(paths().length, 2)
   })
 })
@@ -110,7 +115,7 @@ cache('a clock that jumps back before the send time drops the token', async () =
   time.tick(-60_000)
   await session.token()
   assert.equal(paths(), ['/auth/api-key', '/auth/refresh'])
-  assert.ok(types().includes('clock-jump'))
+  assert.ok(types().includes('clock-jumped'))
 })
 
 cache('expiresAt counts from the send time, so latency shortens the life', async () => {
@@ -201,17 +206,17 @@ faults('5xx, resets and stalls are retried, then succeed', async () => {
   standIn.fail('/auth/api-key', { status: 503 }, { networkError: true })
   assert.is(await session.token(), latest())
   assert.is(paths().length, 3)
-  const retries = events.filter((e) => e.type === 'retry')
+  const retries = events.filter((e) => e.type === 'retrying')
   assert.equal(
     retries.map((e) => e.code),
     ['SERVER_ERROR', 'NETWORK_ERROR'],
   )
-  assert.ok(retries[0].delay <= 250 && retries[1].delay <= 500)
+  assert.ok(retries[0].delayMs <= 250 && retries[1].delayMs <= 500)
   const stalled = sessionOnStandIn({ timeout: 20, retries: 1 })
   stalled.standIn.fail('/auth/api-key', { delay: 1_000 })
   assert.is(await stalled.session.token(), stalled.latest())
   assert.equal(
-    stalled.events.filter((e) => e.type === 'retry').map((e) => e.code),
+    stalled.events.filter((e) => e.type === 'retrying').map((e) => e.code),
     ['TIMEOUT'],
   )
 })
@@ -223,7 +228,7 @@ faults('retries are bounded: retries + 1 attempts, then the error', async () => 
   assert.is(error.code, 'SERVER_ERROR')
   assert.is(error.status, 502)
   assert.is(paths().length, 2)
-  assert.equal(types(), ['retry', 'failed'])
+  assert.equal(types(), ['retrying', 'renewal-failed'])
 })
 
 for (const [fault, code] of [
@@ -243,7 +248,7 @@ faults('a short Retry-After is honoured', async () => {
   const { session, standIn, events, paths, latest } = sessionOnStandIn()
   standIn.fail('/auth/api-key', { status: 429, headers: { 'x-ratelimit-retry-after': '0.02' } })
   assert.is(await session.token(), latest())
-  assert.is(events.find((e) => e.type === 'retry').delay, 20)
+  assert.is(events.find((e) => e.type === 'retrying').delayMs, 20)
   assert.is(paths().length, 2)
 })
 
@@ -251,7 +256,7 @@ faults('a 429 without Retry-After backs off like other retryable failures', asyn
   const { session, standIn, events, latest } = sessionOnStandIn()
   standIn.fail('/auth/api-key', { status: 429 })
   assert.is(await session.token(), latest())
-  assert.ok(events.find((e) => e.type === 'retry').delay <= 250)
+  assert.ok(events.find((e) => e.type === 'retrying').delayMs <= 250)
 })
 
 faults('a long Retry-After fails at once, and blocks requests until it has passed', async () => {
@@ -298,24 +303,32 @@ faults('a 429 on /auth/refresh keeps the refresh token: it was turned away, not 
   assert.equal(paths(), ['/auth/api-key', '/auth/refresh', '/auth/refresh'])
 })
 
-faults('a failed renewal serves the still-valid token, then tries again next call', async () => {
+faults('a failed background renewal keeps serving the held token, and tries again after a pause', async () => {
   const { session, standIn, paths, time, events } = sessionOnStandIn({ retries: 0 })
   const first = await session.token()
   time.tick(HOUR - MARGIN)
   standIn.fail('/auth/refresh', { status: 503 })
   assert.is(await session.token(), first)
+  await session.settled()
   const stale = events.find((e) => e.type === 'served-stale')
   assert.is(stale.code, 'SERVER_ERROR')
   assert.is(stale.expiresAt, time.now() + MARGIN)
-  const next = await session.token()
-  assert.is.not(next, first)
+  // Within the pause after a failure, no new renewal starts: an outage is not hit on every call.
+  time.tick(14_999)
+  assert.is(await session.token(), first)
+  await session.settled()
+  assert.equal(paths(), ['/auth/api-key', '/auth/refresh'])
+  time.tick(1)
+  assert.is(await session.token(), first)
+  await session.settled()
+  assert.is.not(await session.token(), first)
   assert.equal(paths(), ['/auth/api-key', '/auth/refresh', '/auth/api-key'])
 })
 
-faults('a token with 10 s or less left is never served: the caller gets the error', async () => {
+faults('a token inside the hard window (30 s or less left) is never served: the caller gets the error', async () => {
   const { session, standIn, time } = sessionOnStandIn({ retries: 0 })
   await session.token()
-  time.tick(HOUR - 10_000)
+  time.tick(HOUR - 30_000)
   standIn.fail('/auth/refresh', { status: 503 })
   standIn.fail('/auth/api-key', { status: 503 })
   assert.is((await failure(session.token())).code, 'SERVER_ERROR')
@@ -383,7 +396,14 @@ checks('invalidate() with a token that is not a string is a TypeError naming tok
 checks('the session object is frozen and has only methods', () => {
   const { session } = sessionOnStandIn()
   assert.ok(Object.isFrozen(session))
-  assert.equal(Object.keys(session).sort(), ['authorization', 'fetch', 'invalidate', 'token'])
+  assert.equal(Object.keys(session).sort(), [
+    'authorization',
+    'fetch',
+    'invalidate',
+    'settled',
+    'token',
+    'tokenWithExpiry',
+  ])
   assert.ok(isApiVideoAuthError.length === 1)
 })
 
@@ -475,3 +495,117 @@ sharedSignal('regression: aborting the shared signal stops every waiting caller'
 })
 
 sharedSignal.run()
+
+const background = suite('session: renewal in the background')
+
+/** A stand-in whose auth answers are held until `release()`: a renewal in flight for as long as a test needs. */
+function heldAnswers(options = {}) {
+  const time = clock()
+  const standIn = createStandIn({ apiKeys: [KEY], now: time.now })
+  const held = []
+  const fetch = (request) => {
+    if (!new URL(request.url).pathname.startsWith('/auth/')) return standIn.fetch(request)
+    const answer = standIn.fetch(request)
+    return new Promise((resolve) => held.push(() => resolve(answer)))
+  }
+  const events = []
+  const session = createSession({ apiKey: KEY, fetch, now: time.now, onEvent: (e) => events.push(e), ...options })
+  const release = async () => {
+    await settle()
+    for (const next of held.splice(0)) next()
+    await settle()
+  }
+  const auth = () => standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path)
+  return { session, time, release, held, events, auth }
+}
+
+background('from the due time, 20 callers get the held token at once while one renewal runs', async () => {
+  const { session, time, release, held, auth } = heldAnswers()
+  const first = session.token()
+  await release()
+  const token = await first
+  time.tick(HOUR - MARGIN * 0.5)
+  let answered = 0
+  const burst = Array.from({ length: 20 }, () => session.token().then((t) => (answered++, t)))
+  await settle()
+  // Every caller answered while the renewal's answer is still held.
+  assert.is(answered, 20)
+  assert.equal(new Set(await Promise.all(burst)), new Set([token]))
+  assert.is(held.length, 1)
+  await release()
+  await session.settled()
+  assert.is.not(await session.token(), token)
+  assert.equal(auth(), ['/auth/api-key', '/auth/refresh'])
+})
+
+background(
+  'inside the hard window callers wait for the renewal, and share it with the one in the background',
+  async () => {
+    const { session, time, release, held } = heldAnswers()
+    const first = session.token()
+    await release()
+    const token = await first
+    time.tick(HOUR - MARGIN * 0.5)
+    assert.is(await session.token(), token)
+    time.tick(MARGIN * 0.5 - 30_000)
+    let answered = false
+    const waiting = session.token().then((t) => ((answered = true), t))
+    await settle()
+    assert.not.ok(answered)
+    assert.is(held.length, 1)
+    await release()
+    assert.is.not(await waiting, token)
+  },
+)
+
+background('a background renewal that fails rejects nobody and leaves no unhandled rejection', async () => {
+  const unhandled = []
+  const onUnhandled = (reason) => unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const { session, standIn, time, types } = sessionOnStandIn({ retries: 1 })
+    const token = await session.token()
+    time.tick(HOUR - MARGIN)
+    standIn.fail('/auth/refresh', { status: 503 })
+    standIn.fail('/auth/api-key', { status: 503 }, { status: 503 })
+    assert.is(await session.token(), token)
+    await session.settled()
+    await settle()
+    assert.equal(unhandled, [])
+    assert.ok(types().includes('renewal-failed'))
+    assert.is(await session.token(), token)
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+})
+
+background('tokenWithExpiry gives the token and the expiry it is served with', async () => {
+  const { session, time } = sessionOnStandIn()
+  const start = time.now()
+  const { token, expiresAt } = await session.tokenWithExpiry()
+  assert.is(token, await session.token())
+  assert.is(expiresAt, start + HOUR)
+  assert.equal(Object.keys(await session.tokenWithExpiry()).sort(), ['expiresAt', 'token'])
+})
+
+background(
+  'settled() resolves at once when nothing runs, and after the background renewal when one does',
+  async () => {
+    const { session, time, release, auth } = heldAnswers()
+    await session.settled()
+    const first = session.token()
+    await release()
+    await first
+    time.tick(HOUR - MARGIN * 0.5)
+    await session.token()
+    let settled = false
+    const done = session.settled().then(() => (settled = true))
+    await settle()
+    assert.not.ok(settled)
+    await release()
+    await done
+    assert.equal(auth(), ['/auth/api-key', '/auth/refresh'])
+  },
+)
+
+background.run()

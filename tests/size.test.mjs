@@ -6,14 +6,12 @@ import { ROOT } from '../bench/lib.mjs'
 
 // Min+gzip bytes as a quick-start user ships them: esbuild, minified, neutral platform, gzip level 9, of a
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
-// The one-file core issue's musts are 4,096 B and 700 B. With every behaviour the hardening and API issues ask for,
-// the core measures 4,847 B and the builders 836 B (the builders' did-you-mean and `got <type>` messages alone
-// cost about 140 B; the fixes of four more reviews, 75 B): the musts are not met, and the issue is marked blocked
-// with that measurement. These ceilings hold today's figures, so the size cannot creep while it stays above;
-// `npm run bench` prints both beside the musts.
-const CORE_LIMIT = 4_850
-const BUILDERS_LIMIT = 850
-// The share add-on issue: the core's hook costs at most 120 B of its bundle (it is 102 B).
+// The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The 1.0
+// budget of the renewal-core issue (5,120 B) is not met: see the closing note and bench/results.md for what each
+// required behaviour costs.
+const CORE_LIMIT = 6_050
+const BUILDERS_LIMIT = 950
+// The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
 
 const size = suite('size')
@@ -32,30 +30,28 @@ size(`the two builders alone are at most ${BUILDERS_LIMIT} B min+gzip`, async ()
 })
 
 /**
- * The core without its share hook: the `share` option, its check, the hook's creation, and the take/put around a
- * renewal. Each part must be found exactly once, so the measure cannot silently go stale when the code moves.
+ * The core without its share hook: the `share` option, its check, the hook's creation, and its renew() and
+ * settled() calls. Each part must be found exactly once, so the measure cannot silently go stale when the code moves.
  */
 function coreWithoutShareHook() {
   let source = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8')
   const parts = [
-    ["  'share',\n]", ']'],
-    ['    share,\n  } = settings', '  } = settings'],
+    ['  share: true,\n}', '}'],
+    ["  share: SessionOptions['share']\n", ''],
+    ['    share,\n  } = given', '  } = given'],
     ["  checkFunction('share', share)\n", ''],
-    ['  const shared = share?.({ apiKey, baseUrl, timeout, now: clock, emit })\n', ''],
+    ['    retries,\n    share,\n  }\n}', '    retries,\n  }\n}'],
+    ['retries, share } = settings', 'retries } = settings'],
+    ['  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })\n', ''],
     [
       [
-        '      const found = shared && !force ? await shared.take(rejected) : undefined',
-        '      if (found) {',
-        '        current = found',
-        "        emit('shared', { expiresAt: found.expiresAt })",
-        '        return found.token',
-        '      }',
-        '      const fresh = await renewWithRetries()',
-        "      shared?.put(fresh, { afterTake: !force }).catch(() => emit('store-error'))",
-        '      return fresh.token',
+        '      const fresh = shareHook',
+        '        ? await shareHook.renew(renewWithRetries, { force, refused: held.refused() })',
+        '        : await renewWithRetries()',
       ].join('\n'),
-      '      return (await renewWithRetries()).token',
+      '      const fresh = await renewWithRetries()',
     ],
+    ['      await shareHook?.settled()\n', ''],
   ]
   for (const [part, replacement] of parts) {
     assert.is(source.split(part).length, 2, `the share hook's part is not in src/index.ts once: ${part.trim()}`)
@@ -67,7 +63,7 @@ function coreWithoutShareHook() {
 size(`the core's share hook is at most ${HOOK_LIMIT} B of the core's bundle`, async () => {
   const [core, without] = [await bundle(ENTRIES.core), await bundle({ contents: coreWithoutShareHook(), dir: ROOT })]
   // Nothing of the hook is left out of the measure: the core without it never names take, put or share.
-  assert.not.match(without.code, /\.take\b|\.put\b|"share"/, 'hook code outside the parts removed')
+  assert.not.match(without.code, /\.renew\(|\.settled\(\)|\bshare\b/, 'hook code outside the parts removed')
   const hook = core.gzip - without.gzip
   assert.ok(
     hook > 0 && hook <= HOOK_LIMIT,

@@ -102,8 +102,16 @@ const workerHarness = `export default {
 }
 `
 
-/** No deno.json, lock file, remote or npm module: the pasted file alone. */
-const DENO_ISOLATED = ['--no-config', '--no-lock', '--no-remote', '--no-npm']
+/** No lock file, remote or npm module: the pasted file alone (with a config of compiler options only). */
+const DENO_ISOLATED = ['--no-lock', '--no-remote', '--no-npm']
+/** The strict compiler options users paste the core under: it must type-check with each. */
+const STRICTEST = {
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  noImplicitReturns: true,
+  noImplicitOverride: true,
+}
 /** What the handler needs, nothing more: --no-prompt makes any other access fail. */
 const DENO_PERMISSIONS = ['--no-prompt', '--allow-env=APIVIDEO_API_KEY,APIVIDEO_BASE_URL', '--allow-net=127.0.0.1']
 
@@ -134,12 +142,16 @@ const runtimes = [
     file: 'handler.ts',
     handler: denoHandler,
     version: [bin('deno'), ['eval', 'console.log(Deno.version.deno)']],
-    // --check: the pasted TypeScript must type-check as it stands, as an editor or `deno check` would see it.
-    run: ({ file, dir, env, standInUrl }) =>
-      exec(bin('deno'), ['run', '--check', ...DENO_ISOLATED, ...DENO_PERMISSIONS, file], {
+    // --check: the pasted TypeScript must type-check as it stands, as an editor or `deno check` would see it, under
+    // the strictest settings users paste it into (the config lies in the scratch folder, not beside the file).
+    run: ({ file, dir, scratch, env, standInUrl }) => {
+      const config = join(scratch, 'deno.json')
+      writeFileSync(config, JSON.stringify({ compilerOptions: STRICTEST }))
+      return exec(bin('deno'), ['run', '--check', ...DENO_ISOLATED, '--config', config, ...DENO_PERMISSIONS, file], {
         env: { ...env, APIVIDEO_BASE_URL: standInUrl },
         cwd: dir,
-      }),
+      })
+    },
   },
   {
     name: 'Bun (.ts)',
