@@ -2,13 +2,19 @@
 // writes to Redis: AES-GCM ciphertext under a key derived from the API key and the base URL, at a name derived from
 // them too. Node-only, like the CLI that bundles it.
 import { createHash, randomUUID } from 'node:crypto'
-import { chmod, link, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { chmod, link, lstat, mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import type { TokenStore } from './share.js'
 
 /** A cache file over this is not one of ours (a value is about 1 KB): it is not read. */
 const FILE_LIMIT = 64 * 1024
+/**
+ * How long a renewal's lock outlives the token it wrote: long enough for a process that read the cache just before
+ * the write to see the lock, re-read and find the token; short enough not to hold up the next cold start (the
+ * cache emptied, or holding a file of another format, names the same lock).
+ */
+const LOCK_AFTER_WRITE = 1000
 /** Files left this long (a token lives an hour, a lease seconds) are removed by the next write. */
 const LEFTOVER_AGE = 24 * 60 * 60 * 1000
 
@@ -19,7 +25,7 @@ export type CacheFailure = (reason: string) => void
 export interface FileStore extends Required<TokenStore> {
   /**
    * Removes the locks this store created and still holds: after a failed renewal, so that the next command does
-   * not wait for them to go stale. A renewal that succeeded replaced the value they were named after.
+   * not wait for them to go stale.
    */
   releaseLocks(): Promise<void>
 }
@@ -46,8 +52,8 @@ export function cacheFolder(env: Record<string, string | undefined> = process.en
  */
 export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
   let ready: Promise<void> | undefined
-  /** The locks this store created: their path and inode, so that only the very file created is removed. */
-  const held = new Map<string, number>()
+  /** The locks this store created, by path: their inode (so only the very file created is touched) and ttl. */
+  const held = new Map<string, { inode: number; ttlMs: number }>()
   const path = (key: string, extension: string) =>
     join(folder, `${createHash('sha256').update(key).digest('base64url')}.${extension}`)
 
@@ -79,22 +85,33 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
       guarded('write', async () => {
         const entry = JSON.stringify({ expiresAt: Date.now() + ttlMs, value })
         await writeAtomically(path(key, 'token'), entry)
+        await expireLocksSoon()
         await removeLeftovers(folder)
       }),
     claim: (key, ttlMs) =>
       guarded('lock', async () => {
         const file = path(key, 'lock')
         const inode = await claimLock(file, ttlMs)
-        if (inode !== undefined) held.set(file, inode)
+        if (inode !== undefined) held.set(file, { inode, ttlMs })
         return inode !== undefined
       }),
     async releaseLocks() {
-      for (const [file, inode] of held) {
+      for (const [file, { inode }] of held) {
         held.delete(file)
         const info = await stat(file).catch(() => undefined)
         if (info?.ino === inode) await unlink(file).catch(() => {})
       }
     },
+  }
+
+  /** Once the token is written, the locks held go stale LOCK_AFTER_WRITE from now: their mtime is set back. */
+  async function expireLocksSoon(): Promise<void> {
+    for (const [file, { inode, ttlMs }] of held) {
+      held.delete(file)
+      const info = await stat(file).catch(() => undefined)
+      const staleAt = new Date(Date.now() - Math.max(ttlMs - LOCK_AFTER_WRITE, 0))
+      if (info?.ino === inode) await utimes(file, staleAt, staleAt).catch(() => {})
+    }
   }
 }
 

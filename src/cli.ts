@@ -294,25 +294,9 @@ function oneLine(text: string, max = 300): string {
 /** One line naming the error code; never a key, a token or an argument's value. */
 function describe(error: unknown): Failure {
   if (error instanceof Failure) return error
-  if (isApiVideoAuthError(error)) {
-    const system = systemCode(error.cause)
-    if (!system) return new Failure(error.code, error.message)
-    const message = error.message.endsWith('.') ? error.message.slice(0, -1) : error.message
-    return new Failure(error.code, `${message} (${system}).`)
-  }
+  // The library's message names what failed, a network failure's host and system code (ECONNREFUSED…) included.
+  if (isApiVideoAuthError(error)) return new Failure(error.code, error.message)
   return new Failure('INTERNAL_ERROR', `unexpected ${(error as Error)?.name ?? 'error'}`)
-}
-
-/** The system error code (ECONNREFUSED, ENOTFOUND…) somewhere in a cause chain. */
-function systemCode(cause: unknown): string | undefined {
-  for (
-    let c = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0;
-    c && depth < 5;
-    c = c.cause as typeof c, depth++
-  ) {
-    if (typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code)) return c.code
-  }
-  return undefined
 }
 
 /** The version in the package's package.json, beside dist/ where this file runs from. */

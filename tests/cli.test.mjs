@@ -404,6 +404,7 @@ failures('a dropped connection and a closed port are NETWORK_ERROR', async () =>
     assertNoSecret(result, [SECRET_KEY])
   }
   assert.match(refused.stderr, /\(ECONNREFUSED\)/)
+  assert.is(refused.stderr.split('ECONNREFUSED').length, 2, 'the code is named once')
 })
 
 failures.run()
