@@ -415,6 +415,20 @@ function freshCache() {
   return { XDG_CACHE_HOME: home, folder: join(home, 'apivideo-auth') }
 }
 
+/**
+ * Runs `check` with a stand-in on 127.0.0.1 (`server`, `standIn`, `secrets`), a fresh cache (`folder`) and `env`
+ * (the key and the cache) to run the CLI with; the stand-in stops after.
+ */
+async function withCache(check) {
+  const served = await recordingServer()
+  const { folder, XDG_CACHE_HOME } = freshCache()
+  try {
+    await check({ ...served, folder, env: { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME } })
+  } finally {
+    await served.server.close()
+  }
+}
+
 /** The files of the cache folder, with their text. */
 const cacheFiles = (folder) =>
   readdirSync(folder).map((name) => ({ name, text: readFileSync(join(folder, name), 'utf8') }))
@@ -426,10 +440,7 @@ const cache = suite('cli: the token cache')
 cache(
   "two calls within the token's life make one auth request; the cache is owner-only, nothing in clear",
   async () => {
-    const { server, standIn, secrets } = await recordingServer()
-    const { folder, XDG_CACHE_HOME } = freshCache()
-    const env = { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }
-    try {
+    await withCache(async ({ server, standIn, secrets, folder, env }) => {
       const first = await run(['token', '--json', '--base-url', server.url], { env })
       const second = await run(['header', '--base-url', server.url], { env })
       const third = await run(['token', '--json', '--base-url', server.url], { env })
@@ -447,9 +458,7 @@ cache(
         for (const secret of [one.accessToken, ...secrets()])
           assert.not.ok(text.includes(secret), `in clear in ${name}`)
       }
-    } finally {
-      await server.close()
-    }
+    })
   },
 )
 
@@ -474,27 +483,19 @@ cache('another key or another base URL never gets the cached token', async () =>
 })
 
 cache('eight calls started together from cold make one auth request', async () => {
-  const { server, standIn } = await recordingServer()
-  const { XDG_CACHE_HOME } = freshCache()
-  const env = { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }
-  try {
+  await withCache(async ({ server, standIn, env }) => {
     const results = await Promise.all(
       Array.from({ length: 8 }, () => run(['token', '--base-url', server.url], { env })),
     )
     for (const result of results) assert.equal([result.code, result.stderr], [0, ''])
     assert.is(new Set(results.map((result) => result.stdout)).size, 1)
     assert.is(standIn.counts.auth, 1)
-  } finally {
-    await server.close()
-  }
+  })
 })
 
 cache('a lock older than its ttl is taken over; a failed renewal leaves no lock behind', async () => {
-  const { server, standIn } = await recordingServer()
-  const { folder, XDG_CACHE_HOME } = freshCache()
-  const env = { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }
-  const locks = () => readdirSync(folder).filter((name) => name.endsWith('.lock'))
-  try {
+  await withCache(async ({ server, standIn, folder, env }) => {
+    const locks = () => readdirSync(folder).filter((name) => name.endsWith('.lock'))
     assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
     // As a process that died while renewing from cold leaves it: a lock, no token.
     for (const name of readdirSync(folder)) if (name.endsWith('.token')) rmSync(join(folder, name))
@@ -510,9 +511,7 @@ cache('a lock older than its ttl is taken over; a failed renewal leaves no lock 
     standIn.fail('/auth/api-key', { status: 503 })
     assertFailure(await run(['token', '--base-url', server.url], { env }), 1, 'SERVER_ERROR')
     assert.equal(locks(), [])
-  } finally {
-    await server.close()
-  }
+  })
 })
 
 cache('a cache that cannot be used never fails the command: one warning line, then as without a cache', async () => {
@@ -541,10 +540,7 @@ cache('a cache that cannot be used never fails the command: one warning line, th
 })
 
 cache('a cache file of another format is one warning line, then replaced by a good one', async () => {
-  const { server, standIn } = await recordingServer()
-  const { folder, XDG_CACHE_HOME } = freshCache()
-  const env = { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }
-  try {
+  await withCache(async ({ server, standIn, folder, env }) => {
     assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
     const [file] = readdirSync(folder).filter((name) => name.endsWith('.token'))
     for (const garbage of ['not json', '{"expiresAt":"soon"}', JSON.stringify({ expiresAt: 9e15, value: 'AAAA' })]) {
@@ -557,25 +553,18 @@ cache('a cache file of another format is one warning line, then replaced by a go
       assert.equal([again.code, again.stderr, again.stdout], [0, '', result.stdout])
     }
     assert.is(standIn.counts.auth, 4)
-  } finally {
-    await server.close()
-  }
+  })
 })
 
 cache('--no-cache neither reads nor writes the cache: each call authenticates', async () => {
-  const { server, standIn } = await recordingServer()
-  const { folder, XDG_CACHE_HOME } = freshCache()
-  const env = { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }
-  try {
+  await withCache(async ({ server, standIn, folder, env }) => {
     for (const command of ['token', 'header']) {
       const result = await run([command, '--no-cache', '--base-url', server.url], { env })
       assert.equal([result.code, result.stderr], [0, ''])
     }
     assert.is(standIn.counts.auth, 2)
     assert.not.ok(existsSync(folder))
-  } finally {
-    await server.close()
-  }
+  })
 })
 
 cache('without XDG_CACHE_HOME, the cache is ~/.cache/apivideo-auth', async () => {
