@@ -18,7 +18,7 @@ const LOCK_AFTER_WRITE = 1000
 /** Files left this long (a token lives an hour, a lease seconds) are removed by the next write. */
 const LEFTOVER_AGE = 24 * 60 * 60 * 1000
 
-/** A cache failure as the CLI reports it: what went wrong, with the system error code when there is one. */
+/** A cache failure as the CLI reports it: what went wrong and what happens next, with the system error code. */
 export type CacheFailure = (reason: string) => void
 
 /** A `TokenStore` on files, and a way to give back the locks it took. */
@@ -64,7 +64,7 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
       await ready
       return await step()
     } catch (error) {
-      onFailure(`cannot ${doing} the token cache (${systemCode(error)})`)
+      onFailure(`cannot ${doing} the token cache (${systemCode(error)}): going on without it`)
       throw error
     }
   }
@@ -76,7 +76,7 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
         if (text === undefined) return null
         const entry = parseEntry(text)
         if (!entry) {
-          onFailure('the token cache holds a file of another format: it will be replaced')
+          onFailure('the token cache held a file of another format: it is replaced')
           return null
         }
         return entry.expiresAt > Date.now() ? entry.value : null

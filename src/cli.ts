@@ -207,14 +207,14 @@ function tokenCache() {
   const warn = (reason: string) => {
     if (warned) return
     warned = true
-    console.error(oneLine(`apivideo-auth: warning: ${reason}; going on without the cache`))
+    console.error(oneLine(`apivideo-auth: warning: ${reason}`))
   }
   const store = fileStore(cacheFolder(), warn)
   return {
     share: shareTokens(store),
     /** For each event: the share add-on says when it could not use the cache (a value that does not open too). */
     onEvent: (event: SessionEvent) => {
-      if (event.type === 'share-failed') warn('the token cache could not be used')
+      if (event.type === 'share-failed') warn('the token cache could not be used: going on without it')
     },
     /** After a failed renewal: the next command must not wait for this one's lock to go stale. */
     release: () => store.releaseLocks(),
