@@ -2,26 +2,49 @@
 // and the CLI bundle; then prints raw, gzip and min+gzip sizes.
 import { execFileSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 /** The package's entries: the core (one file, no imports), the stand-in, the share add-on. */
 export const entries = ['index', 'testing', 'share'].filter((entry) => existsSync(`src/${entry}.ts`))
+const ROOT = fileURLToPath(new URL('.', import.meta.url))
 const tsc = (...args) =>
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', ...args], { stdio: 'inherit' })
 
-/** Minified, gzipped bytes of an entry as a bundler ships it (esbuild, neutral platform, gzip level 9). */
-export async function minGzip(entry) {
-  const { outputFiles } = await build({
-    entryPoints: [`src/${entry}.ts`],
+/**
+ * One bundle of `contents` (an entry's source; its imports resolve from `dir`) as a user's bundler ships it: esbuild,
+ * ES2022, minified, one file. Its min+gzip bytes (gzip level 9), its minified bytes, its code, and the minified bytes
+ * each source file put in it. The build's sizes, the size tests and the bench all measure with this.
+ */
+export async function bundle({ contents, dir }, platform = 'neutral', extra = {}) {
+  const { outputFiles, metafile } = await build({
+    stdin: { contents, resolveDir: dir, sourcefile: 'entry.ts', loader: 'ts' },
     bundle: true,
-    platform: 'neutral',
+    platform,
+    target: 'es2022',
     format: 'esm',
     minify: true,
     write: false,
-    logLevel: 'error',
+    metafile: true,
+    logLevel: 'silent',
+    ...extra,
   })
-  return gzipSync(outputFiles[0].contents, { level: 9 }).length
+  const [output] = outputFiles
+  const meta = Object.values(metafile.outputs)[0]
+  return {
+    gzip: gzipSync(output.contents, { level: 9 }).length,
+    min: output.contents.length,
+    code: output.text,
+    inputs: Object.entries(meta.inputs)
+      .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
+      .filter((i) => i.bytes),
+  }
+}
+
+/** Minified, gzipped bytes of an entry as a bundler ships it: everything `src/<entry>.ts` exports. */
+export async function minGzip(entry) {
+  return (await bundle({ contents: `export * from './src/${entry}.ts'`, dir: ROOT })).gzip
 }
 
 /**

@@ -43,7 +43,7 @@ async function measure(makeCall) {
 const ours = await measure((baseUrl) => {
   const session = createSession({ apiKey: KEY, baseUrl, now })
   return async () => {
-    const response = await session.fetch('/videos') // a path relative to baseUrl: apivideo-auth 0.2.0
+    const response = await session.fetch('/videos') // a path relative to baseUrl: apivideo-auth 1.0
     await response.arrayBuffer()
     return response.status === 200
   }

@@ -10,7 +10,7 @@ const server = await loopbackServer()
 const session = createSession({ apiKey: 'test-key', baseUrl: server.url })
 const bearer = `Bearer ${await session.token()}`
 const VARIANTS = {
-  session: () => session.fetch('/videos'), // a path relative to baseUrl: apivideo-auth 0.2.0
+  session: () => session.fetch('/videos'), // a path relative to baseUrl: apivideo-auth 1.0
   plain: () => fetch(`${server.url}/videos`, { headers: { authorization: bearer } }),
 }
 

@@ -24,8 +24,10 @@ export function plainEnv() {
   return env
 }
 
-const withRss = (code) =>
-  !code ? RSS : code.startsWith('require') ? `${code}; ${RSS}` : `${code}.then(() => ${RSS})`
+function withRss(code) {
+  if (!code) return RSS
+  return code.startsWith('require') ? `${code}; ${RSS}` : `${code}.then(() => ${RSS})`
+}
 
 /**
  * Interleaved rounds (order rotated each round, two warm-up rounds dropped): medians, and ratios as

@@ -44,7 +44,8 @@ export function timed(args, env = process.env) {
     proc.on('error', reject)
     proc.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6
-      code === 0 ? resolve({ ms, stdout }) : reject(new Error(`node ${args.join(' ')} exited with ${code}`))
+      if (code === 0) resolve({ ms, stdout })
+      else reject(new Error(`node ${args.join(' ')} exited with ${code}`))
     })
   })
 }

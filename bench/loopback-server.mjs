@@ -18,5 +18,5 @@ process.send({ url: server.url })
 process.on('message', (message) => {
   if (message === 'counts') process.send({ counts: { ...counts } })
   if (message === 'reset') for (const key in counts) delete counts[key]
-  if (message === 'close') server.close().then(() => process.disconnect())
+  if (message === 'close') void server.close().then(() => process.disconnect())
 })

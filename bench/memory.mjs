@@ -21,7 +21,7 @@ async function heap() {
 
 /** Heap retained by what `fill(slots)` stores in slots preallocated before the first reading. */
 async function retained(length, fill) {
-  const slots = new Array(length).fill(0)
+  const slots = Array.from({ length }, () => 0)
   await fill(slots) // warm-up: compiles the code and creates its shared objects once
   slots.fill(0)
   const before = await heap()

@@ -10,7 +10,8 @@ const n = (x, digits = 0) =>
  * Lower is better for every figure.
  */
 function verdict(value, must, aim) {
-  return value > must ? 'MISS' : value > aim ? 'PASS (aim not reached)' : 'PASS (aim reached)'
+  if (value > must) return 'MISS'
+  return value > aim ? 'PASS (aim not reached)' : 'PASS (aim reached)'
 }
 
 export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, memory }) {

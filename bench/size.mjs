@@ -1,7 +1,6 @@
 // Size: minified (esbuild), gzipped (level 9) bundles of the core as users ship it, and of the peers' equivalents.
 // The core is measured whole, from a virtual entry that re-exports src/index.ts, as a quick-start user bundles it.
-import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { bundle } from '../build.mjs'
 import { ROOT } from './lib.mjs'
 
 const CORE = `${ROOT}src/index.ts`
@@ -25,34 +24,7 @@ export const ENTRIES = {
   },
 }
 
-/**
- * One bundle of an entry (esbuild, ES2022, minified, one file): its min+gzip bytes (gzip level 9), its minified
- * bytes, its code, and the minified bytes each source file put in it.
- */
-export async function bundle({ contents, dir }, platform = 'neutral', extra = {}) {
-  const { outputFiles, metafile } = await build({
-    stdin: { contents, resolveDir: dir, sourcefile: 'entry.ts', loader: 'ts' },
-    bundle: true,
-    platform,
-    target: 'es2022',
-    format: 'esm',
-    minify: true,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    ...extra,
-  })
-  const [output] = outputFiles
-  const meta = Object.values(metafile.outputs)[0]
-  return {
-    gzip: gzipSync(output.contents, { level: 9 }).length,
-    min: output.contents.length,
-    code: output.text,
-    inputs: Object.entries(meta.inputs)
-      .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
-      .filter((i) => i.bytes),
-  }
-}
+export { bundle }
 
 /** Bundles for a platform, or says why it cannot: esbuild's error count and the first distinct messages. */
 async function attempt(entry, platform, extra) {

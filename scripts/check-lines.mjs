@@ -1,4 +1,4 @@
-// `npm run test:format` (after `prettier --check .`): no line of a tracked code or config file is longer than
+// `npm run lint` (after oxlint and `prettier --check .`): no line of a tracked code or config file is longer than
 // 119 characters. Prettier wraps code at 118 but leaves long comments, strings and template literals alone;
 // this catches them. The files are what git tracks, minus package-lock.json files and whatever .prettierignore
 // ignores (asked of Prettier itself, so the two checks cover the same files). Prints file:line for each long

@@ -398,7 +398,9 @@ function checkOptions<T extends object>(name: string, value: T | undefined, know
 function checkSecret(name: string, value: unknown): string {
   if (isHeaderSafe(value)) return value
   // The type it got, never the value.
-  const got = typeof value === 'string' ? 'another string' : value === null ? 'null' : typeof value
+  let got: string = typeof value
+  if (typeof value === 'string') got = 'another string'
+  else if (value === null) got = 'null'
   return fail(name, `be 1-8192 visible ASCII characters (got ${got})`)
 }
 
@@ -549,10 +551,11 @@ function tokenFrom(
   const invalid = (detail: string) => new ApiVideoAuthError('INVALID_RESPONSE', { status, detail })
   if (!body) throw invalid('the body is not a JSON object')
   const { access_token: accessToken, refresh_token: refreshToken, expires_in: expiresIn, token_type: type } = body
-  for (const [field, value] of [
+  const tokens: [string, unknown][] = [
     ['access_token', accessToken],
     ['refresh_token', refreshToken],
-  ]) {
+  ]
+  for (const [field, value] of tokens) {
     if (!isHeaderSafe(value)) throw invalid(`"${field}" must be 1-8192 visible ASCII characters`)
   }
   if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn <= LONGEST_LIFETIME_S))
@@ -575,7 +578,7 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
     throw new ApiVideoAuthError(code, { status, detail: 'the body is not a web stream' })
   const reader = body.getReader()
   const cancel = () => reader.cancel().catch(() => {})
-  if (signal?.aborted) cancel()
+  if (signal?.aborted) void cancel()
   signal?.addEventListener('abort', cancel)
   const chunks: BlobPart[] = []
   let size = 0
@@ -584,7 +587,7 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
       // Chunks that are not bytes (text from a polyfill) have no size to count: refused like an answer too long.
       size += ArrayBuffer.isView(chunk.value) ? chunk.value.byteLength : Infinity
       if (size > ANSWER_BYTES) {
-        cancel()
+        void cancel()
         throw new ApiVideoAuthError(code, { status, detail: `the answer is over ${ANSWER_BYTES} bytes` })
       }
       chunks.push(chunk.value)
@@ -815,7 +818,7 @@ function sessionSettings(given: SessionOptions): Settings {
 
 type Emit = (event: Unstamped<SessionEvent>) => void
 
-/** What a session knows (the held token, the latest refresh token, the last refused token), and all that changes it. */
+/** What a session knows (the held token, the latest refresh token, the last refused token), and what changes it. */
 function holdTokens(emit: Emit) {
   let current: CachedToken | undefined
   let refreshToken: string | undefined
@@ -878,8 +881,8 @@ function mustRenew(token: CachedToken, at: number): boolean {
 /**
  * The retry policy: milliseconds before the next attempt, or undefined to give up.
  * - Only retryable codes retry (rate limit, 5xx, network, timeout), at most `retries` times.
- * - Retry-After is authoritative: waited out up to `WAIT_RETRY_AFTER_UP_TO_S`; a longer one gives up (and locks renewals
- *   out, see `lockoutMs`).
+ * - Retry-After is authoritative: waited out up to `WAIT_RETRY_AFTER_UP_TO_S`; a longer one gives up (and locks
+ *   renewals out, see `lockoutMs`).
  * - Otherwise exponential backoff with full jitter, so a fleet does not retry in step.
  */
 function retryDelay(error: unknown, attempt: number, retries: number): number | undefined {
@@ -992,7 +995,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   }
 
   return {
-    /** Waits for a renewal; `signal` ends this wait only, with one listener per signal however many callers share it. */
+    /** Waits for a renewal; `signal` ends this wait only (one listener per signal, however many callers share it). */
     wait(force: boolean, signal: AbortSignal | undefined): Promise<CachedToken> {
       const renewal = start(force)
       if (!signal) return renewal
@@ -1205,6 +1208,6 @@ export function createSession(options?: SessionOptions): Session {
       if (token !== undefined && typeof token !== 'string') fail('token', 'be a string')
       held.refuse(token)
     },
-    settled: renewals.settled,
+    settled: () => renewals.settled(),
   })
 }

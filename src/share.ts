@@ -38,6 +38,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
 const argumentError = (message: string) => Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARGUMENT' })
 
+/** `work`, or a rejection with `hung` once `ms` have passed; no timer is left behind either way. */
+async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(hung), ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** What a store failure event says of it: the error's name and message, one short line. */
 function describe(error: unknown, apiKey: string): { name: string; message: string } {
   const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
@@ -49,14 +59,6 @@ function describe(error: unknown, apiKey: string): { name: string; message: stri
   return typeof message === 'string'
     ? { name: line(name, 60), message: line(message, 200) }
     : { name: typeof error, message: line(error, 200) }
-}
-
-/** A store call that did not answer within its bound. */
-class StoreTimeout extends Error {
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`)
-    this.name = 'TimeoutError'
-  }
 }
 
 /** What one renewal's store calls know: whether the store was lost, and the last value that did not open. */
@@ -98,153 +100,153 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
     throw Object.assign(new TypeError(`unknown option ${extra} of shareTokens`), { code: 'ERR_UNKNOWN_OPTION' })
   if (typeof namespace !== 'string' || !namespace) throw argumentError('key must be a non-empty string')
 
-  return ({ apiKey, baseUrl, timeoutMs, now, emit }) => {
-    let keys: Promise<Keys> | undefined
-    const writes = new Set<Promise<void>>()
-    const report = (call: ShareCall, error: unknown) =>
-      emit({ type: 'share-failed', call, error: describe(error, apiKey) })
+  return (context) => createShareHook(store, namespace, context)
+}
 
-    /**
-     * One store call, bounded by `limit` (the timeout, or what is left of the wait). A failure, or a hang past the
-     * timeout, marks the store `lost` for this renewal, with `share-failed`; a call cut short only because the wait
-     * is over ends that wait quietly. Either way the answer is `fallback`.
-     */
-    async function call<T>(
-      renewal: Renewal,
-      name: ShareCall,
-      run: (keys: Keys) => Promise<T>,
-      fallback: T,
-      limit = timeoutMs,
-    ): Promise<T> {
-      if (renewal.lost) return fallback
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const boundMs = wholeMs(Math.min(limit, timeoutMs))
+/** The hook of one session: the share protocol, one `renew` per renewal, and its background writes. */
+function createShareHook(
+  store: TokenStore,
+  namespace: string,
+  { apiKey, baseUrl, timeoutMs, now, emit }: ShareContext,
+): TokenShare {
+  let keys: Promise<Keys> | undefined
+  const writes = new Set<Promise<void>>()
+  const report = (call: ShareCall, error: unknown) =>
+    emit({ type: 'share-failed', call, error: describe(error, apiKey) })
+
+  /**
+   * One store call, bounded by `limit` (the timeout, or what is left of the wait). A failure, or a hang past the
+   * timeout, marks the store `lost` for this renewal, with `share-failed`; a call cut short only because the wait
+   * is over ends that wait quietly. Either way the answer is `fallback`.
+   */
+  async function call<T>(
+    renewal: Renewal,
+    name: ShareCall,
+    run: (keys: Keys) => Promise<T>,
+    fallback: T,
+    limit = timeoutMs,
+  ): Promise<T> {
+    if (renewal.lost) return fallback
+    const boundMs = wholeMs(Math.min(limit, timeoutMs))
+    const hung = new DOMException(`no answer within ${boundMs} ms`, 'TimeoutError')
+    try {
+      keys ??= deriveKeys(apiKey, baseUrl, namespace)
+      const derived = await keys
+      return await within(run(derived), boundMs, hung)
+    } catch (error) {
+      if (!(error === hung && limit < timeoutMs)) {
+        renewal.lost = true
+        report(name, error)
+      }
+      return fallback
+    }
+  }
+
+  /**
+   * The store's token if usable (this key, not due, not `refused`), and the tag of the value read (empty for
+   * none). A value that does not open is one `share-failed` however often one renewal reads it.
+   */
+  async function read(
+    renewal: Renewal,
+    refused: string | undefined,
+    limit: number,
+  ): Promise<[CachedToken | undefined, string]> {
+    const stored = await call(renewal, 'get', (derived) => store.get(derived.key), undefined, limit)
+    if (stored == null) return [undefined, '']
+    const at = now()
+    // The call succeeded, so the keys are derived.
+    const shared = await open(await (keys as Promise<Keys>), stored, at)
+    const value = typeof stored === 'string' ? stored : ''
+    if (typeof shared === 'string' && renewal.refused !== value) {
+      renewal.refused = value
+      report('open', new TypeError(`the stored value was refused: ${shared}`))
+    }
+    // Times are on the writer's clock. One that runs over a minute ahead of this one (set wrong, or stepped) would
+    // have this session serve the token past its expiry: its values are not used. A writer a little ahead must not
+    // make this session see a clock jump.
+    const tag = value.slice(0, IV_TAG)
+    if (
+      typeof shared === 'string' ||
+      shared.token === refused ||
+      shared.dueAt <= at ||
+      shared.sentAt - at >= CLOCK_SKEW
+    )
+      return [undefined, tag]
+    return [{ ...shared, sentAt: Math.min(shared.sentAt, at) }, tag]
+  }
+
+  /**
+   * The fleet's token, or undefined once this session holds the lease, has waited 2 timeouts in all (store calls
+   * included), found the lease held past its own TTL, or lost the store. The lease is on the value being
+   * replaced, so a lease left by the last renewal never delays the next.
+   */
+  async function take(refused: string | undefined): Promise<CachedToken | undefined> {
+    const renewal: Renewal = { lost: false }
+    const budget = 2 * timeoutMs
+    const leaseMs = wholeMs(timeoutMs)
+    let spent = 0
+    let leaseSeenAt: number | undefined
+    /** Runs a store call and counts its time on the session's clock. */
+    const timed = async <T>(step: () => Promise<T>): Promise<T> => {
+      const at = now()
       try {
-        keys ??= deriveKeys(apiKey, baseUrl, namespace)
-        const derived = await keys
-        const bound = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreTimeout(boundMs)), boundMs)
-        })
-        return await Promise.race([run(derived), bound])
-      } catch (error) {
-        if (!(error instanceof StoreTimeout && limit < timeoutMs)) {
-          renewal.lost = true
-          report(name, error)
-        }
-        return fallback
+        return await step()
       } finally {
-        clearTimeout(timer)
+        // A clock that went back counts as no time spent, never as time won back.
+        spent += Math.max(0, now() - at)
       }
     }
+    while (spent < budget) {
+      const [found, tag] = await timed(() => read(renewal, refused, budget - spent))
+      if (found || renewal.lost || !store.claim || !(spent < budget)) return found
+      const lease = async (derived: Keys) => (await store.claim?.(`${derived.key}:lease:${tag}`, leaseMs)) === true
+      if (await timed(() => call(renewal, 'claim', lease, true, budget - spent))) return undefined
+      // A session's lease ends with its TTL, even if the session died. One still held past it was set by someone
+      // else who can write the store: waiting on it would only hold the callers up.
+      leaseSeenAt ??= spent
+      if (spent - leaseSeenAt > leaseMs) {
+        report('lease', new Error(`the lease is held past its ${leaseMs} ms TTL`))
+        return undefined
+      }
+      const pause = Math.min(100 + Math.random() * 100, budget - spent)
+      await sleep(pause)
+      spent += pause
+    }
+    return undefined
+  }
 
-    /**
-     * The store's token if usable (this key, not due, not `refused`), and the tag of the value read (empty for
-     * none). A value that does not open is one `share-failed` however often one renewal reads it.
-     */
-    async function read(
-      renewal: Renewal,
-      refused: string | undefined,
-      limit: number,
-    ): Promise<[CachedToken | undefined, string]> {
-      const stored = await call(renewal, 'get', (derived) => store.get(derived.key), undefined, limit)
-      if (stored == null) return [undefined, '']
-      const value = typeof stored === 'string' ? stored : ''
-      const at = now()
-      let shared: CachedToken | undefined
-      let why = 'it is not a string'
-      if (value.length > VALUE_LIMIT) why = `it is over ${VALUE_LIMIT} characters`
-      else if (value) {
-        why = 'it does not open with this key, or holds no usable token'
-        // The call succeeded, so the keys are derived.
-        shared = await open(await (keys as Promise<Keys>), value, at)
-      }
-      if (!shared && renewal.refused !== value) {
-        renewal.refused = value
-        report('open', new TypeError(`the stored value was refused: ${why}`))
-      }
-      // Times are on the writer's clock. One that runs over a minute ahead of this one (set wrong, or stepped) would
-      // have this session serve the token past its expiry: its values are not used. A writer a little ahead must not
-      // make this session see a clock jump.
-      const tag = value.slice(0, IV_TAG)
-      if (!shared || shared.token === refused || shared.dueAt <= at || shared.sentAt - at >= CLOCK_SKEW)
-        return [undefined, tag]
-      return [{ ...shared, sentAt: Math.min(shared.sentAt, at) }, tag]
-    }
+  /**
+   * Shares a fresh token until it expires, unless it is already due. Kept past its due time, the value being
+   * replaced is what every instance reads at renewal time, so all of them claim the one lease named after it.
+   * Never rejects: a failure is an event.
+   */
+  async function write(token: CachedToken): Promise<void> {
+    const at = now()
+    if (!usableToken(token, at) || !(token.dueAt - at >= 1)) return
+    const { token: value, sentAt, expiresAt, dueAt } = token
+    const ttl = wholeMs(expiresAt - at)
+    const set = async (derived: Keys) =>
+      store.set(derived.key, await seal(derived, { token: value, sentAt, expiresAt, dueAt }), ttl)
+    await call({ lost: false }, 'set', set, undefined)
+  }
 
-    /**
-     * The fleet's token, or undefined once this session holds the lease, has waited 2 timeouts in all (store calls
-     * included), found the lease held past its own TTL, or lost the store. The lease is on the value being
-     * replaced, so a lease left by the last renewal never delays the next.
-     */
-    async function take(refused: string | undefined): Promise<CachedToken | undefined> {
-      const renewal: Renewal = { lost: false }
-      const budget = 2 * timeoutMs
-      const leaseMs = wholeMs(timeoutMs)
-      let spent = 0
-      let leaseSeenAt: number | undefined
-      /** Runs a store call and counts its time on the session's clock. */
-      const timed = async <T>(step: () => Promise<T>): Promise<T> => {
-        const at = now()
-        try {
-          return await step()
-        } finally {
-          // A clock that went back counts as no time spent, never as time won back.
-          spent += Math.max(0, now() - at)
-        }
+  return {
+    async renew(renewHere, { force, refused }) {
+      const found = force ? undefined : await take(refused)
+      if (found) {
+        emit({ type: 'shared-token-used', expiresAt: found.expiresAt })
+        return found
       }
-      while (spent < budget) {
-        const [found, tag] = await timed(() => read(renewal, refused, budget - spent))
-        const claim = store.claim
-        if (found || renewal.lost || !claim || !(spent < budget)) return found
-        const lease = (derived: Keys) => claim.call(store, `${derived.key}:lease:${tag}`, leaseMs)
-        if ((await timed(() => call(renewal, 'claim', lease, true, budget - spent))) === true) return undefined
-        // A session's lease ends with its TTL, even if the session died. One still held past it was set by someone
-        // else who can write the store: waiting on it would only hold the callers up.
-        leaseSeenAt ??= spent
-        if (spent - leaseSeenAt > leaseMs) {
-          report('lease', new Error(`the lease is held past its ${leaseMs} ms TTL`))
-          return undefined
-        }
-        const pause = Math.min(100 + Math.random() * 100, budget - spent)
-        await sleep(pause)
-        spent += pause
-      }
-      return undefined
-    }
-
-    /**
-     * Shares a fresh token until it expires, unless it is already due. Kept past its due time, the value being
-     * replaced is what every instance reads at renewal time, so all of them claim the one lease named after it.
-     * Never rejects: a failure is an event.
-     */
-    async function write(token: CachedToken): Promise<void> {
-      const at = now()
-      if (!usableToken(token, at) || !(token.dueAt - at >= 1)) return
-      const { token: value, sentAt, expiresAt, dueAt } = token
-      const ttl = wholeMs(expiresAt - at)
-      const set = async (derived: Keys) =>
-        store.set(derived.key, await seal(derived, { token: value, sentAt, expiresAt, dueAt }), ttl)
-      await call({ lost: false }, 'set', set, undefined)
-    }
-
-    return {
-      async renew(renewHere, { force, refused }) {
-        const found = force ? undefined : await take(refused)
-        if (found) {
-          emit({ type: 'shared-token-used', expiresAt: found.expiresAt })
-          return found
-        }
-        const fresh = await renewHere()
-        // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
-        const written = write(fresh).catch((error) => report('set', error))
-        writes.add(written)
-        written.finally(() => writes.delete(written))
-        return fresh
-      },
-      async settled() {
-        await Promise.all(writes)
-      },
-    }
+      const fresh = await renewHere()
+      // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
+      const written = write(fresh).catch((error) => report('set', error))
+      writes.add(written)
+      void written.finally(() => writes.delete(written))
+      return fresh
+    },
+    async settled() {
+      await Promise.all(writes)
+    },
   }
 }
 
@@ -291,10 +293,16 @@ async function seal({ cipher, bound }: Keys, shared: CachedToken): Promise<strin
   return btoa(String.fromCharCode(...iv, ...sealed))
 }
 
-/** The shared token in `value` if it decrypts under this key and store key, and is a usable, unexpired token. */
-async function open({ cipher, bound }: Keys, value: string, at: number): Promise<CachedToken | undefined> {
+/**
+ * The shared token in a stored value if it decrypts under this key and store key and is a usable, unexpired
+ * token; otherwise why it was refused. A value over `VALUE_LIMIT` is refused before it is decoded.
+ */
+async function open({ cipher, bound }: Keys, stored: unknown, at: number): Promise<CachedToken | string> {
+  if (typeof stored !== 'string') return 'it is not a string'
+  if (stored.length > VALUE_LIMIT) return `it is over ${VALUE_LIMIT} characters`
+  const unusable = 'it does not open with this key, or holds no usable token'
   try {
-    const bytes = Uint8Array.from(atob(value), (c) => c.charCodeAt(0))
+    const bytes = Uint8Array.from(atob(stored), (c) => c.charCodeAt(0))
     const iv = bytes.subarray(0, IV_BYTES)
     const plain = await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv, additionalData: bound },
@@ -302,9 +310,9 @@ async function open({ cipher, bound }: Keys, value: string, at: number): Promise
       bytes.subarray(IV_BYTES),
     )
     const shared: CachedToken = JSON.parse(new TextDecoder().decode(plain))
-    return usableToken(shared, at) ? shared : undefined
+    return usableToken(shared, at) ? shared : unusable
   } catch {
-    return undefined
+    return unusable
   }
 }
 

@@ -2,8 +2,7 @@ import { createServer } from 'node:http'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, isApiVideoAuthError, refresh } from '../dist/index.js'
-import { createStandIn } from '../dist/testing.js'
-import { JSON_HEADERS, KEY, failure, mock, serve, tokenBody } from './helpers.mjs'
+import { JSON_HEADERS, KEY, failure, mock, overHttp, serve, tokenBody } from './helpers.mjs'
 
 const calls = suite('authenticate and refresh (MockAgent)')
 let m
@@ -126,7 +125,7 @@ bounded('fetch defaults to globalThis.fetch, looked up at call time', async () =
 bounded('bad input sends nothing and rejects with a TypeError', async () => {
   let sent = 0
   const fetch = async () => (sent++, new Response('{}'))
-  for (const [call, options] of [
+  for (const [call] of [
     [() => authenticate('', { fetch })],
     [() => refresh(' spaced', { fetch })],
     [() => authenticate(KEY, { fetch, timeout: 0 })],
@@ -147,40 +146,56 @@ bounded.run()
 
 const loopback = suite('round trip over a real loopback server')
 
-loopback('authenticate then refresh against the stand-in over node:http', async () => {
-  const standIn = createStandIn({ apiKeys: [KEY], expiresIn: 3599 })
-  const server = await serve(standIn.handler)
-  try {
-    const first = await authenticate(KEY, { baseUrl: server.url })
-    assert.is(first.expiresIn, 3599)
-    const second = await refresh(first.refreshToken, { baseUrl: server.url })
-    assert.is.not(second.accessToken, first.accessToken)
-    const reused = await failure(refresh(first.refreshToken, { baseUrl: server.url }))
-    assert.is(reused.code, 'INVALID_REFRESH_TOKEN')
-    assert.is(reused.problem.title, 'The user credentials were incorrect.')
-    const wrong = await failure(authenticate('wrong-key', { baseUrl: server.url }))
-    assert.is(wrong.code, 'INVALID_CREDENTIALS')
-    assert.equal(
-      standIn.requests.map((r) => r.path),
-      ['/auth/api-key', '/auth/refresh', '/auth/refresh', '/auth/api-key'],
-    )
-  } finally {
-    await server.close()
-  }
-})
+loopback('authenticate then refresh against the stand-in over node:http', () =>
+  overHttp(
+    async (standIn, server) => {
+      const first = await authenticate(KEY, { baseUrl: server.url })
+      assert.is(first.expiresIn, 3599)
+      const second = await refresh(first.refreshToken, { baseUrl: server.url })
+      assert.is.not(second.accessToken, first.accessToken)
+      const reused = await failure(refresh(first.refreshToken, { baseUrl: server.url }))
+      assert.is(reused.code, 'INVALID_REFRESH_TOKEN')
+      assert.is(reused.problem.title, 'The user credentials were incorrect.')
+      const wrong = await failure(authenticate('wrong-key', { baseUrl: server.url }))
+      assert.is(wrong.code, 'INVALID_CREDENTIALS')
+      assert.equal(
+        standIn.requests.map((r) => r.path),
+        ['/auth/api-key', '/auth/refresh', '/auth/refresh', '/auth/api-key'],
+      )
+    },
+    { expiresIn: 3599 },
+  ),
+)
 
-loopback('a connection reset is NETWORK_ERROR, a stall is TIMEOUT', async () => {
-  const standIn = createStandIn()
-  const server = await serve(standIn.handler)
-  try {
+loopback('a connection reset is NETWORK_ERROR naming the host, a stall is TIMEOUT', () =>
+  overHttp(async (standIn, server) => {
     standIn.fail('/auth/api-key', { networkError: true }, { delay: 2_000 })
-    assert.is((await failure(authenticate(KEY, { baseUrl: server.url }))).code, 'NETWORK_ERROR')
+    const reset = await failure(authenticate(KEY, { baseUrl: server.url }))
+    assert.is(reset.code, 'NETWORK_ERROR')
+    assert.match(reset.message, `could not reach ${new URL(server.url).host}`)
     assert.is((await failure(authenticate(KEY, { baseUrl: server.url, timeout: 50 }))).code, 'TIMEOUT')
     assert.ok((await authenticate(KEY, { baseUrl: server.url })).accessToken)
-  } finally {
+  }),
+)
+
+loopback(
+  'a closed port on 127.0.0.1: NETWORK_ERROR naming the host and ECONNREFUSED, not "retry later"',
+  async () => {
+    const server = await serve(async () => new Response(null, { status: 204 }))
     await server.close()
-  }
-})
+    const host = new URL(server.url).host
+    const hint = 'check the base URL and the network'
+    const expected = `api.video: network error: could not reach ${host} (ECONNREFUSED): ${hint}.`
+    const session = createSession({ apiKey: KEY, baseUrl: server.url, retries: 0 })
+    for (const call of [() => authenticate(KEY, { baseUrl: server.url }), () => session.token()]) {
+      const error = await failure(call())
+      assert.is(error.code, 'NETWORK_ERROR')
+      assert.ok(error.retryable)
+      assert.is(error.message, expected)
+      assert.not.match(error.message, 'retry later')
+    }
+  },
+)
 
 loopback('a redirect is not followed (the key is never re-sent elsewhere)', async () => {
   let hits = 0

@@ -597,7 +597,7 @@ function startStandIn(args = ['--port', '0'], env = {}) {
       const found = /^api\.video stand-in: (http:\/\/127\.0\.0\.1:\d+)\n(.*\n){3}/.exec(output.stdout)
       if (found) resolve(found[1])
     })
-    exited.then(() => reject(new Error(`stand-in exited: ${output.stderr}`)))
+    void exited.then(() => reject(new Error(`stand-in exited: ${output.stderr}`)))
   })
   return { child, output, url, exited }
 }

@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert'
 import { MockAgent } from 'undici'
 import { createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
+import { listen } from '../scripts/loopback.mjs'
 
 export const KEY = 'test-key'
 
 /** Serves a `(Request) => Promise<Response>` handler on 127.0.0.1 (the demo's and examples' adapter). */
-export { listen as serve } from '../scripts/loopback.mjs'
+export const serve = listen
 
 /** A clock that moves only when told. */
 export function clock(start = 1_700_000_000_000) {
@@ -142,4 +143,46 @@ export function sessionOnStandIn(options = {}, standInOptions = {}) {
   const paths = () => standIn.requests.map((r) => r.path)
   const latest = () => accessTokens.at(-1) ?? assert.unreachable('the stand-in issued no token')
   return { time, standIn, session, events, paths, latest, types: () => events.map((e) => e.type) }
+}
+
+/** Deletes `names` from `process.env`; the function it returns puts back what they held. */
+export function clearEnvironment(...names) {
+  const saved = names.filter((name) => Object.hasOwn(process.env, name)).map((name) => [name, process.env[name]])
+  for (const name of names) delete process.env[name]
+  return () => {
+    for (const name of names) delete process.env[name]
+    for (const [name, value] of saved) process.env[name] = value
+  }
+}
+
+/** What `run` throws or rejects with; fails the test if it returns or resolves. */
+export async function thrownBy(run) {
+  try {
+    await run()
+  } catch (error) {
+    return error
+  }
+  assert.unreachable('returned')
+}
+
+/** A predicate for `assert.throws`: a TypeError whose message names the argument `name`. */
+export const typeErrorNaming = (name) => (error) =>
+  error instanceof TypeError && new RegExp(`\\b${name}\\b`).test(error.message)
+
+/** Asserts that `error` is the package's TypeError for a bad argument: its `code`, and a message naming `name`. */
+export function assertArgumentError(error, name, code = 'ERR_INVALID_ARGUMENT', where = '') {
+  assert.instance(error, TypeError, where)
+  assert.is(error.code, code, where)
+  assert.ok(typeErrorNaming(name)(error), `${where} names ${name}: ${error.message}`)
+}
+
+/** Runs `check(standIn, server)` with a stand-in that accepts KEY, served on 127.0.0.1 until `check` ends. */
+export async function overHttp(check, standInOptions = {}) {
+  const standIn = createStandIn({ apiKeys: [KEY], ...standInOptions })
+  const server = await listen(standIn.handler)
+  try {
+    await check(standIn, server)
+  } finally {
+    await server.close()
+  }
 }

@@ -2,6 +2,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
+  SANDBOX_URL,
   authenticate,
   authenticateRequest,
   createSession,
@@ -9,23 +10,30 @@ import {
   refresh,
   refreshRequest,
 } from '../dist/index.js'
-import { KEY, failure, json, recorder, scripted, settle, tokenBody } from './helpers.mjs'
-
-const isTypeError = (pattern) => (error) => error instanceof TypeError && pattern.test(error.message)
+import {
+  KEY,
+  assertArgumentError,
+  clearEnvironment,
+  failure,
+  json,
+  overHttp,
+  recorder,
+  scripted,
+  settle,
+  thrownBy,
+  tokenBody,
+  typeErrorNaming,
+} from './helpers.mjs'
 
 // ---------------------------------------------------------------------------------------------
 const environment = suite('options: the key from the environment')
 
 const MISSING = 'apiKey is missing: pass { apiKey } or set APIVIDEO_API_KEY'
-let savedKey
+let restoreEnvironment
 environment.before.each(() => {
-  savedKey = Object.hasOwn(process.env, 'APIVIDEO_API_KEY') ? process.env.APIVIDEO_API_KEY : undefined
-  delete process.env.APIVIDEO_API_KEY
+  restoreEnvironment = clearEnvironment('APIVIDEO_API_KEY', 'APIVIDEO_BASE_URL')
 })
-environment.after.each(() => {
-  if (savedKey === undefined) delete process.env.APIVIDEO_API_KEY
-  else process.env.APIVIDEO_API_KEY = savedKey
-})
+environment.after.each(() => restoreEnvironment())
 
 environment('createSession without apiKey sends APIVIDEO_API_KEY', async () => {
   process.env.APIVIDEO_API_KEY = 'env-key-0123456789'
@@ -55,11 +63,11 @@ environment('regression: an explicit apiKey wins over APIVIDEO_API_KEY', async (
   assert.equal(await requests[0].json(), { apiKey: KEY })
 })
 
-environment(`no key anywhere: TypeError "${MISSING}"`, () => {
+environment(`no key anywhere: TypeError "${MISSING}", code ERR_MISSING_API_KEY`, () => {
   for (const options of [undefined, {}, { apiKey: undefined }]) {
     assert.throws(
       () => createSession(options),
-      (error) => error instanceof TypeError && error.message === MISSING,
+      (error) => error instanceof TypeError && error.message === MISSING && error.code === 'ERR_MISSING_API_KEY',
       `createSession(${JSON.stringify(options)})`,
     )
   }
@@ -115,6 +123,58 @@ environment('an apiKey of the wrong type names the type it got, never the value'
   )
 })
 
+environment('createSession without baseUrl sends to APIVIDEO_BASE_URL, session.fetch included', async () => {
+  process.env.APIVIDEO_BASE_URL = 'http://127.0.0.1:8089/'
+  const { fetch, urls } = recorder()
+  const session = createSession({ apiKey: KEY, fetch })
+  await session.fetch('/videos')
+  assert.equal(urls(), ['http://127.0.0.1:8089/auth/api-key', 'http://127.0.0.1:8089/videos'])
+})
+
+environment('APIVIDEO_BASE_URL reaches a real stand-in on 127.0.0.1 with the global fetch', async () => {
+  await overHttp(async (standIn, server) => {
+    process.env.APIVIDEO_BASE_URL = server.url
+    const response = await createSession({ apiKey: KEY }).fetch('/videos')
+    assert.is(response.status, 200)
+    assert.equal(
+      standIn.requests.map((r) => r.path),
+      ['/auth/api-key', '/videos'],
+    )
+  })
+})
+
+environment('an explicit baseUrl wins over APIVIDEO_BASE_URL, even a bad one', async () => {
+  for (const variable of ['http://127.0.0.1:8089', 'not a url']) {
+    process.env.APIVIDEO_BASE_URL = variable
+    const { fetch, urls } = recorder()
+    await createSession({ apiKey: KEY, fetch, baseUrl: SANDBOX_URL }).token()
+    assert.equal(urls(), ['https://sandbox.api.video/auth/api-key'], variable)
+  }
+})
+
+environment('an empty APIVIDEO_BASE_URL counts as absent: production', async () => {
+  process.env.APIVIDEO_BASE_URL = ''
+  const { fetch, urls } = recorder()
+  await createSession({ apiKey: KEY, fetch }).token()
+  assert.equal(urls(), ['https://ws.api.video/auth/api-key'])
+})
+
+for (const variable of ['http://evil.example', 'https://ws.api.video/?secret=SECRET-IN-URL', 'ws.api.video']) {
+  environment(
+    `a bad APIVIDEO_BASE_URL (${variable}) is a TypeError naming the variable, never its value`,
+    async () => {
+      process.env.APIVIDEO_BASE_URL = variable
+      const { fetch, requests } = recorder()
+      const error = await thrownBy(() => createSession({ apiKey: KEY, fetch }))
+      assertArgumentError(error, 'APIVIDEO_BASE_URL')
+      assert.match(error.message, /^APIVIDEO_BASE_URL must be/)
+      assert.not.match(error.message, variable)
+      assert.not.match(error.message, 'SECRET-IN-URL')
+      assert.is(requests.length, 0)
+    },
+  )
+}
+
 environment.run()
 
 // ---------------------------------------------------------------------------------------------
@@ -158,8 +218,8 @@ for (const [name, suggestion] of sessionTypos) {
 typos('createSession refuses the 0.1.0 store options, now gone', () => {
   const { fetch } = recorder()
   const store = { get: async () => null, set: async () => {} }
-  assert.throws(() => createSession({ apiKey: KEY, fetch, store }), isTypeError(/\bstore\b/))
-  assert.throws(() => createSession({ apiKey: KEY, fetch, storeKey: 'k' }), isTypeError(/\bstoreKey\b/))
+  assert.throws(() => createSession({ apiKey: KEY, fetch, store }), typeErrorNaming('store'))
+  assert.throws(() => createSession({ apiKey: KEY, fetch, storeKey: 'k' }), typeErrorNaming('storeKey'))
 })
 
 typos('authenticate and refresh refuse a typo, nothing sent', async () => {
@@ -177,7 +237,10 @@ typos('authenticateRequest and refreshRequest refuse a typo', () => {
 })
 
 typos('readAccessToken refuses a typo', async () => {
-  unknown('sentAtMs', 'sentAt')(await failure(readAccessToken(json(200, tokenBody()), { sentAtMs: VALUE })))
+  unknown(
+    'sentAtMs',
+    'sentAt',
+  )(await failure(readAccessToken(json(200, tokenBody()), { endpoint: 'api-key', sentAtMs: VALUE })))
 })
 
 typos('token() refuses a typo, nothing sent', async () => {
@@ -241,7 +304,10 @@ optional('regression: authenticate, refresh, the builders and readAccessToken wi
   assert.is((await refresh('refresh-1', { ...undefinedCall, fetch })).accessToken, 'access-2')
   assert.instance(authenticateRequest(KEY, { baseUrl: undefined, headers: undefined }), Request)
   assert.instance(refreshRequest('refresh-1', { baseUrl: undefined, headers: undefined }), Request)
-  assert.is((await readAccessToken(json(200, tokenBody()), { sentAt: undefined })).accessToken, 'access-1')
+  assert.is(
+    (await readAccessToken(json(200, tokenBody()), { endpoint: 'api-key', sentAt: undefined })).accessToken,
+    'access-1',
+  )
 })
 
 optional.run()
@@ -315,21 +381,10 @@ for (const base of [
 ]) {
   bareBase(`${base} is refused by the builders, authenticate and createSession`, async () => {
     const { fetch, requests } = scripted(() => json(200, tokenBody()))
-    assert.throws(
-      () => authenticateRequest(KEY, { baseUrl: base }),
-      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
-    )
-    assert.throws(
-      () => refreshRequest('refresh-1', { baseUrl: base }),
-      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
-    )
-    assert.throws(
-      () => createSession({ apiKey: KEY, baseUrl: base, fetch }),
-      (e) => e instanceof TypeError && /baseUrl/.test(e.message),
-    )
-    const error = await failure(authenticate(KEY, { baseUrl: base, fetch }))
-    assert.instance(error, TypeError)
-    assert.match(error.message, /baseUrl/)
+    assert.throws(() => authenticateRequest(KEY, { baseUrl: base }), typeErrorNaming('baseUrl'))
+    assert.throws(() => refreshRequest('refresh-1', { baseUrl: base }), typeErrorNaming('baseUrl'))
+    assert.throws(() => createSession({ apiKey: KEY, baseUrl: base, fetch }), typeErrorNaming('baseUrl'))
+    assert.ok(typeErrorNaming('baseUrl')(await failure(authenticate(KEY, { baseUrl: base, fetch }))))
     assert.is(requests.length, 0)
   })
 }
@@ -342,10 +397,7 @@ const gaps = suite('options: signal and now are checked before anything is sent'
 gaps('createSession refuses a signal option (unknown option) with a TypeError naming signal', () => {
   const { fetch } = scripted(() => json(200, tokenBody()))
   const signal = new AbortController().signal
-  assert.throws(
-    () => createSession({ apiKey: KEY, fetch, signal }),
-    (e) => e instanceof TypeError && /\bsignal\b/.test(e.message),
-  )
+  assert.throws(() => createSession({ apiKey: KEY, fetch, signal }), typeErrorNaming('signal'))
 })
 
 gaps('a now returning a Date: TypeError naming now on the first token(), and no request sent', async () => {
@@ -394,3 +446,92 @@ gaps(
 )
 
 gaps.run()
+
+// ---------------------------------------------------------------------------------------------
+const coded = suite('options: every argument TypeError carries its code')
+
+const INVALID = 'ERR_INVALID_ARGUMENT'
+const UNKNOWN = 'ERR_UNKNOWN_OPTION'
+const SECRETISH = 'SECRET-LOOKING-VALUE-0123'
+
+/** Each call of the core with one bad argument: [call, code, the argument its message names]. */
+const argumentCases = (fetch, session) => [
+  [() => authenticate('', { fetch }), INVALID, 'apiKey'],
+  [() => authenticate(`${SECRETISH}\n`, { fetch }), INVALID, 'apiKey'],
+  [() => authenticate(KEY, 'https://ws.api.video'), INVALID, 'options'],
+  [() => authenticate(KEY, { fetch, timeout: 0 }), INVALID, 'timeout'],
+  [() => authenticate(KEY, { fetch, signal: {} }), INVALID, 'signal'],
+  [() => authenticate(KEY, { fetch, baseUrl: 'http://example.com' }), INVALID, 'baseUrl'],
+  [() => authenticate(KEY, { fetch, baseURL: SECRETISH }), UNKNOWN, 'baseURL'],
+  [() => refresh(42, { fetch }), INVALID, 'refreshToken'],
+  [() => refresh('refresh-1', { fetch: 'fetch' }), INVALID, 'fetch'],
+  [() => refresh('refresh-1', { fetch, Timeout: SECRETISH }), UNKNOWN, 'Timeout'],
+  [() => authenticateRequest(undefined), INVALID, 'apiKey'],
+  [() => authenticateRequest(KEY, { baseUrl: `https://ws.api.video/?k=${SECRETISH}` }), INVALID, 'baseUrl'],
+  [() => authenticateRequest(KEY, { headers: [['bad header', SECRETISH]] }), INVALID, 'headers'],
+  [() => authenticateRequest(KEY, null), INVALID, 'options'],
+  [() => refreshRequest(` ${SECRETISH}`), INVALID, 'refreshToken'],
+  [() => refreshRequest('refresh-1', { HEADERS: SECRETISH }), UNKNOWN, 'HEADERS'],
+  [() => readAccessToken({}, { endpoint: 'api-key' }), INVALID, 'response'],
+  [() => readAccessToken(json(200, tokenBody())), INVALID, 'endpoint'],
+  [() => readAccessToken(json(200, tokenBody()), { endpoint: SECRETISH }), INVALID, 'endpoint'],
+  [() => readAccessToken(json(200, tokenBody()), { endpoint: 'refresh', sentAt: 'now' }), INVALID, 'sentAt'],
+  [() => readAccessToken(json(200, tokenBody()), { endpoint: 'refresh', sentAtMs: 1 }), UNKNOWN, 'sentAtMs'],
+  [() => createSession('key'), INVALID, 'options'],
+  [() => createSession({ apiKey: 918273645 }), INVALID, 'apiKey'],
+  [() => createSession({ apiKey: KEY, fetch, baseUrl: 42 }), INVALID, 'baseUrl'],
+  [() => createSession({ apiKey: KEY, fetch, timeout: -1 }), INVALID, 'timeout'],
+  [() => createSession({ apiKey: KEY, fetch, refreshMargin: NaN }), INVALID, 'refreshMargin'],
+  [() => createSession({ apiKey: KEY, fetch, retries: 1.5 }), INVALID, 'retries'],
+  [() => createSession({ apiKey: KEY, fetch, now: Date.now() }), INVALID, 'now'],
+  [() => createSession({ apiKey: KEY, fetch, onEvent: console }), INVALID, 'onEvent'],
+  [() => createSession({ apiKey: KEY, fetch, share: {} }), INVALID, 'share'],
+  [() => createSession({ apiKey: KEY, fetch, headers: 42 }), INVALID, 'headers'],
+  [() => createSession({ apiKey: KEY, fetch, retry: 1 }), UNKNOWN, 'retry'],
+  [() => createSession({ apiKey: KEY, fetch, now: () => NaN }).token(), INVALID, 'now'],
+  [() => session.token('force'), INVALID, 'options'],
+  [() => session.token({ signal: { aborted: false } }), INVALID, 'signal'],
+  [() => session.token({ force: true }), UNKNOWN, 'force'],
+  [() => session.tokenWithExpiry({ forcerefresh: true }), UNKNOWN, 'forcerefresh'],
+  [() => session.authorization({ signal: 'stop' }), INVALID, 'signal'],
+  [() => session.authorization({ forceRefresh: true }), UNKNOWN, 'forceRefresh'],
+  [() => session.fetch('videos'), INVALID, 'input'],
+  [() => session.fetch('https://evil.example/videos'), INVALID, 'input'],
+  [() => session.fetch(`https://${SECRETISH}:@ws.api.video/videos`), INVALID, 'input'],
+  [() => session.fetch('/videos', 'GET'), INVALID, 'init'],
+  [() => session.invalidate(123), INVALID, 'token'],
+]
+
+coded('each bad argument of the core: a TypeError with its code, naming the argument, never its value', async () => {
+  const { fetch, requests } = recorder()
+  const session = createSession({ apiKey: KEY, fetch })
+  const cases = argumentCases(fetch, session)
+  for (const [index, [call, code, name]] of cases.entries()) {
+    const where = `case ${index + 1}: ${call.toString().slice(6, 90)}`
+    const error = await thrownBy(call)
+    assertArgumentError(error, name, code, where)
+    assert.not.match(error.message, SECRETISH, where)
+  }
+  assert.ok(cases.length >= 40, `${cases.length} cases`)
+  await settle()
+  assert.is(requests.length, 0, 'nothing was sent')
+})
+
+coded(
+  'the messages say what to do: a path starts with /, a key comes from an option or the environment',
+  async () => {
+    const session = createSession({ apiKey: KEY, fetch: recorder().fetch })
+    const path = await thrownBy(() => session.fetch('videos'))
+    assert.match(path.message, 'a path starting with /')
+    const restore = clearEnvironment('APIVIDEO_API_KEY')
+    try {
+      const missing = await thrownBy(() => createSession())
+      assert.is(missing.code, 'ERR_MISSING_API_KEY')
+      assert.match(missing.message, /\bapiKey\b.*APIVIDEO_API_KEY/)
+    } finally {
+      restore()
+    }
+  },
+)
+
+coded.run()

@@ -8,25 +8,18 @@ import {
   isApiVideoAuthError,
   readAccessToken,
 } from '../dist/index.js'
-import { KEY, failure, json, scripted, tokenBody } from './helpers.mjs'
+import { KEY, assertArgumentError, failure, json, scripted, tokenBody } from './helpers.mjs'
 
 const KiB = 1024
 
-const reply = (
-  status,
-  body,
-  headers = { 'content-type': 'application/json' },
-  url = 'https://ws.api.video/auth/api-key',
-) => {
-  const response = new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers })
-  Object.defineProperty(response, 'url', { value: url })
-  return response
-}
+/** The options of an answer of `POST /auth/api-key`, and of one of `POST /auth/refresh`. */
+const API_KEY = { endpoint: 'api-key' }
+const REFRESH = { endpoint: 'refresh' }
 
 const read = suite('readAccessToken')
 
 read('reads a token; expiresAt counts from sentAt', async () => {
-  const token = await readAccessToken(reply(200, tokenBody(1)), { sentAt: 1_000 })
+  const token = await readAccessToken(json(200, tokenBody(1)), { ...API_KEY, sentAt: 1_000 })
   assert.equal(
     { ...token },
     { accessToken: 'access-1', tokenType: 'Bearer', expiresIn: 3600, expiresAt: 1_000 + 3_600_000 },
@@ -35,57 +28,92 @@ read('reads a token; expiresAt counts from sentAt', async () => {
 })
 
 read('honours the lifetime it is given (3599), never assumes 3600', async () => {
-  const token = await readAccessToken(reply(200, tokenBody(1, 3599)), { sentAt: 0 })
+  const token = await readAccessToken(json(200, tokenBody(1, 3599)), { ...API_KEY, sentAt: 0 })
   assert.is(token.expiresAt, 3_599_000)
 })
 
 read('sentAt defaults to now', async () => {
   const before = Date.now()
-  const token = await readAccessToken(reply(200, tokenBody(1, 10)))
+  const token = await readAccessToken(json(200, tokenBody(1, 10)), API_KEY)
   assert.ok(token.expiresAt >= before + 10_000 && token.expiresAt <= Date.now() + 10_000)
 })
 
 read('token_type defaults to Bearer when absent', async () => {
   const { token_type, ...body } = tokenBody(2)
-  assert.is((await readAccessToken(reply(200, body))).tokenType, 'Bearer')
+  assert.is((await readAccessToken(json(200, body), API_KEY)).tokenType, 'Bearer')
 })
 
 read('the refresh token is readable but not enumerable', async () => {
-  const token = await readAccessToken(reply(200, tokenBody(3)))
+  const token = await readAccessToken(json(200, tokenBody(3)), REFRESH)
   assert.is(token.refreshToken, 'refresh-3')
   assert.not.ok(JSON.stringify(token).includes('refresh-3'))
   assert.not.ok(Object.keys(token).includes('refreshToken'))
 })
 
-const invalid = {
-  'not JSON': 'oops<html>',
-  'an array': [],
-  'no access_token': { ...tokenBody(), access_token: undefined },
-  'an empty access_token': { ...tokenBody(), access_token: '' },
-  'no refresh_token': { ...tokenBody(), refresh_token: undefined },
-  'expires_in as a string': { ...tokenBody(), expires_in: '3600' },
-  'expires_in of 0': { ...tokenBody(), expires_in: 0 },
-  'a negative expires_in': { ...tokenBody(), expires_in: -5 },
-  'expires_in of null': { ...tokenBody(), expires_in: null },
-}
-for (const [what, body] of Object.entries(invalid)) {
-  read(`a 200 with ${what} is INVALID_RESPONSE, not retryable`, async () => {
-    const error = await failure(readAccessToken(reply(200, body)))
+const NOT_AN_OBJECT = 'the body is not a JSON object'
+const ACCESS_TOKEN = '"access_token" must be 1-8192 visible ASCII characters'
+const REFRESH_TOKEN = '"refresh_token" must be 1-8192 visible ASCII characters'
+const EXPIRES_IN = '"expires_in" must be a number of seconds from 1 to 86400'
+const invalid = [
+  ['not JSON', 'oops<html>', NOT_AN_OBJECT],
+  ['an array', [], NOT_AN_OBJECT],
+  ['null', 'null', NOT_AN_OBJECT],
+  ['no access_token', { ...tokenBody(), access_token: undefined }, ACCESS_TOKEN],
+  ['an empty access_token', { ...tokenBody(), access_token: '' }, ACCESS_TOKEN],
+  ['no refresh_token', { ...tokenBody(), refresh_token: undefined }, REFRESH_TOKEN],
+  ['a numeric refresh_token', { ...tokenBody(), refresh_token: 42 }, REFRESH_TOKEN],
+  ['expires_in as a string', { ...tokenBody(), expires_in: '3600' }, EXPIRES_IN],
+  ['expires_in of 0', { ...tokenBody(), expires_in: 0 }, EXPIRES_IN],
+  ['a negative expires_in', { ...tokenBody(), expires_in: -5 }, EXPIRES_IN],
+  ['expires_in of null', { ...tokenBody(), expires_in: null }, EXPIRES_IN],
+]
+for (const [what, body, detail] of invalid) {
+  read(`a 200 with ${what} is INVALID_RESPONSE naming what failed, not retryable`, async () => {
+    const error = await failure(readAccessToken(json(200, body), API_KEY))
     assert.instance(error, ApiVideoAuthError)
     assert.is(error.code, 'INVALID_RESPONSE')
     assert.is(error.retryable, false)
+    assert.is(error.message, `api.video: invalid response (HTTP 200): ${detail}.`)
   })
 }
 
-read('an infinite expires_in (1e999 in JSON) is INVALID_RESPONSE', async () => {
-  const text = JSON.stringify(tokenBody()).replace('3600', '1e999')
-  assert.is((await failure(readAccessToken(reply(200, text)))).code, 'INVALID_RESPONSE')
+read('INVALID_RESPONSE names the first field that fails, in the order access, refresh, expires_in', async () => {
+  const message = async (body) => (await failure(readAccessToken(json(200, body), REFRESH))).message
+  const none = { token_type: 'Bearer' }
+  assert.match(await message(none), '"access_token"')
+  assert.match(await message({ ...none, access_token: 'a' }), '"refresh_token"')
+  assert.match(await message({ ...none, access_token: 'a', refresh_token: 'r' }), '"expires_in"')
 })
 
-read('bad arguments are TypeErrors', async () => {
-  assert.instance(await failure(readAccessToken({})), TypeError)
-  assert.instance(await failure(readAccessToken(reply(200, tokenBody()), { sentAt: 'now' })), TypeError)
+read('an infinite expires_in (1e999 in JSON) is INVALID_RESPONSE naming expires_in', async () => {
+  const text = JSON.stringify(tokenBody()).replace('3600', '1e999')
+  const error = await failure(readAccessToken(json(200, text), API_KEY))
+  assert.is(error.code, 'INVALID_RESPONSE')
+  assert.match(error.message, EXPIRES_IN)
 })
+
+read('bad arguments are TypeErrors naming the argument, with code ERR_INVALID_ARGUMENT', async () => {
+  assertArgumentError(await failure(readAccessToken({}, API_KEY)), 'response')
+  assertArgumentError(await failure(readAccessToken(json(200, tokenBody()), { ...API_KEY, sentAt: 'now' })), 'sentAt')
+})
+
+read(
+  'without options, readAccessToken is a TypeError naming endpoint: the endpoint decides what a 400 means',
+  async () => {
+    assertArgumentError(await failure(readAccessToken(json(200, tokenBody()))), 'endpoint')
+    assertArgumentError(await failure(readAccessToken(json(200, tokenBody()), {})), 'endpoint')
+    assertArgumentError(await failure(readAccessToken(json(200, tokenBody()), { sentAt: 0 })), 'endpoint')
+  },
+)
+
+for (const endpoint of ['api_key', 'auth/refresh', '/auth/api-key', 'Refresh', '', null, 1]) {
+  read(`an endpoint of ${JSON.stringify(endpoint)} is a TypeError naming endpoint, not its value`, async () => {
+    const error = await failure(readAccessToken(json(400, {}), { endpoint }))
+    assertArgumentError(error, 'endpoint')
+    assert.match(error.message, "'api-key' or 'refresh'")
+    if (typeof endpoint === 'string' && endpoint !== '') assert.not.match(error.message, endpoint)
+  })
+}
 
 read.run()
 
@@ -98,22 +126,21 @@ const PROBLEM = {
   status: 400,
 }
 const rows = [
-  [400, '/auth/api-key', 'INVALID_CREDENTIALS', false],
-  [401, '/auth/api-key', 'INVALID_CREDENTIALS', false],
-  [400, '/auth/refresh', 'INVALID_REFRESH_TOKEN', false],
-  [401, '/auth/refresh', 'INVALID_REFRESH_TOKEN', false],
-  [403, '/auth/api-key', 'ACCESS_DENIED', false],
-  [429, '/auth/api-key', 'RATE_LIMITED', true],
-  [500, '/auth/api-key', 'SERVER_ERROR', true],
-  [503, '/auth/refresh', 'SERVER_ERROR', true],
-  [404, '/auth/api-key', 'UNEXPECTED_STATUS', false],
-  [302, '/auth/api-key', 'UNEXPECTED_STATUS', false],
+  [400, 'api-key', 'INVALID_CREDENTIALS', false],
+  [401, 'api-key', 'INVALID_CREDENTIALS', false],
+  [400, 'refresh', 'INVALID_REFRESH_TOKEN', false],
+  [401, 'refresh', 'INVALID_REFRESH_TOKEN', false],
+  [403, 'api-key', 'ACCESS_DENIED', false],
+  [403, 'refresh', 'ACCESS_DENIED', false],
+  [429, 'api-key', 'RATE_LIMITED', true],
+  [500, 'api-key', 'SERVER_ERROR', true],
+  [503, 'refresh', 'SERVER_ERROR', true],
+  [404, 'api-key', 'UNEXPECTED_STATUS', false],
+  [302, 'api-key', 'UNEXPECTED_STATUS', false],
 ]
-for (const [status, path, code, retryable] of rows) {
-  mapping(`${status} from ${path} is ${code}`, async () => {
-    const error = await failure(
-      readAccessToken(reply(status, { ...PROBLEM, status }, undefined, `https://ws.api.video${path}`)),
-    )
+for (const [status, endpoint, code, retryable] of rows) {
+  mapping(`${status} from /auth/${endpoint} is ${code}`, async () => {
+    const error = await failure(readAccessToken(json(status, { ...PROBLEM, status }), { endpoint }))
     assert.ok(isApiVideoAuthError(error))
     assert.is(error.code, code)
     assert.is(error.status, status)
@@ -123,30 +150,52 @@ for (const [status, path, code, retryable] of rows) {
   })
 }
 
+/** `response` with its `url` set, as fetch sets it (a Response built by hand has an empty one). */
+function withUrl(response, url) {
+  return Object.defineProperty(response, 'url', { value: url })
+}
+
+mapping(
+  "a refresh answer's 400 with an empty url, read with endpoint 'refresh', is INVALID_REFRESH_TOKEN",
+  async () => {
+    const response = json(400, PROBLEM)
+    assert.is(response.url, '', 'a Response built by hand, or by a fetch double, has no url')
+    const error = await failure(readAccessToken(response, REFRESH))
+    assert.is(error.code, 'INVALID_REFRESH_TOKEN')
+    assert.match(error.message, 'authenticate with the API key again')
+  },
+)
+
+mapping("the endpoint given decides, whatever the answer's url says", async () => {
+  const fromApiKey = () => withUrl(json(400, PROBLEM), 'https://ws.api.video/auth/api-key')
+  const fromRefresh = () => withUrl(json(400, PROBLEM), 'https://ws.api.video/auth/refresh')
+  assert.is((await failure(readAccessToken(fromApiKey(), REFRESH))).code, 'INVALID_REFRESH_TOKEN')
+  assert.is((await failure(readAccessToken(fromRefresh(), API_KEY))).code, 'INVALID_CREDENTIALS')
+})
+
 mapping('the problem body is kept from application/json and application/problem+json', async () => {
   for (const type of ['application/json', 'application/problem+json']) {
     const body = { ...PROBLEM, problems: [{ ...PROBLEM, name: 'apiKey' }] }
-    const error = await failure(readAccessToken(reply(400, body, { 'content-type': type })))
+    const error = await failure(readAccessToken(json(400, body, { 'content-type': type }), API_KEY))
     assert.equal(error.problem, body)
     assert.match(error.message, 'The user credentials were incorrect.')
   }
 })
 
 mapping('an error without a JSON body has no problem', async () => {
-  const error = await failure(
-    readAccessToken(reply(502, '<html>bad gateway</html>', { 'content-type': 'text/html' })),
-  )
+  const html = json(502, '<html>bad gateway</html>', { 'content-type': 'text/html' })
+  const error = await failure(readAccessToken(html, API_KEY))
   assert.is(error.code, 'SERVER_ERROR')
   assert.is(error.problem, undefined)
   assert.not.ok('problem' in error)
-  const array = await failure(readAccessToken(reply(500, '[1]')))
+  const array = await failure(readAccessToken(json(500, '[1]'), API_KEY))
   assert.not.ok('problem' in array)
-  const nothing = await failure(readAccessToken(reply(500, 'null')))
+  const nothing = await failure(readAccessToken(json(500, 'null'), REFRESH))
   assert.not.ok('problem' in nothing)
 })
 
 mapping('429 takes retryAfter from X-RateLimit-Retry-After, then Retry-After (seconds or a date)', async () => {
-  const from = async (headers) => (await failure(readAccessToken(reply(429, {}, headers)))).retryAfter
+  const from = async (headers) => (await failure(readAccessToken(json(429, {}, headers), API_KEY))).retryAfter
   assert.is(await from({ 'x-ratelimit-retry-after': '7', 'retry-after': '99' }), 7)
   assert.is(await from({ 'retry-after': '3' }), 3)
   assert.is(await from({ 'retry-after': '0.5' }), 0.5)
@@ -213,7 +262,7 @@ function assertCut(body) {
 
 bounded('readAccessToken: a 2xx body over 64 KiB is INVALID_RESPONSE and the rest is cancelled', async () => {
   const body = bigBody(validPrefix, '}')
-  const error = await failure(readAccessToken(new Response(body.stream, { status: 200 })))
+  const error = await failure(readAccessToken(new Response(body.stream, { status: 200 }), API_KEY))
   assert.is(error.code, 'INVALID_RESPONSE')
   assertCut(body)
 })
@@ -267,7 +316,7 @@ bounded('a body that is not a web stream (a Node stream) is the status code, nev
     body: Readable.from([JSON.stringify(tokenBody(1))]),
     text: async () => JSON.stringify(tokenBody(1)),
   })
-  const read = await failure(readAccessToken(answer(200)))
+  const read = await failure(readAccessToken(answer(200), API_KEY))
   assert.instance(read, ApiVideoAuthError)
   assert.is(read.code, 'INVALID_RESPONSE')
   const session = createSession({ apiKey: KEY, fetch: async () => answer(200), retries: 0 })
@@ -277,7 +326,7 @@ bounded('a body that is not a web stream (a Node stream) is the status code, nev
 
 bounded('regression: a 60,000-byte token answer is still read', async () => {
   const body = validPrefix + ' '.repeat(60_000 - validPrefix.length - 1) + '}'
-  const token = await readAccessToken(new Response(body, { status: 200 }))
+  const token = await readAccessToken(new Response(body, { status: 200 }), API_KEY)
   assert.is(token.accessToken, 'a')
 })
 
@@ -288,15 +337,16 @@ const expiry = suite('reading: expires_in is a sane number')
 
 for (const expiresIn of [1e306, 86_401]) {
   expiry(`expires_in ${expiresIn} is INVALID_RESPONSE`, async () => {
-    const error = await failure(readAccessToken(json(200, tokenBody(1, expiresIn))))
+    const error = await failure(readAccessToken(json(200, tokenBody(1, expiresIn)), API_KEY))
     assert.is(error.code, 'INVALID_RESPONSE')
+    assert.match(error.message, EXPIRES_IN)
     const { fetch } = scripted(() => json(200, tokenBody(1, expiresIn)))
     assert.is((await failure(authenticate(KEY, { fetch }))).code, 'INVALID_RESPONSE')
   })
 }
 
 expiry('regression: expires_in 86400 (one day) is accepted', async () => {
-  const token = await readAccessToken(json(200, tokenBody(1, 86_400)), { sentAt: 1_000 })
+  const token = await readAccessToken(json(200, tokenBody(1, 86_400)), { ...API_KEY, sentAt: 1_000 })
   assert.is(token.expiresAt, 1_000 + 86_400_000)
 })
 
@@ -317,9 +367,12 @@ const UNSAFE = {
 
 for (const field of ['access_token', 'refresh_token']) {
   for (const [what, value] of Object.entries(UNSAFE)) {
-    headerSafe(`readAccessToken: a ${field} with ${what} is INVALID_RESPONSE`, async () => {
-      const error = await failure(readAccessToken(json(200, { ...tokenBody(1), [field]: value })))
+    // Megabytes never reach the field: the body is refused at 64 KiB.
+    const detail = value.length > 64 * KiB ? 'the answer is over 65536 bytes' : `"${field}" must be`
+    headerSafe(`readAccessToken: a ${field} with ${what} is INVALID_RESPONSE: ${detail}`, async () => {
+      const error = await failure(readAccessToken(json(200, { ...tokenBody(1), [field]: value }), API_KEY))
       assert.is(error.code, 'INVALID_RESPONSE')
+      assert.match(error.message, detail)
     })
   }
 }

@@ -77,7 +77,8 @@ redirects('once a redirect has left the origin, a later redirect back to it carr
   const { apiUrl, otherUrl, seen, close } = await twoOrigins()
   try {
     const session = createSession({ apiKey: KEY, baseUrl: apiUrl })
-    const back = `${otherUrl}/hop/302?to=${encodeURIComponent(`${apiUrl}/hop/302?to=${encodeURIComponent(`${otherUrl}/end`)}`)}`
+    const end = encodeURIComponent(`${otherUrl}/end`)
+    const back = `${otherUrl}/hop/302?to=${encodeURIComponent(`${apiUrl}/hop/302?to=${end}`)}`
     const response = await session.fetch(`/hop/307?to=${encodeURIComponent(back)}`)
     assert.is(response.status, 200)
     assert.equal(

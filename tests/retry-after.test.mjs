@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock, failure } from './helpers.mjs'
+import { KEY, clock, failure, withRandom } from './helpers.mjs'
 
 // ---------------------------------------------------------------------------------------------
 const retryAfter = suite('Retry-After is bounded and parsed strictly')
@@ -61,17 +61,13 @@ retryAfter('Retry-After "5, 5" in a session falls back to the normal backoff, no
     ],
   })
   const events = []
-  const original = Math.random
-  Math.random = () => 0.01
-  try {
+  await withRandom(0.01, async () => {
     const session = createSession({ apiKey: KEY, fetch: standIn.fetch, retries: 1, onEvent: (e) => events.push(e) })
     assert.type(await session.token(), 'string')
-  } finally {
-    Math.random = original
-  }
-  const retry = events.find((e) => e.type === 'retry')
-  assert.ok(retry, 'one retry')
-  assert.ok(retry.delay > 0, `the retry waited the backoff, got delay ${retry.delay}`)
+  })
+  const retrying = events.find((e) => e.type === 'retrying')
+  assert.ok(retrying, 'one retry')
+  assert.ok(retrying.delayMs > 0, `the retry waited the backoff, got delayMs ${retrying.delayMs}`)
 })
 
 retryAfter.run()

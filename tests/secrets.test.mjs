@@ -1,4 +1,5 @@
 import { inspect } from 'node:util'
+import { MockAgent, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, refresh } from '../dist/index.js'
@@ -9,7 +10,7 @@ const KEY = 'sk_live_THEAPIKEY_0123456789'
 
 /** Everything a secret could leak through: message, stack, cause chain, problem, inspect, JSON. */
 function surfaces(value) {
-  const parts = [inspect(value, { depth: 10 }), JSON.stringify(value) ?? '']
+  const parts = [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value) ?? '']
   for (let e = value; e instanceof Error; e = e.cause)
     parts.push(e.message, e.stack ?? '', JSON.stringify(e.problem ?? null))
   return parts.join('\n')
@@ -32,6 +33,23 @@ secrets('the session: JSON.stringify, inspect and its properties hold no key or 
   const shown = inspect(session, { depth: 10, showHidden: true })
   assert.not.match(shown, KEY)
   assert.not.match(shown, refreshTokens[0])
+})
+
+secrets('tokenWithExpiry: the token and its expiry on the session clock, and nothing else', async () => {
+  const time = clock()
+  const { fetch, refreshTokens } = recordingStandIn(time.now)
+  const session = createSession({ apiKey: KEY, fetch, now: time.now })
+  const sentAt = time.now()
+  const held = await session.tokenWithExpiry()
+  assert.equal(held, { token: await session.token(), expiresAt: sentAt + 3_600_000 })
+  assert.equal(Object.getOwnPropertyNames(held).sort(), ['expiresAt', 'token'])
+  time.tick(120_000)
+  const renewed = await session.tokenWithExpiry({ forceRefresh: true })
+  assert.is.not(renewed.token, held.token)
+  assert.is(renewed.expiresAt, sentAt + 120_000 + 3_600_000)
+  const shown = inspect([held, renewed], { showHidden: true }) + JSON.stringify([held, renewed])
+  assert.not.match(shown, KEY)
+  for (const token of refreshTokens) assert.not.match(shown, token)
 })
 
 secrets('a token object: JSON.stringify and inspect leave out the refresh token', async () => {
@@ -109,6 +127,61 @@ secrets('argument errors name the argument, never the value', async () => {
   )
 })
 
+for (const [what, intercept] of [
+  ['no interceptor', () => {}],
+  // undici's error then quotes the body it was sent: `Mock dispatch not matched for body '{"apiKey":…}'`.
+  [
+    'an interceptor for another key',
+    (pool) => pool.intercept({ path: '/auth/api-key', method: 'POST', body: '{"apiKey":"test-key"}' }).reply(200, {}),
+  ],
+]) {
+  secrets(`a NETWORK_ERROR through a MockAgent global dispatcher with ${what} holds no key`, async () => {
+    const key = 'REAL-PRODUCTION-KEY-123'
+    const original = getGlobalDispatcher()
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    intercept(agent.get('https://ws.api.video'))
+    setGlobalDispatcher(agent)
+    let error
+    try {
+      error = await failure(authenticate(key))
+    } finally {
+      setGlobalDispatcher(original)
+      await agent.close()
+    }
+    assert.is(error.code, 'NETWORK_ERROR')
+    assert.not.match(inspect(error), key)
+    assert.not.match(surfaces(error), key)
+    assert.match(error.message, 'could not reach ws.api.video')
+  })
+}
+
+secrets(
+  'a fetch error that quotes the secret, even JSON-escaped or deep in its causes, is dropped as cause',
+  async () => {
+    const key = 'sk/live"QUOTED-0123456789'
+    const escaped = JSON.stringify(key).slice(1, -1)
+    const quoting = [
+      new TypeError(`refused ${key}`),
+      new TypeError(`refused {"apiKey":"${escaped}"}`),
+      new TypeError('fetch failed', { cause: new Error('outer', { cause: new Error(`body ${escaped}`) }) }),
+      Object.assign(new TypeError('fetch failed'), { body: `{"apiKey":"${escaped}"}` }),
+    ]
+    for (const thrown of quoting) {
+      const error = await failure(authenticate(key, { fetch: async () => Promise.reject(thrown) }))
+      assert.is(error.code, 'NETWORK_ERROR')
+      assert.is(error.cause, undefined, thrown.message)
+      assert.not.match(surfaces(error), 'QUOTED-0123456789')
+    }
+    const plain = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('refused'), { code: 'ECONNRESET' }),
+    })
+    const error = await failure(authenticate(key, { fetch: async () => Promise.reject(plain) }))
+    assert.is(error.cause, plain, 'a cause that does not quote the secret is kept')
+    assert.match(error.message, 'could not reach ws.api.video (ECONNRESET)')
+  },
+)
+
 secrets.run()
 
 // ---------------------------------------------------------------------------------------------
@@ -129,20 +202,10 @@ function echoing(secret) {
   return async () => json(400, text)
 }
 
-function errorSurfaces(error) {
-  return [
-    error.message,
-    error.stack ?? '',
-    JSON.stringify(error),
-    JSON.stringify(error.problem ?? null),
-    inspect(error, { depth: 10, showHidden: true }),
-  ].join('\n')
-}
-
 scrubbed('authenticate: a JSON-escaped echo of the key reaches no message, problem, inspect or JSON', async () => {
   const error = await failure(authenticate(SLASHED_KEY, { fetch: echoing(SLASHED_KEY) }))
   assert.is(error.code, 'INVALID_CREDENTIALS')
-  assert.not.match(errorSurfaces(error), SLASHED_KEY)
+  assert.not.match(surfaces(error), SLASHED_KEY)
 })
 
 scrubbed(
@@ -150,14 +213,14 @@ scrubbed(
   async () => {
     const error = await failure(refresh(SLASHED_REFRESH, { fetch: echoing(SLASHED_REFRESH) }))
     assert.is(error.code, 'INVALID_REFRESH_TOKEN')
-    assert.not.match(errorSurfaces(error), SLASHED_REFRESH)
+    assert.not.match(surfaces(error), SLASHED_REFRESH)
   },
 )
 
 scrubbed('session: a JSON-escaped echo of the key reaches no error surface', async () => {
   const session = createSession({ apiKey: SLASHED_KEY, fetch: echoing(SLASHED_KEY), retries: 0 })
   const error = await failure(session.token())
-  assert.not.match(errorSurfaces(error), SLASHED_KEY)
+  assert.not.match(surfaces(error), SLASHED_KEY)
 })
 
 scrubbed.run()

@@ -129,6 +129,7 @@ auth(
     const error = await failure(
       readAccessToken(
         await standIn.fetch(requests[0].url, { method: 'POST', body: JSON.stringify({ apiKey: KEY }) }),
+        { endpoint: 'api-key' },
       ),
     )
     assert.is(error.code, 'INVALID_CREDENTIALS')
@@ -166,12 +167,13 @@ auth('two concurrent refreshes with one token: one wins, the other is refused', 
 })
 
 auth(
-  'an unknown refresh token is refused; its answer carries the URL, so readAccessToken names the right code',
+  'an unknown refresh token is refused with 400, which readAccessToken reads as INVALID_REFRESH_TOKEN',
   async () => {
     const standIn = createStandIn()
     const response = await standIn.fetch(refreshRequest('never-issued'))
-    assert.is(response.url, `${URL_}/auth/refresh`)
-    assert.is((await failure(readAccessToken(response))).code, 'INVALID_REFRESH_TOKEN')
+    assert.is(response.url, `${URL_}/auth/refresh`, 'the answer carries its URL, as a real fetch answer does')
+    assert.is(response.status, 400)
+    assert.is((await failure(readAccessToken(response, { endpoint: 'refresh' }))).code, 'INVALID_REFRESH_TOKEN')
   },
 )
 

@@ -240,6 +240,13 @@ export default {
   },
 }
 
+/** Which count a checked block adds to. */
+function outcomeOf(result) {
+  if (result.failed) return 'failed'
+  if (result.skipped) return 'skipped'
+  return 'passed'
+}
+
 /** Runs one block against a fresh stand-in; returns its line. */
 async function check(block, work) {
   const where = `${relative(root, block.file)}:${block.line}`
@@ -298,7 +305,7 @@ async function main() {
       for (const block of extractBlocks(readFileSync(file, 'utf8'), file)) {
         const result = await check(block, work)
         console.log(result.line)
-        counts[result.failed ? 'failed' : result.skipped ? 'skipped' : 'passed']++
+        counts[outcomeOf(result)]++
       }
     }
   } finally {

@@ -64,7 +64,7 @@ const session = createSession({
   onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
   share: (context) => {
     const hook = shareTokens(observed)(context)
-    return { take: hook.take, put: (token) => (writing = hook.put(token)) }
+    return { take: hook.take.bind(hook), put: (token) => (writing = hook.put(token)) }
   },
 })
 

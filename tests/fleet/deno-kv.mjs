@@ -63,7 +63,7 @@ function instance(api, dir) {
   children.add(child)
   const watchdog = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT)
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  exited.then(() => (clearTimeout(watchdog), children.delete(child)))
+  void exited.then(() => (clearTimeout(watchdog), children.delete(child)))
   const lines = []
   const waiting = []
   let buffered = ''
@@ -72,7 +72,7 @@ function instance(api, dir) {
     for (let i; (i = buffered.indexOf('\n')) >= 0; buffered = buffered.slice(i + 1)) lines.push(buffered.slice(0, i))
     while (lines.length && waiting.length) waiting.shift().resolve(lines.shift())
   })
-  exited.then(({ code, signal }) =>
+  void exited.then(({ code, signal }) =>
     waiting.splice(0).forEach((w) => w.reject(new Error(`instance exited (${code ?? signal})`))),
   )
   const line = () =>

@@ -88,12 +88,14 @@ function instance(
   children.add(child)
   const watchdog = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT)
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  exited.then(() => (clearTimeout(watchdog), children.delete(child)))
+  void exited.then(() => (clearTimeout(watchdog), children.delete(child)))
   const next = (field) =>
     new Promise((resolve, reject) => {
       const on = (message) => field in message && (child.off('message', on), resolve(message[field]))
       child.on('message', on)
-      exited.then(({ code, signal }) => reject(new Error(`instance exited (${code ?? signal}) before "${field}"`)))
+      void exited.then(({ code, signal }) =>
+        reject(new Error(`instance exited (${code ?? signal}) before "${field}"`)),
+      )
     })
   const ready = next('ready')
   return {

@@ -46,9 +46,11 @@ export async function main(): Promise<string[]> {
     signal: new AbortController().signal,
   }
   const requests: Request[] = [authenticateRequest('test-key', requestOptions), refreshRequest('rt', requestOptions)]
+  const [authRequest] = requests
+  if (authRequest === undefined) throw new Error('the builders returned no Request')
   const first: AccessToken = await authenticate('test-key', callOptions)
   const second: AccessToken = await refresh(first.refreshToken, callOptions)
-  const read: AccessToken = await readAccessToken(await standIn.fetch(requests[0]!), { sentAt: Date.now() })
+  const read: AccessToken = await readAccessToken(await standIn.fetch(authRequest), { sentAt: Date.now() })
 
   const events: SessionEvent[] = []
   const memory = new Map<string, string>()

@@ -3,7 +3,7 @@ const lib = require('apivideo-auth')
 const testing = require('apivideo-auth/testing')
 const { version } = require('apivideo-auth/package.json')
 
-;(async () => {
+void (async () => {
   const standIn = testing.createStandIn({ apiKeys: ['test-key'] })
   const session = lib.createSession({ apiKey: 'test-key', fetch: standIn.fetch })
   console.log(

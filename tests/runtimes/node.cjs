@@ -6,7 +6,7 @@ const dist = resolve(process.argv[2])
 const lib = require(`${dist}/index.cjs`)
 const testing = require(`${dist}/testing.cjs`)
 
-;(async () => {
+void (async () => {
   const { serve } = await import('../helpers.mjs')
   const { run } = await import('./suite.mjs')
   process.exitCode = (await run({ lib, testing, serve })) ? 1 : 0

@@ -75,11 +75,14 @@ export const tests = [
     'readAccessToken: expiresAt counts from sentAt; refreshToken is readable but not enumerable',
     async ({ lib }) => {
       const body = { token_type: 'Bearer', expires_in: 3599, access_token: 'at.1', refresh_token: 'rt.1' }
-      const token = await lib.readAccessToken(tokenResponse(body), { sentAt: 1_000 })
+      const token = await lib.readAccessToken(tokenResponse(body), { endpoint: 'api-key', sentAt: 1_000 })
       equal(token, { accessToken: 'at.1', tokenType: 'Bearer', expiresIn: 3599, expiresAt: 1_000 + 3_599_000 })
       equal(token.refreshToken, 'rt.1')
-      const bad = await rejection(lib.readAccessToken(tokenResponse({ access_token: 'at.1' })))
+      const bad = await rejection(
+        lib.readAccessToken(tokenResponse({ access_token: 'at.1' }), { endpoint: 'refresh' }),
+      )
       equal([bad.code, bad.retryable], ['INVALID_RESPONSE', false])
+      ok(bad.message.includes('"refresh_token" must be'), bad.message)
     },
   ],
 
@@ -143,10 +146,26 @@ export const tests = [
         }),
       )
       equal([network.code, network.retryable, network.cause === cause], ['NETWORK_ERROR', true, true])
+      ok(network.message.includes('could not reach ws.api.video'), network.message)
       const silent = (_request, init) =>
         new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))
       const timeout = await rejection(lib.authenticate(KEY, { fetch: silent, timeout: 1 }))
       equal([timeout.code, timeout.retryable], ['TIMEOUT', true])
+    },
+  ],
+
+  [
+    'errors: a closed port on 127.0.0.1 is NETWORK_ERROR naming the host, with no "retry later"',
+    async ({ lib, serve }) => {
+      if (!serve) return
+      const server = await serve(async () => new Response(null, { status: 204 }))
+      await server.close()
+      const error = await rejection(lib.authenticate(KEY, { baseUrl: server.url }))
+      equal([error.code, error.retryable], ['NETWORK_ERROR', true])
+      const host = new URL(server.url).host
+      ok(error.message.includes(`could not reach ${host}`), error.message)
+      ok(error.message.includes('check the base URL and the network'), error.message)
+      ok(!error.message.includes('retry later'), error.message)
     },
   ],
 
@@ -165,7 +184,7 @@ export const tests = [
   ],
 
   [
-    'session: renewal on a fake clock goes through /auth/refresh when due, not before',
+    'session: renewal on a fake clock goes through /auth/refresh when due, not before, in the background',
     async (ctx) => {
       const time = clock()
       await withApi(
@@ -181,11 +200,37 @@ export const tests = [
           const first = await session.token()
           time.tick(EARLIEST_DUE - 1)
           equal(await session.token(), first, 'not due yet')
+          equal(paths(), ['/auth/api-key'], 'nothing sent before the due time')
           time.tick(LATEST_DUE - EARLIEST_DUE + 1)
+          equal(await session.token(), first, 'due: the held token is still handed out while it is renewed')
+          await session.settled()
           const second = await session.token()
           ok(second !== first, 'renewed')
           equal(paths(), ['/auth/api-key', '/auth/refresh'])
           equal(events, ['authenticated', 'refreshed'])
+        },
+        { now: time.now },
+      )
+    },
+  ],
+
+  [
+    'session: tokenWithExpiry gives the token it hands out and its expiry on the session clock',
+    async (ctx) => {
+      const time = clock()
+      await withApi(
+        ctx,
+        async ({ options, paths }) => {
+          const session = ctx.lib.createSession({ apiKey: KEY, ...options, now: time.now })
+          const sentAt = time.now()
+          const first = await session.tokenWithExpiry()
+          equal(first, { token: await session.token(), expiresAt: sentAt + HOUR })
+          time.tick(60_000)
+          equal(await session.tokenWithExpiry(), first, 'the held token, with the same expiry')
+          const forced = await session.tokenWithExpiry({ forceRefresh: true })
+          ok(forced.token !== first.token, 'a new token')
+          equal(forced.expiresAt, sentAt + 60_000 + HOUR)
+          equal(paths(), ['/auth/api-key', '/auth/refresh'])
         },
         { now: time.now },
       )

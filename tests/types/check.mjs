@@ -1,5 +1,5 @@
-// Type test: compiles consumers of dist/index.d.ts under strict + exactOptionalPropertyTypes,
-// one with DOM types only, one with @types/node and undici's fetch. Exits non-zero on any type error.
+// Type test: compiles consumers of dist/index.d.ts under strict + exactOptionalPropertyTypes (events.ts too,
+// narrowing SessionEvent), with DOM types only, and one with @types/node and undici's fetch. Exits 1 on a type error.
 // Run after the build: node tests/types/check.mjs
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
