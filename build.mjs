@@ -47,9 +47,20 @@ export async function minGzip(entry) {
   return (await bundle({ contents: `export * from './src/${entry}.ts'`, dir: ROOT })).gzip
 }
 
-/** The `apivideo-auth` command: a Node ESM bundle that imports the package's own dist/index.js and dist/testing.js. */
+/**
+ * The `apivideo-auth` command: a Node ESM bundle that imports the package's own dist/index.js, dist/share.js and
+ * dist/testing.js, and dist/node-server.js, the node:http adapter that scripts/loopback.mjs serves the tests with.
+ */
 async function buildCli() {
-  const external = ['./index.js', './testing.js']
+  const external = ['./index.js', './share.js', './testing.js', './node-server.js']
+  await build({
+    platform: 'node',
+    target: 'es2022',
+    logLevel: 'error',
+    entryPoints: ['src/node-server.ts'],
+    outfile: 'dist/node-server.js',
+    format: 'esm',
+  })
   await build({
     bundle: true,
     platform: 'node',

@@ -1,7 +1,16 @@
 // The `apivideo-auth` command: a token or header for scripts, and the stand-in for local development.
-import { readFileSync } from 'node:fs'
-import { listen } from '../scripts/loopback.mjs'
-import { authenticate, authenticateRequest, isApiVideoAuthError, SANDBOX_URL } from './index.js'
+import { createReadStream, readFileSync } from 'node:fs'
+import { cacheFolder, fileStore } from './cli-cache.js'
+import {
+  authenticateRequest,
+  createSession,
+  isApiVideoAuthError,
+  SANDBOX_URL,
+  type Session,
+  type SessionEvent,
+} from './index.js'
+import { listen } from './node-server.js'
+import { shareTokens } from './share.js'
 import { createStandIn } from './testing.js'
 
 const HELP = `Usage: apivideo-auth <command> [options]
@@ -15,7 +24,8 @@ Options of token and header:
   --json                (token) print the token as JSON, without the refresh token
   --sandbox             use the sandbox API (https://sandbox.api.video)
   --base-url URL        use another API base (http: only on loopback)
-  --api-key-file PATH   read the API key from PATH, or from standard input with "-"
+  --api-key-file PATH   read the API key from PATH (at most 16 KiB), or from standard input with "-"
+  --no-cache            neither read nor write the token cache
 
 Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
@@ -28,9 +38,18 @@ Other options:
 Environment variables:
   APIVIDEO_API_KEY      token, header: the API key (--api-key-file wins over it)
                         stand-in: the one key it accepts (default: test-key)
+  APIVIDEO_BASE_URL     token, header: the API base (--sandbox and --base-url win over it)
+  XDG_CACHE_HOME        token, header: the token cache is in $XDG_CACHE_HOME/apivideo-auth
+                        (default: ~/.cache/apivideo-auth)
 
 The API key comes from APIVIDEO_API_KEY or --api-key-file, never from an argument
 (arguments show in process lists).
+
+token and header cache the access token until shortly before it expires, so calls in
+a loop authenticate once: the cache folder is owner-only (0700), its files too (0600),
+and a file holds the token encrypted with a key derived from the API key and the API
+base, never the token or the key in clear. A cache that cannot be used (read-only,
+full, another format) prints one warning on stderr and the command goes on without it.
 
 The stand-in answers as api.video does: /auth/api-key and /auth/refresh, and every
 other path as a resource that takes "Bearer <token>" or Basic credentials with the
@@ -47,11 +66,11 @@ GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
-const FLAGS = new Set(['--json', '--sandbox', '--help', '-h', '--version'])
+const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--help', '-h', '--version'])
 const VALUED = new Set(['--base-url', '--api-key-file', '--port', '--expires-in'])
 const ALLOWED: Record<string, string[]> = {
-  token: ['--json', '--sandbox', '--base-url', '--api-key-file'],
-  header: ['--sandbox', '--base-url', '--api-key-file'],
+  token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache'],
+  header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache'],
   'stand-in': ['--port', '--expires-in'],
 }
 
@@ -69,7 +88,7 @@ class Failure extends Error {
 const usage = (message: string) => new Failure('USAGE', `${message} (see apivideo-auth --help)`, 2)
 
 interface Args {
-  command?: string
+  command?: string | undefined
   options: Map<string, string>
 }
 
@@ -77,8 +96,8 @@ interface Args {
 function parse(argv: string[]): Args {
   const options = new Map<string, string>()
   const positional: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
+  const rest = [...argv]
+  for (let arg = rest.shift(); arg !== undefined; arg = rest.shift()) {
     if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg)
       continue
@@ -87,7 +106,7 @@ function parse(argv: string[]): Args {
     if (/^--?(api-?key|key)$/i.test(name))
       throw usage('the API key is never taken from an argument: set APIVIDEO_API_KEY or use --api-key-file')
     if (FLAGS.has(name) && inline === undefined) options.set(name, '')
-    else if (VALUED.has(name)) options.set(name, inline ?? value(argv, ++i, name))
+    else if (VALUED.has(name)) options.set(name, inline ?? value(rest.shift(), name))
     else throw usage(`unknown option ${name}`)
   }
   if (positional.length > 1) throw usage(`one command expected, got ${positional.length} arguments`)
@@ -99,9 +118,9 @@ function splitOption(arg: string): [string, string | undefined] {
   return at < 0 ? [arg, undefined] : [arg.slice(0, at), arg.slice(at + 1)]
 }
 
-function value(argv: string[], i: number, name: string): string {
-  if (i >= argv.length) throw usage(`${name} needs a value`)
-  return argv[i]
+function value(given: string | undefined, name: string): string {
+  if (given === undefined) throw usage(`${name} needs a value`)
+  return given
 }
 
 function check({ command, options }: Args): string {
@@ -114,19 +133,34 @@ function check({ command, options }: Args): string {
   return command
 }
 
+/** A key file or standard input over this is no API key (a key is at most 8,192 characters), and is not read on. */
+const KEY_FILE_LIMIT = 16 * 1024
+
 /** The key from `--api-key-file` (`-` is standard input) or `APIVIDEO_API_KEY`; the file wins. */
-function apiKey(options: Map<string, string>): string {
+async function apiKey(options: Map<string, string>): Promise<string> {
   const file = options.get('--api-key-file')
   if (file === undefined) {
     const key = process.env.APIVIDEO_API_KEY
     if (!key) throw new Failure('MISSING_API_KEY', 'set APIVIDEO_API_KEY or use --api-key-file')
     return key
   }
+  const source = file === '-' ? 'standard input' : 'the --api-key-file'
+  const key = (await readKeyFile(file, source)).trim()
+  if (!key) throw new Failure('MISSING_API_KEY', `${source} is empty`)
+  return key
+}
+
+/** At most KEY_FILE_LIMIT bytes of `file` (`-`: standard input), so `/dev/zero` is refused, not read forever. */
+async function readKeyFile(file: string, source: string): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
   try {
-    const key = readFileSync(file === '-' ? 0 : file, 'utf8').trim()
-    if (!key)
-      throw new Failure('MISSING_API_KEY', `${file === '-' ? 'standard input' : 'the --api-key-file'} is empty`)
-    return key
+    // Leaving the loop early destroys the stream, so nothing more is read.
+    for await (const chunk of file === '-' ? process.stdin : createReadStream(file)) {
+      size += (chunk as Buffer).length
+      if (size > KEY_FILE_LIMIT) throw new Failure('MALFORMED_API_KEY', `${source} is over 16 KiB: no API key is`)
+      chunks.push(chunk as Buffer)
+    }
   } catch (error) {
     if (error instanceof Failure) throw error
     throw new Failure(
@@ -134,26 +168,89 @@ function apiKey(options: Map<string, string>): string {
       `cannot read the --api-key-file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     )
   }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * The API base: `--sandbox`, `--base-url`, then `APIVIDEO_BASE_URL`, checked as the library checks it (a bad one is
+ * a usage error, its value never echoed); undefined for production.
+ */
+function baseUrlOf(options: Map<string, string>): string | undefined {
+  if (options.has('--sandbox')) return SANDBOX_URL
+  const [name, baseUrl] = options.has('--base-url')
+    ? ['--base-url', options.get('--base-url')]
+    : ['APIVIDEO_BASE_URL', process.env.APIVIDEO_BASE_URL || undefined]
+  if (baseUrl === undefined) return undefined
+  try {
+    // A well-formed key stands in for the real one: a TypeError here can only be about the base URL.
+    authenticateRequest('unused', { baseUrl })
+  } catch (error) {
+    throw usage(`${name}: ${(error as TypeError).message}`)
+  }
+  return baseUrl
+}
+
+/** What the library's TypeErrors about the key mean to a CLI user, by their `code`. */
+const KEY_ERRORS: Record<string, string> = {
+  ERR_INVALID_ARGUMENT: 'MALFORMED_API_KEY',
+  ERR_MISSING_API_KEY: 'MISSING_API_KEY',
+}
+
+/**
+ * The failure for an error of `createSession`. Every option but the key is the CLI's own and already checked, so
+ * an argument error there is about the key; anything else stays an internal error.
+ */
+function keyFailure(error: unknown): unknown {
+  const { code } = (error ?? {}) as { code?: unknown }
+  const mapped = typeof code === 'string' && Object.hasOwn(KEY_ERRORS, code) ? KEY_ERRORS[code] : undefined
+  return error instanceof TypeError && mapped ? new Failure(mapped, `the ${error.message}`) : error
+}
+
+/** The token cache: a file store for the share add-on, and the one warning line a cache failure prints. */
+function tokenCache() {
+  let warned = false
+  const warn = (reason: string) => {
+    if (warned) return
+    warned = true
+    console.error(oneLine(`apivideo-auth: warning: ${reason}`))
+  }
+  const store = fileStore(cacheFolder(), warn)
+  return {
+    share: shareTokens(store),
+    /** For each event: the share add-on says when it could not use the cache (a value that does not open too). */
+    onEvent: (event: SessionEvent) => {
+      if (event.type === 'share-failed') warn('the token cache could not be used: going on without it')
+    },
+    /** After a failed renewal: the next command must not wait for this one's lock to go stale. */
+    release: () => store.releaseLocks(),
+  }
 }
 
 async function token(command: string, options: Map<string, string>): Promise<string> {
-  const baseUrl = options.has('--sandbox') ? SANDBOX_URL : options.get('--base-url')
-  if (baseUrl !== undefined) {
-    try {
-      authenticateRequest('unused', { baseUrl })
-    } catch (error) {
-      throw usage(`--base-url: ${(error as TypeError).message}`)
-    }
+  const baseUrl = baseUrlOf(options)
+  const key = await apiKey(options)
+  const cache = options.has('--no-cache') ? undefined : tokenCache()
+  let session: Session
+  try {
+    // One attempt, as documented: a script that wants retries loops itself.
+    session = createSession({ apiKey: key, baseUrl, retries: 0, share: cache?.share, onEvent: cache?.onEvent })
+  } catch (error) {
+    throw keyFailure(error)
   }
-  const key = apiKey(options)
-  const result = await authenticate(key, { baseUrl }).catch((error) => {
-    if (error instanceof TypeError && /^apiKey /.test(error.message)) {
-      throw new Failure('MALFORMED_API_KEY', `the ${error.message}`)
-    }
-    throw error
-  })
-  if (command === 'header') return `Authorization: Bearer ${result.accessToken}`
-  return options.has('--json') ? JSON.stringify(result) : result.accessToken
+  try {
+    const { token: accessToken, expiresAt } = await session.tokenWithExpiry().catch(async (error: unknown) => {
+      await cache?.release()
+      throw error
+    })
+    if (command === 'header') return `Authorization: Bearer ${accessToken}`
+    if (!options.has('--json')) return accessToken
+    // The seconds left: a whole hour for a fresh token, less for a cached one.
+    const expiresIn = Math.round((expiresAt - Date.now()) / 1000)
+    return JSON.stringify({ accessToken, tokenType: 'Bearer', expiresIn, expiresAt })
+  } finally {
+    // The cache write runs in the background: the process must not end before it.
+    await session.settled()
+  }
 }
 
 /** Serves the stand-in on 127.0.0.1, logging each request (method, path, status: never a secret). */
@@ -209,23 +306,9 @@ function oneLine(text: string, max = 300): string {
 /** One line naming the error code; never a key, a token or an argument's value. */
 function describe(error: unknown): Failure {
   if (error instanceof Failure) return error
-  if (isApiVideoAuthError(error)) {
-    const system = systemCode(error.cause)
-    return new Failure(error.code, system ? `${error.message.replace(/\.$/, '')} (${system}).` : error.message)
-  }
+  // The library's message names what failed, a network failure's host and system code (ECONNREFUSED…) included.
+  if (isApiVideoAuthError(error)) return new Failure(error.code, error.message)
   return new Failure('INTERNAL_ERROR', `unexpected ${(error as Error)?.name ?? 'error'}`)
-}
-
-/** The system error code (ECONNREFUSED, ENOTFOUND…) somewhere in a cause chain. */
-function systemCode(cause: unknown): string | undefined {
-  for (
-    let c = cause as { code?: unknown; cause?: unknown } | undefined, depth = 0;
-    c && depth < 5;
-    c = c.cause as typeof c, depth++
-  ) {
-    if (typeof c.code === 'string' && /^E[A-Z]+$/.test(c.code)) return c.code
-  }
-  return undefined
 }
 
 /** The version in the package's package.json, beside dist/ where this file runs from. */

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -11,9 +21,22 @@ import { recordingIssuedTokens, serve } from './helpers.mjs'
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SECRET_KEY = 'sk_live_CLI_SECRET_KEY_0123456789'
 
-/** The environment of a child: the parent's, without any api.video key unless given. */
-/** The child's environment: this one's without APIVIDEO_API_KEY (unless `extra` sets it), plus `extra`. */
-const childEnv = (extra = {}) => ({ ...process.env, APIVIDEO_API_KEY: undefined, ...extra })
+/** Every child's home and token cache: a temporary folder, never the real home. */
+const HOME = mkdtempSync(join(tmpdir(), 'apivideo-auth-cli-home-'))
+process.once('exit', () => rmSync(HOME, { recursive: true, force: true }))
+
+/**
+ * The child's environment: this one's without api.video variables (unless `extra` sets them), with HOME and
+ * XDG_CACHE_HOME in the temporary home, plus `extra`.
+ */
+const childEnv = (extra = {}) => ({
+  ...process.env,
+  APIVIDEO_API_KEY: undefined,
+  APIVIDEO_BASE_URL: undefined,
+  HOME,
+  XDG_CACHE_HOME: join(HOME, 'cache'),
+  ...extra,
+})
 
 /** Runs the CLI to completion: exit code, stdout, stderr. A watchdog kills a hung child. */
 const run = (args, { env = {}, input } = {}) =>
@@ -55,7 +78,11 @@ usage('--help prints the usage and exits 0', async () => {
       '--api-key-file',
       '--port',
       '--version',
+      '--no-cache',
       'APIVIDEO_API_KEY',
+      'APIVIDEO_BASE_URL',
+      'XDG_CACHE_HOME',
+      '~/.cache/apivideo-auth',
     ])
       assert.ok(result.stdout.includes(word), word)
     assert.is(result.stderr, '')
@@ -77,14 +104,18 @@ usage('--version prints the version of package.json and exits 0', async () => {
   assert.equal([result.code, result.stdout, result.stderr], [0, `${version}\n`, ''])
 })
 
-usage('dist/cli.js carries one node:http adapter: scripts/loopback.mjs, bundled', () => {
-  const cli = readFileSync(CLI, 'utf8')
-  const adapter = readFileSync(new URL('../scripts/loopback.mjs', import.meta.url), 'utf8')
-  assert.is(cli.match(/\bcreateServer\(/g)?.length, 1)
-  assert.ok(adapter.includes('createServer('))
-  assert.match(cli, /scripts\/loopback\.mjs/, 'esbuild names the bundled module')
-  assert.not.match(cli, /from ["'][^"']*loopback/, 'imported at run time instead of bundled')
-})
+usage(
+  'the node:http adapter is defined once, in src/node-server.ts: dist/cli.js imports it, scripts reuse it',
+  () => {
+    const read = (path) => readFileSync(new URL(path, import.meta.url), 'utf8')
+    const cli = read('../dist/cli.js')
+    assert.is(read('../dist/node-server.js').match(/\bcreateServer\(/g)?.length, 1)
+    assert.match(cli, /from "\.\/node-server\.js"/)
+    for (const other of [cli, read('../scripts/loopback.mjs'), read('../src/cli.ts')])
+      assert.not.match(other, /\bcreateServer\(/, 'a second adapter')
+    assert.not.match(cli, /scripts\//, 'the published command reaches into scripts/')
+  },
+)
 
 usage('usage errors exit 2 with one line naming USAGE', async () => {
   const cases = [
@@ -186,11 +217,14 @@ token('--json prints the token object without the refresh token', async () => {
     const before = Date.now()
     const result = await run(['token', '--json', '--base-url', server.url], { env: { APIVIDEO_API_KEY: SECRET_KEY } })
     assert.is(result.code, 0, result.stderr)
+    const after = Date.now()
     const token = JSON.parse(result.stdout)
     assert.equal(Object.keys(token).sort(), ['accessToken', 'expiresAt', 'expiresIn', 'tokenType'])
     assert.is(token.tokenType, 'Bearer')
-    assert.is(token.expiresIn, 3600)
     assert.ok(token.expiresAt >= before + 3_600_000)
+    // The seconds left when it was printed, rounded: a fresh token has its whole hour.
+    const printedAt = token.expiresAt - token.expiresIn * 1000
+    assert.ok(printedAt >= before - 500 && printedAt <= after + 500, `${token.expiresIn} s`)
     assert.is(refreshTokens.length, 1)
     assertNoSecret(result, secrets())
   } finally {
@@ -217,6 +251,34 @@ token('--api-key-file reads a file (trailing newline and all) or standard input 
     for (const result of [fromFile, fromStdin, fileWins]) assertNoSecret(result, secrets())
   } finally {
     rmSync(dir, { recursive: true, force: true })
+    await server.close()
+  }
+})
+
+token('APIVIDEO_BASE_URL sets the API base; --base-url and --sandbox win over it', async () => {
+  const { server, standIn } = await recordingServer()
+  const key = { APIVIDEO_API_KEY: SECRET_KEY }
+  try {
+    const fromEnv = await run(['token', '--no-cache'], { env: { ...key, APIVIDEO_BASE_URL: server.url } })
+    assert.is(fromEnv.code, 0, fromEnv.stderr)
+    assert.is(standIn.counts.auth, 1)
+    // A closed port in the variable: the flag must win, or the call fails.
+    const flagWins = await run(['header', '--no-cache', '--base-url', server.url], {
+      env: { ...key, APIVIDEO_BASE_URL: 'http://127.0.0.1:1' },
+    })
+    assert.is(flagWins.code, 0, flagWins.stderr)
+    assert.is(standIn.counts.auth, 2)
+    const bad = await run(['token'], { env: { ...key, APIVIDEO_BASE_URL: `https://${SECRET_KEY}@example.com` } })
+    assertFailure(bad, 2, 'USAGE')
+    assert.match(bad.stderr, /APIVIDEO_BASE_URL/)
+    assertNoSecret(bad, [SECRET_KEY])
+    // --sandbox does not read the variable: what fails is the missing key, before anything is sent.
+    assertFailure(
+      await run(['token', '--sandbox'], { env: { APIVIDEO_BASE_URL: 'not a url' } }),
+      1,
+      'MISSING_API_KEY',
+    )
+  } finally {
     await server.close()
   }
 })
@@ -250,6 +312,25 @@ failures('a missing, empty or malformed key is refused before anything is sent',
   } finally {
     rmSync(dir, { recursive: true, force: true })
     await server.close()
+  }
+})
+
+failures('an --api-key-file over 16 KiB, /dev/zero included, is MALFORMED_API_KEY: one line, exit 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apivideo-auth-cli-'))
+  try {
+    const big = 'k'.repeat(16 * 1024 + 1)
+    writeFileSync(join(dir, 'big'), big)
+    for (const [file, input] of [
+      ['/dev/zero', undefined],
+      [join(dir, 'big'), undefined],
+      ['-', big],
+    ]) {
+      const result = await run(['token', '--api-key-file', file, '--base-url', 'http://127.0.0.1:1'], { input })
+      assertFailure(result, 1, 'MALFORMED_API_KEY')
+      assert.match(result.stderr, /over 16 KiB/)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
@@ -323,9 +404,183 @@ failures('a dropped connection and a closed port are NETWORK_ERROR', async () =>
     assertNoSecret(result, [SECRET_KEY])
   }
   assert.match(refused.stderr, /\(ECONNREFUSED\)/)
+  assert.is(refused.stderr.split('ECONNREFUSED').length, 2, 'the code is named once')
 })
 
 failures.run()
+
+/** A fresh cache for one test: the environment that points the CLI at it, and the folder the CLI must use. */
+function freshCache() {
+  const home = mkdtempSync(join(HOME, 'xdg-'))
+  return { XDG_CACHE_HOME: home, folder: join(home, 'apivideo-auth') }
+}
+
+/**
+ * Runs `check` with a stand-in on 127.0.0.1 (`server`, `standIn`, `secrets`), a fresh cache (`folder`) and `env`
+ * (the key and the cache) to run the CLI with; the stand-in stops after.
+ */
+async function withCache(check) {
+  const served = await recordingServer()
+  const { folder, XDG_CACHE_HOME } = freshCache()
+  try {
+    await check({ ...served, folder, env: { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME } })
+  } finally {
+    await served.server.close()
+  }
+}
+
+/** The files of the cache folder, with their text. */
+const cacheFiles = (folder) =>
+  readdirSync(folder).map((name) => ({ name, text: readFileSync(join(folder, name), 'utf8') }))
+
+const WARNING = /^apivideo-auth: warning: [^\n]*cache[^\n]*\n$/
+
+const cache = suite('cli: the token cache')
+
+cache(
+  "two calls within the token's life make one auth request; the cache is owner-only, nothing in clear",
+  async () => {
+    await withCache(async ({ server, standIn, secrets, folder, env }) => {
+      const first = await run(['token', '--json', '--base-url', server.url], { env })
+      const second = await run(['header', '--base-url', server.url], { env })
+      const third = await run(['token', '--json', '--base-url', server.url], { env })
+      for (const result of [first, second, third]) assert.equal([result.code, result.stderr], [0, ''])
+      assert.is(standIn.counts.auth, 1)
+      const [one, three] = [JSON.parse(first.stdout), JSON.parse(third.stdout)]
+      assert.is(second.stdout, `Authorization: Bearer ${one.accessToken}\n`)
+      assert.equal([three.accessToken, three.expiresAt], [one.accessToken, one.expiresAt])
+      assert.ok(three.expiresIn <= one.expiresIn)
+      assert.is(statSync(folder).mode & 0o777, 0o700)
+      const files = cacheFiles(folder)
+      assert.is(files.filter(({ name }) => name.endsWith('.token')).length, 1)
+      for (const { name, text } of files) {
+        assert.is(statSync(join(folder, name)).mode & 0o777, 0o600, name)
+        for (const secret of [one.accessToken, ...secrets()])
+          assert.not.ok(text.includes(secret), `in clear in ${name}`)
+      }
+    })
+  },
+)
+
+cache('another key or another base URL never gets the cached token', async () => {
+  const { server, standIn } = await recordingServer([SECRET_KEY, 'sk_live_ANOTHER_KEY'])
+  const other = await recordingServer()
+  const { XDG_CACHE_HOME } = freshCache()
+  const env = { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }
+  try {
+    const first = await run(['token', '--base-url', server.url], { env })
+    const otherKey = await run(['token', '--base-url', server.url], {
+      env: { ...env, APIVIDEO_API_KEY: 'sk_live_ANOTHER_KEY' },
+    })
+    const otherBase = await run(['token', '--base-url', other.server.url], { env })
+    for (const result of [first, otherKey, otherBase]) assert.equal([result.code, result.stderr], [0, ''])
+    assert.is(new Set([first.stdout, otherKey.stdout, otherBase.stdout]).size, 3)
+    assert.equal([standIn.counts.auth, other.standIn.counts.auth], [2, 1])
+  } finally {
+    await server.close()
+    await other.server.close()
+  }
+})
+
+cache('eight calls started together from cold make one auth request', async () => {
+  await withCache(async ({ server, standIn, env }) => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => run(['token', '--base-url', server.url], { env })),
+    )
+    for (const result of results) assert.equal([result.code, result.stderr], [0, ''])
+    assert.is(new Set(results.map((result) => result.stdout)).size, 1)
+    assert.is(standIn.counts.auth, 1)
+  })
+})
+
+cache('a lock older than its ttl is taken over; a failed renewal leaves no lock behind', async () => {
+  await withCache(async ({ server, standIn, folder, env }) => {
+    const locks = () => readdirSync(folder).filter((name) => name.endsWith('.lock'))
+    assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
+    // As a process that died while renewing from cold leaves it: a lock, no token.
+    for (const name of readdirSync(folder)) if (name.endsWith('.token')) rmSync(join(folder, name))
+    const [lock] = locks()
+    const aMinuteAgo = new Date(Date.now() - 60_000)
+    utimesSync(join(folder, lock), aMinuteAgo, aMinuteAgo)
+    const result = await run(['token', '--base-url', server.url], { env })
+    assert.equal([result.code, result.stderr], [0, ''])
+    assert.is(standIn.counts.auth, 2)
+    assert.ok(statSync(join(folder, lock)).mtimeMs > aMinuteAgo.getTime(), 'the stale lock is still there')
+
+    rmSync(folder, { recursive: true })
+    standIn.fail('/auth/api-key', { status: 503 })
+    assertFailure(await run(['token', '--base-url', server.url], { env }), 1, 'SERVER_ERROR')
+    assert.equal(locks(), [])
+  })
+})
+
+cache('a cache that cannot be used never fails the command: one warning line, then as without a cache', async () => {
+  const { server, standIn } = await recordingServer()
+  const broken = mkdtempSync(join(HOME, 'broken-'))
+  writeFileSync(join(broken, 'file'), '')
+  mkdirSync(join(broken, 'taken'))
+  writeFileSync(join(broken, 'taken', 'apivideo-auth'), 'a file where the folder should be')
+  // Tests run as root, whom a read-only mode does not stop: a folder that cannot be made stands for it.
+  const homes = [join(broken, 'file'), join(broken, 'file', 'below'), join(broken, 'taken')]
+  try {
+    for (const XDG_CACHE_HOME of homes) {
+      for (const command of ['token', 'header']) {
+        const result = await run([command, '--base-url', server.url], {
+          env: { APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME },
+        })
+        assert.is(result.code, 0, result.stderr)
+        assert.match(result.stdout, /^(Authorization: Bearer )?at\.\S+\n$/)
+        assert.match(result.stderr, WARNING)
+      }
+    }
+    assert.is(standIn.counts.auth, homes.length * 2)
+  } finally {
+    await server.close()
+  }
+})
+
+cache('a cache file of another format is one warning line, then replaced by a good one', async () => {
+  await withCache(async ({ server, standIn, folder, env }) => {
+    assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
+    const [file] = readdirSync(folder).filter((name) => name.endsWith('.token'))
+    for (const garbage of ['not json', '{"expiresAt":"soon"}', JSON.stringify({ expiresAt: 9e15, value: 'AAAA' })]) {
+      writeFileSync(join(folder, file), garbage)
+      const result = await run(['token', '--base-url', server.url], { env })
+      assert.is(result.code, 0, result.stderr)
+      assert.match(result.stdout, /^at\.\S+\n$/)
+      assert.match(result.stderr, WARNING)
+      const again = await run(['token', '--base-url', server.url], { env })
+      assert.equal([again.code, again.stderr, again.stdout], [0, '', result.stdout])
+    }
+    assert.is(standIn.counts.auth, 4)
+  })
+})
+
+cache('--no-cache neither reads nor writes the cache: each call authenticates', async () => {
+  await withCache(async ({ server, standIn, folder, env }) => {
+    for (const command of ['token', 'header']) {
+      const result = await run([command, '--no-cache', '--base-url', server.url], { env })
+      assert.equal([result.code, result.stderr], [0, ''])
+    }
+    assert.is(standIn.counts.auth, 2)
+    assert.not.ok(existsSync(folder))
+  })
+})
+
+cache('without XDG_CACHE_HOME, the cache is ~/.cache/apivideo-auth', async () => {
+  const { server, standIn } = await recordingServer()
+  const home = mkdtempSync(join(HOME, 'home-'))
+  const env = { APIVIDEO_API_KEY: SECRET_KEY, HOME: home, XDG_CACHE_HOME: undefined }
+  try {
+    for (let i = 0; i < 2; i++) assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
+    assert.is(standIn.counts.auth, 1)
+    assert.is(readdirSync(join(home, '.cache', 'apivideo-auth')).filter((name) => name.endsWith('.token')).length, 1)
+  } finally {
+    await server.close()
+  }
+})
+
+cache.run()
 
 /** Starts `apivideo-auth stand-in`, resolving once it printed its URL. */
 function startStandIn(args = ['--port', '0'], env = {}) {

@@ -35,6 +35,7 @@ const FILES = [
   'bench/chart.svg',
   'bench/results.md',
   'dist/cli.js',
+  'dist/node-server.js',
   ...['index', 'share', 'testing'].flatMap((entry) =>
     ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`),
   ),
