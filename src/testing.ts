@@ -151,8 +151,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       if (expiresAt > at) break
       accessTokens.delete(token)
     }
-    while (accessTokens.size > MAX_TOKENS) accessTokens.delete(accessTokens.keys().next().value!)
-    while (refreshTokens.size > MAX_TOKENS) refreshTokens.delete(refreshTokens.values().next().value!)
+    keepNewest(accessTokens, MAX_TOKENS)
+    keepNewest(refreshTokens, MAX_TOKENS)
   }
 
   function issue(): Response {
@@ -318,6 +318,14 @@ function argumentError(message: string, code = 'ERR_INVALID_ARGUMENT'): TypeErro
 
 /** A request body, whole in memory (at most 1 MiB). */
 type Bytes = Uint8Array<ArrayBuffer>
+
+/** Drops the oldest entries (maps and sets iterate in insertion order) until at most `max` are left. */
+function keepNewest(entries: Map<string, unknown> | Set<string>, max: number): void {
+  for (const key of entries.keys()) {
+    if (entries.size <= max) return
+    entries.delete(key)
+  }
+}
 
 type Authorization =
   { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | { kind: 'other' | 'none' }

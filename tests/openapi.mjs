@@ -30,7 +30,8 @@ export function violations(value, name) {
 function check(value, schema, path) {
   if (schema.$ref) return check(value, openapi.components.schemas[schema.$ref.split('/').pop()], path)
   if (value === null) return schema.nullable ? [] : [`${path}: null, not nullable`]
-  const type = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value
+  let type = Array.isArray(value) ? 'array' : typeof value
+  if (Number.isInteger(value)) type = 'integer'
   const expected = schema.type ?? (schema.properties ? 'object' : undefined)
   if (expected && type !== expected && !(expected === 'number' && type === 'integer'))
     return [`${path}: ${type}, not ${expected}`]
