@@ -183,7 +183,8 @@ export async function verifyWebhook(input: WebhookInput, options: VerifyWebhookO
   const { secret, maxAge } = options
   if (!(typeof secret === 'function' || isSecretList([secret].flat())))
     badArgument('secret must be a string, list or function')
-  if (maxAge !== undefined && !(maxAge >= 0)) badArgument('maxAge must be a number of ms')
+  if (maxAge !== undefined && !(typeof maxAge === 'number' && maxAge >= 0))
+    badArgument('maxAge must be a number of ms')
   const headers = (input as { headers?: WebhookInput['headers'] } | null)?.headers
   if (typeof headers !== 'object' || headers === null)
     refuse('INVALID_WEBHOOK', 'not a Request nor { headers, body }')
