@@ -59,6 +59,8 @@ export interface StandInOptions {
  * { currentPage, pageSize, pagesTotal: 1, itemsTotal: 0, currentPageItems: 0, links: [self, first, last] } }`,
  * with `currentPage` and `pageSize` taken from the query (1 and 25 by default). Any other accepted request
  * answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
+ * The `/webhooks` routes are api.video's: create, list, get and delete subscriptions, and `deliver()` sends
+ * them signed events (docs/webhooks.md).
  *
  * It holds at most 10,000 live access tokens and 10,000 refresh tokens (expired access tokens are dropped,
  * then the oldest of either kind): a forgotten token is refused as a revoked one would be.
@@ -436,6 +438,8 @@ export interface WebhookDelivery {
 const WEBHOOK_PATH = /^\/webhooks(\/[^/]+)?$/
 const RETRIES = 3
 const RETRY_DELAY = 3000
+const argumentError = (message: string, code = 'ERR_INVALID_ARGUMENT') =>
+  Object.assign(new TypeError(message), { code })
 const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
 
 /**
@@ -445,8 +449,8 @@ const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.t
  * const signature = await signWebhook('{"type":"video.encoding.quality.completed"}', 'sig_sec_test')
  */
 export async function signWebhook(body: string | Uint8Array, secret: string): Promise<string> {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string')
-  if (!(typeof body === 'string' || body instanceof Uint8Array)) throw new TypeError('body must be a string or bytes')
+  if (typeof secret !== 'string' || secret === '') throw argumentError('secret must be a non-empty string')
+  if (!(typeof body === 'string' || body instanceof Uint8Array)) throw argumentError('body must be a string or bytes')
   const algorithm = { name: 'HMAC', hash: 'SHA-256' }
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), algorithm, false, ['sign'])
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
@@ -455,7 +459,7 @@ export async function signWebhook(body: string | Uint8Array, secret: string): Pr
 
 /** The body api.video would send for `event`: `type` and `emittedAt` first, then the other fields. */
 function eventBody(event: WebhookEventInit, at: number): string {
-  if (typeof event?.type !== 'string') throw new TypeError('event must be an object with a string type')
+  if (typeof event?.type !== 'string') throw argumentError('event must be an object with a string type')
   const { type, emittedAt = new Date(at).toISOString().replace('Z', '+00:00'), ...fields } = event
   return JSON.stringify({ type, emittedAt, ...fields })
 }
@@ -475,7 +479,13 @@ export async function deliverWebhook(
   options: DeliverWebhookOptions,
 ): Promise<WebhookDelivery> {
   const { secret, webhookId = `webhook_${nonce().slice(0, 15)}`, ...deliver } = options ?? {}
-  if (!/^https?:$/.test(new URL(url).protocol)) throw new TypeError('url must be an http: or https: URL')
+  let protocol = ''
+  try {
+    protocol = new URL(url).protocol
+  } catch {
+    // Not a URL: refused below.
+  }
+  if (!/^https?:$/.test(protocol)) throw argumentError('url must be an http: or https: URL')
   return send(String(url), webhookId, eventBody(event, Date.now()), secret, deliver)
 }
 
@@ -488,9 +498,9 @@ async function send(
 ): Promise<WebhookDelivery> {
   const { retry = false, fetch: send = globalThis.fetch, wait = delay, ...unknown } = options
   const [extra] = Object.keys(unknown)
-  if (extra !== undefined) throw new TypeError(`unknown option ${extra} of a webhook delivery`)
+  if (extra !== undefined) throw argumentError(`unknown option ${extra} of a webhook delivery`, 'ERR_UNKNOWN_OPTION')
   if (typeof send !== 'function' || typeof wait !== 'function')
-    throw new TypeError('fetch and wait must be functions')
+    throw argumentError('fetch and wait must be functions')
   const headers = {
     'content-type': 'application/json',
     'x-api-video-webhookid': webhookId,
