@@ -82,11 +82,9 @@ export interface WebhookSecretsOptions {
 const BODY_LIMIT = 64 * 1024
 const MINUTE = 60_000
 const HMAC = { name: 'HMAC', hash: 'SHA-256' }
-/** How many IDs missing from the cache may be looked up in a minute, so forged IDs cannot spend the rate limit. */
-const LOOKUPS_A_MINUTE = 5
 
 function refuse(code: WebhookErrorCode, why: string): never {
-  throw Object.assign(new Error(`webhook refused: ${why}`), {
+  throw Object.assign(new Error(`webhook: ${why}`), {
     name: 'ApiVideoAuthError',
     code,
   })
@@ -122,36 +120,36 @@ function header(headers: WebhookInput['headers'], name: string): string {
   return String((key && (headers as Record<string, unknown>)[key]) ?? '')
 }
 
+const encode = (text: string) => new TextEncoder().encode(text)
+
 /** The body, at most 64 KiB: a stream is read only up to the limit (plus the chunk that crosses it), then cancelled. */
-async function readBody(body: unknown): Promise<ArrayBuffer> {
-  const tooLarge = () => refuse('INVALID_WEBHOOK', 'body over 64 KiB')
-  let chunks = [body] as BlobPart[]
+async function readBody(body: unknown): Promise<Uint8Array<ArrayBuffer>> {
+  let bytes = (typeof body === 'string' ? encode(body) : body) as Uint8Array<ArrayBuffer>
   if (typeof (body as ReadableStream | null)?.getReader === 'function') {
     const reader = (body as ReadableStream<Uint8Array<ArrayBuffer>>).getReader()
+    const chunks = []
     let size = 0
-    chunks = []
     for (let read = await reader.read(); !read.done; read = await reader.read()) {
       chunks.push(read.value)
       size += read.value.length
       if (size > BODY_LIMIT) {
-        reader.cancel().catch(() => {})
-        tooLarge()
+        await reader.cancel()
+        refuse('INVALID_WEBHOOK', 'body over 64 KiB')
       }
     }
-  } else if (!(typeof body === 'string' || body instanceof Uint8Array)) {
-    refuse('INVALID_WEBHOOK', 'not a Request nor { headers, body }')
+    bytes = new Uint8Array(await new Blob(chunks).arrayBuffer())
+  } else if (!(bytes instanceof Uint8Array)) {
+    refuse('INVALID_WEBHOOK', 'not a Request nor {headers, body}')
   }
-  // A string is encoded as UTF-8, as api.video sends it.
-  const blob = new Blob(chunks)
-  if (blob.size > BODY_LIMIT) tooLarge()
-  if (!blob.size) refuse('INVALID_WEBHOOK', 'empty body')
-  return blob.arrayBuffer()
+  if (bytes.length > BODY_LIMIT) refuse('INVALID_WEBHOOK', 'body over 64 KiB')
+  if (!bytes.length) refuse('INVALID_WEBHOOK', 'empty body')
+  return bytes
 }
 
 /** True when one of the secrets signs `body` with `digest` (HMAC-SHA256, compared in constant time). */
 async function signedByAny(secrets: string[], digest: BufferSource, body: BufferSource): Promise<boolean> {
   for (const secret of secrets) {
-    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), HMAC, false, ['verify'])
+    const key = await crypto.subtle.importKey('raw', encode(secret), HMAC, false, ['verify'])
     if (await crypto.subtle.verify(HMAC, key, digest, body)) return true
   }
   return false
@@ -186,16 +184,16 @@ export async function verifyWebhook(input: WebhookInput, options: VerifyWebhookO
   if (maxAge !== undefined && !(typeof maxAge === 'number' && maxAge >= 0))
     badArgument('maxAge must be a number of ms')
   const headers = (input as { headers?: WebhookInput['headers'] } | null)?.headers
-  if (typeof headers !== 'object' || headers === null)
-    refuse('INVALID_WEBHOOK', 'not a Request nor { headers, body }')
+  if (typeof headers !== 'object' || headers === null) refuse('INVALID_WEBHOOK', 'not a Request nor {headers, body}')
 
   const signature = header(headers, 'x-api-video-signature')
-  if (!/^[0-9a-f]{64}$/i.test(signature)) refuse('INVALID_SIGNATURE', 'no valid signature header')
+  if (!/^[0-9a-f]{64}$/i.test(signature)) refuse('INVALID_SIGNATURE', 'bad signature header')
   const body = await readBody((input as { body: unknown }).body)
   const id = header(headers, 'x-api-video-webhookid')
   const secrets = [typeof secret === 'function' ? id && (await secret(id)) : secret].flat()
   if (!isSecretList(secrets)) refuse('INVALID_SIGNATURE', 'no secret for the webhook')
-  const digest = Uint8Array.from(signature.match(/../g) ?? [], (hex) => parseInt(hex, 16))
+  // 64 hex digits, checked above: 32 pairs.
+  const digest = Uint8Array.from(signature.match(/../g) as string[], (hex) => parseInt(hex, 16))
   if (!(await signedByAny(secrets, digest, body))) refuse('INVALID_SIGNATURE', 'wrong signature')
 
   let event: unknown
@@ -268,7 +266,8 @@ export function webhookSecrets(
       unknownBefore = unknown
       unknown = new Set()
     }
-    const spent = lookups >= LOOKUPS_A_MINUTE || at < pausedUntil
+    // At most 5 IDs missing from the cache are looked up a minute, so forged IDs cannot spend the rate limit.
+    const spent = lookups >= 5 || at < pausedUntil
     if (spent || unknown.has(webhookId) || unknownBefore.has(webhookId)) return undefined
     lookups++
     const lookup = lookUp(webhookId)
