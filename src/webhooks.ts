@@ -51,13 +51,14 @@ export interface VerifyWebhookOptions {
 
 /**
  * A delivery as a server framework hands it over: a `Request`, or its headers (`Headers`, or Node's
- * `IncomingMessage.headers`) with the body as received, unparsed (a `string`, `Uint8Array` or `Buffer`).
+ * `IncomingMessage.headers`) with the body as received, unparsed: a `string`, `Uint8Array` or `Buffer`, or a
+ * stream of bytes (Node: `Readable.toWeb(req)`), read up to the limit only.
  */
 export type WebhookInput =
   | Request
   | {
       headers: Headers | Record<string, string | string[] | undefined>
-      body: string | Uint8Array
+      body: string | Uint8Array | ReadableStream<Uint8Array>
     }
 
 /** Codes of a refused delivery: no valid signature, or not a well-formed, timely event. */
