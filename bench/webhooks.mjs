@@ -3,7 +3,7 @@
 // raw body a node:http handler has, verify, and return the parsed event; interleaved batches in one loop.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { verifyWebhook } from '../dist/webhooks.js'
-import { median, rotate } from './lib.mjs'
+import { interleaved, median } from './lib.mjs'
 
 const BATCH = 2_000
 const ROUNDS = 30
@@ -41,25 +41,11 @@ const VARIANTS = {
   },
 }
 
-/** The same loop for both: each iteration awaits one verification. */
-async function loop(fn, n) {
-  const start = performance.now()
-  for (let i = 0; i < n; i++) await fn()
-  return performance.now() - start
-}
-
 for (const fn of Object.values(VARIANTS)) {
   const event = await fn()
   if (event.videoId !== 'vi4blUQJFrYWbaG44NChkH27') throw new Error('a variant does not return the event')
 }
-const names = Object.keys(VARIANTS)
-const times = Object.fromEntries(names.map((n) => [n, []]))
-for (let round = -3; round < ROUNDS; round++) {
-  for (const name of rotate(names, round + 3)) {
-    const ms = await loop(VARIANTS[name], BATCH)
-    if (round >= 0) times[name].push(ms)
-  }
-}
+const times = await interleaved(VARIANTS, { batch: BATCH, rounds: ROUNDS })
 const perSecond = (name) => BATCH / (median(times[name]) / 1000)
 console.log(
   JSON.stringify({
