@@ -176,7 +176,8 @@ const resultsMarkdown = [
     `${fetchOverhead.perSecond.session.toFixed(0)} vs ${fetchOverhead.perSecond.plain.toFixed(0)} requests/s; ` +
     `the server saw ${JSON.stringify(fetchOverhead.requests)}.`,
   `- **Webhooks** (${webhooks.rounds} rounds of ${webhooks.batch.toLocaleString('en-US')} awaited ` +
-    `verifications per variant, one loop, \`bench/webhooks.mjs\`): a ${webhooks.bodyBytes.toLocaleString('en-US')} B ` +
+    `verifications per variant, one loop, \`bench/webhooks.mjs\`): ` +
+    `a ${webhooks.bodyBytes.toLocaleString('en-US')} B ` +
     `event with Node's lower-case headers and its raw body as a Buffer; ` +
     `\`verifyWebhook(input, { secret })\` (Web Crypto: \`importKey\`, then \`verify\`, each a trip to libuv's ` +
     `thread pool on Node) ${webhooks.perSecond.verifyWebhook.toFixed(0)} verifications/s, ` +

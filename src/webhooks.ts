@@ -123,7 +123,9 @@ function header(headers: WebhookInput['headers'], name: string): string {
 
 const encode = (text: string) => new TextEncoder().encode(text)
 
-/** The body, at most 64 KiB: a stream is read only up to the limit (plus the chunk that crosses it), then cancelled. */
+/**
+ * The body, at most 64 KiB: a stream is read only up to the limit (plus the chunk that crosses it), then cancelled.
+ */
 async function readBody(body: unknown): Promise<Uint8Array<ArrayBuffer>> {
   let bytes = (typeof body === 'string' ? encode(body) : body) as Uint8Array<ArrayBuffer>
   if (typeof (body as ReadableStream | null)?.getReader === 'function') {

@@ -129,7 +129,11 @@ function webhookDelivery() {
   })
   return [
     `const DELIVERY = ${JSON.stringify({ body, signed: headers(WEBHOOK_SECRET), forged: headers('sig_sec_forged') })}`,
-    `const init = (forged) => ({ method: 'POST', headers: forged ? DELIVERY.forged : DELIVERY.signed, body: DELIVERY.body })`,
+    `const init = (forged) => ({`,
+    `  method: 'POST',`,
+    `  headers: forged ? DELIVERY.forged : DELIVERY.signed,`,
+    `  body: DELIVERY.body,`,
+    `})`,
     `const expect4xx = (status, what) => {`,
     `  if (status < 400 || status > 499) throw new Error(what + ' answered ' + status + ' to a forged delivery')`,
     `}`,
@@ -149,8 +153,14 @@ function driver(kind, blockFile) {
   if (kind.drive === 'lambda' && kind.webhook) {
     // API Gateway's proxy event: the headers as sent, the body in base64.
     lines.push(
-      `const event = (forged) => ({ headers: init(forged).headers, body: btoa(DELIVERY.body), isBase64Encoded: true })`,
-      `for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.handler(event(false), {})).statusCode, 'the Lambda handler')`,
+      `const event = (forged) => ({`,
+      `  headers: init(forged).headers,`,
+      `  body: btoa(DELIVERY.body),`,
+      `  isBase64Encoded: true,`,
+      `})`,
+      `for (let i = 0; i < ${CALLS}; i++) {`,
+      `  expect2xx((await block.handler(event(false), {})).statusCode, 'the Lambda handler')`,
+      `}`,
       `expect4xx((await block.handler(event(true), {})).statusCode, 'the Lambda handler')`,
     )
   } else if (kind.drive === 'lambda') {

@@ -80,7 +80,7 @@ async function createWebhook(session, url) {
 
 const webhookTests = [
   [
-    "webhooks: the stand-in's signed delivery is verified from the runtime's Request; a forged one is retried, refused",
+    "webhooks: the stand-in's signed delivery passes from the runtime's Request; a forged one is retried, refused",
     async (ctx) => {
       await withApi(ctx, async ({ standIn, options }) => {
         const session = ctx.lib.createSession({ apiKey: KEY, ...options })
