@@ -50,6 +50,23 @@ export function timed(args, env = process.env) {
   })
 }
 
+/**
+ * Times each variant (an async function) over `batch` awaited calls per round, the variants' order rotating each
+ * round, after `warmup` rounds left out. Returns each variant's batch times in ms, round by round.
+ */
+export async function interleaved(variants, { batch, rounds, warmup = 3 }) {
+  const names = Object.keys(variants)
+  const times = Object.fromEntries(names.map((n) => [n, []]))
+  for (let round = -warmup; round < rounds; round++) {
+    for (const name of rotate(names, round + warmup)) {
+      const start = performance.now()
+      for (let i = 0; i < batch; i++) await variants[name]()
+      if (round >= 0) times[name].push(performance.now() - start)
+    }
+  }
+  return times
+}
+
 /** Alternates the order of a round's variants so no variant always runs first. */
 export function rotate(list, round) {
   const k = round % list.length

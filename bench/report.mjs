@@ -14,7 +14,7 @@ function verdict(value, must, aim) {
   return value > aim ? 'PASS (aim not reached)' : 'PASS (aim reached)'
 }
 
-export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, memory }) {
+export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, callers, memory }) {
   const failed = size.officialNeutral.error?.match(/^(\d+) errors: ([^;]*)/)
   const official = failed
     ? `does not build for the neutral platform: ${failed[1]} errors, e.g. ${failed[2]}`
@@ -82,6 +82,24 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, callers, me
       must: '≤ 1.10',
       aim: '1.03',
       verdict: verdict(fo.ratio, 1.1, 1.03),
+    },
+    {
+      figure: 'the webhooks add-on (apivideo-auth/webhooks), min+gzip',
+      ours: bytes(size.webhooks.gzip),
+      peers: '–',
+      must: `≤ ${bytes(1536)}`,
+      aim: '–',
+      verdict: size.webhooks.gzip > 1536 ? 'MISS' : 'PASS',
+    },
+    {
+      figure: 'webhook verifications per second, 1 KiB event: `verifyWebhook` / `createHmac` + `timingSafeEqual`',
+      ours:
+        `${ratio(webhooks.ratio)} (${n(webhooks.perSecond.verifyWebhook)} vs ` +
+        `${n(webhooks.perSecond.createHmac)} verifications/s)`,
+      peers: 'node:crypto by hand, the same run',
+      must: '–',
+      aim: '–',
+      verdict: '–',
     },
     {
       figure: `requests that carried the API key, ${n(callers.calls)} API calls (cold start, then at renewal)`,

@@ -79,6 +79,13 @@ step('session.fetch overhead')
 const fetchOverhead = child('fetch-overhead.mjs')
 console.log(`session.fetch ${ratio(fetchOverhead.ratio)} of plain fetch`)
 
+step('webhook verification')
+const webhooks = child('webhooks.mjs')
+console.log(
+  `verifyWebhook ${webhooks.perSecond.verifyWebhook.toFixed(0)}/s, createHmac + timingSafeEqual ` +
+    `${webhooks.perSecond.createHmac.toFixed(0)}/s: ${ratio(webhooks.ratio)} of the baseline's rate`,
+)
+
 step('who sends the API key')
 const callers = child('callers.mjs')
 console.log(
@@ -90,7 +97,7 @@ step('memory')
 const memory = child('memory.mjs', ['--expose-gc'])
 console.log(`${memory.beyondStrings.toFixed(0)} B per session beyond its token strings`)
 
-const figures = { size, importCost, hot, fetchOverhead, callers, memory }
+const figures = { size, importCost, hot, fetchOverhead, webhooks, callers, memory }
 const list = rows(figures)
 const seconds = (performance.now() - started) / 1000
 step('results')
@@ -168,6 +175,15 @@ const resultsMarkdown = [
     `to a node:http server in another process, body read): ` +
     `${fetchOverhead.perSecond.session.toFixed(0)} vs ${fetchOverhead.perSecond.plain.toFixed(0)} requests/s; ` +
     `the server saw ${JSON.stringify(fetchOverhead.requests)}.`,
+  `- **Webhooks** (${webhooks.rounds} rounds of ${webhooks.batch.toLocaleString('en-US')} awaited ` +
+    `verifications per variant, one loop, \`bench/webhooks.mjs\`): ` +
+    `a ${webhooks.bodyBytes.toLocaleString('en-US')} B ` +
+    `event with Node's lower-case headers and its raw body as a Buffer; ` +
+    `\`verifyWebhook(input, { secret })\` (Web Crypto: \`importKey\`, then \`verify\`, each a trip to libuv's ` +
+    `thread pool on Node) ${webhooks.perSecond.verifyWebhook.toFixed(0)} verifications/s, ` +
+    `\`createHmac\` + \`timingSafeEqual\` then \`JSON.parse\` (synchronous, on the main thread) ` +
+    `${webhooks.perSecond.createHmac.toFixed(0)}/s. The add-on (${bytes(size.webhooks.gzip)} min+gzip) ` +
+    `holds: ${inputs(size.webhooks)}.`,
   `- **Who sends the API key** (\`${CALLERS_SOURCE}\`): ` +
     `the same ${callers.calls.toLocaleString('en-US')} API calls (\`GET /videos\`: ` +
     `${(callers.calls / 2).toLocaleString('en-US')} concurrent on a cold start, ` +

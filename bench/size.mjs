@@ -10,6 +10,7 @@ const BENCH = `${ROOT}bench/`
 export const ENTRIES = {
   core: { contents: `export * from '${CORE}'`, dir: ROOT },
   builders: { contents: `export { authenticateRequest, refreshRequest } from '${CORE}'`, dir: ROOT },
+  webhooks: { contents: `export * from '${ROOT}src/webhooks.ts'`, dir: ROOT },
   official: {
     contents: [
       `import ApiVideoClient from '@api.video/nodejs-client'`,
@@ -42,6 +43,7 @@ export async function measureSizes() {
   return {
     core: await bundle(ENTRIES.core),
     builders: await bundle(ENTRIES.builders),
+    webhooks: await bundle(ENTRIES.webhooks),
     // Neutral with main fields, so that package resolution is not what fails: the Node built-ins axios needs are.
     officialNeutral: await attempt(ENTRIES.official, 'neutral', { mainFields: ['module', 'main'] }),
     official: await bundle(ENTRIES.official, 'node'),

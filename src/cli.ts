@@ -11,7 +11,7 @@ import {
 } from './index.js'
 import { listen } from './node-server.js'
 import { shareTokens } from './share.js'
-import { createStandIn } from './testing.js'
+import { createStandIn, deliverWebhook, WEBHOOK_EVENTS } from './testing.js'
 
 const HELP = `Usage: apivideo-auth <command> [options]
 
@@ -19,6 +19,7 @@ Commands:
   token                 print an access token
   header                print "Authorization: Bearer <access token>"
   stand-in              serve an offline api.video stand-in on 127.0.0.1 until stopped (Ctrl+C)
+  send-webhook          send a signed test event to a webhook URL, as api.video does
 
 Options of token and header:
   --json                (token) print the token as JSON, without the refresh token
@@ -31,6 +32,14 @@ Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
   --expires-in S        lifetime of the tokens it issues, in seconds (default 3600)
 
+Options of send-webhook:
+  --url URL             where to send it (http: or https:), e.g. http://127.0.0.1:3000/webhooks
+  --type TYPE           the event type (default video.encoding.quality.completed)
+  --webhook-id ID       the X-Api-Video-WebhookID header (default: a random webhook_ ID)
+  --webhook-secret-file PATH
+                        read the signature secret from PATH, or from standard input with "-"
+  --retry               api.video's retry rule: after a status above 299, three more tries, 3 s apart
+
 Other options:
   --help, -h            print this help
   --version             print the version of apivideo-auth
@@ -41,9 +50,11 @@ Environment variables:
   APIVIDEO_BASE_URL     token, header: the API base (--sandbox and --base-url win over it)
   XDG_CACHE_HOME        token, header: the token cache is in $XDG_CACHE_HOME/apivideo-auth
                         (default: ~/.cache/apivideo-auth)
+  APIVIDEO_WEBHOOK_SECRET
+                        send-webhook: the signature secret (--webhook-secret-file wins over it)
 
 The API key comes from APIVIDEO_API_KEY or --api-key-file, never from an argument
-(arguments show in process lists).
+(arguments show in process lists). The same holds for a webhook's signature secret.
 
 token and header cache the access token until shortly before it expires, so calls in
 a loop authenticate once: the cache folder is owner-only (0700), its files too (0600),
@@ -66,12 +77,22 @@ GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
-const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--help', '-h', '--version'])
-const VALUED = new Set(['--base-url', '--api-key-file', '--port', '--expires-in'])
+const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--help', '-h', '--version', '--retry'])
+const VALUED = new Set([
+  '--base-url',
+  '--api-key-file',
+  '--port',
+  '--expires-in',
+  '--url',
+  '--type',
+  '--webhook-id',
+  '--webhook-secret-file',
+])
 const ALLOWED: Record<string, string[]> = {
   token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache'],
   header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache'],
   'stand-in': ['--port', '--expires-in'],
+  'send-webhook': ['--url', '--type', '--webhook-id', '--webhook-secret-file', '--retry'],
 }
 
 /** A failure the user can act on: printed as one line with its code, then exit `status`. */
@@ -105,6 +126,10 @@ function parse(argv: string[]): Args {
     const [name, inline] = splitOption(arg)
     if (/^--?(api-?key|key)$/i.test(name))
       throw usage('the API key is never taken from an argument: set APIVIDEO_API_KEY or use --api-key-file')
+    if (/^--?(webhook-?)?secret$/i.test(name))
+      throw usage(
+        'the secret is never taken from an argument: set APIVIDEO_WEBHOOK_SECRET or use --webhook-secret-file',
+      )
     if (FLAGS.has(name) && inline === undefined) options.set(name, '')
     else if (VALUED.has(name)) options.set(name, inline ?? value(rest.shift(), name))
     else throw usage(`unknown option ${name}`)
@@ -124,10 +149,10 @@ function value(given: string | undefined, name: string): string {
 }
 
 function check({ command, options }: Args): string {
-  if (command === undefined) throw usage('a command is needed: token, header or stand-in')
+  if (command === undefined) throw usage('a command is needed: token, header, stand-in or send-webhook')
   // Own names only: `toString` or `constructor` is no command.
   const allowed = Object.hasOwn(ALLOWED, command) ? ALLOWED[command] : undefined
-  if (!allowed) throw usage('unknown command: use token, header or stand-in')
+  if (!allowed) throw usage('unknown command: use token, header, stand-in or send-webhook')
   for (const name of options.keys()) if (!allowed.includes(name)) throw usage(`${name} does not apply to ${command}`)
   if (options.has('--sandbox') && options.has('--base-url')) throw usage('use either --sandbox or --base-url')
   return command
@@ -289,6 +314,49 @@ async function standIn(options: Map<string, string>): Promise<void> {
 }
 
 /**
+ * `send-webhook`: one signed event to `--url`, as api.video sends it, in the spirit of `stripe trigger`. The
+ * secret comes from `--webhook-secret-file` or APIVIDEO_WEBHOOK_SECRET, never from an argument, and is never
+ * printed. Prints one line per try; exits 1 unless the last try answered 2xx.
+ */
+async function sendWebhook(options: Map<string, string>): Promise<void> {
+  const url = options.get('--url')
+  if (url === undefined) throw usage('send-webhook needs --url')
+  if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url)) throw usage('--url must be an http: or https: URL')
+  const type = options.get('--type') ?? 'video.encoding.quality.completed'
+  if (!(WEBHOOK_EVENTS as readonly string[]).includes(type))
+    throw usage(`--type must be one of: ${WEBHOOK_EVENTS.join(', ')}`)
+  const file = options.get('--webhook-secret-file')
+  let secret = process.env.APIVIDEO_WEBHOOK_SECRET ?? ''
+  if (file !== undefined) {
+    try {
+      secret = readFileSync(file === '-' ? 0 : file, 'utf8').trim()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error'
+      throw new Failure('UNREADABLE_WEBHOOK_SECRET_FILE', `cannot read the --webhook-secret-file (${code})`)
+    }
+  }
+  if (!secret) throw new Failure('MISSING_WEBHOOK_SECRET', 'set APIVIDEO_WEBHOOK_SECRET or use --webhook-secret-file')
+  // The OpenAPI document's sample fields for the one event it describes; the other events carry only their type.
+  const sample =
+    type === 'video.encoding.quality.completed' ? { videoId: 'viXXXXXXXX', encoding: 'hls', quality: '720p' } : {}
+  const webhookId = options.get('--webhook-id')
+  const delivery = await deliverWebhook(
+    url,
+    { type, ...sample },
+    { secret, retry: options.has('--retry'), ...(webhookId === undefined ? {} : { webhookId }) },
+  )
+  // The origin and path only: a query or user info may carry a token.
+  const { origin, pathname } = new URL(url)
+  delivery.statuses.forEach((status, i) =>
+    console.log(`${type} to ${origin}${pathname} (${delivery.webhookId}), try ${i + 1}: ${status || 'no answer'}`),
+  )
+  if (!delivery.delivered) {
+    const last = delivery.statuses.at(-1)
+    throw new Failure('WEBHOOK_NOT_DELIVERED', last ? `the receiver answered ${last}` : 'the receiver did not answer')
+  }
+}
+
+/**
  * Text made safe for one terminal line: escape sequences and control characters (a server's problem title may
  * carry them) become spaces, whitespace runs one space, and the whole is capped at `max` characters.
  */
@@ -329,6 +397,7 @@ async function main(argv: string[]): Promise<void> {
     }
     const command = check(args)
     if (command === 'stand-in') return await standIn(args.options)
+    if (command === 'send-webhook') return await sendWebhook(args.options)
     console.log(await token(command, args.options))
   } catch (error) {
     const failure = describe(error)

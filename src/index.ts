@@ -249,6 +249,9 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'INVALID_RESPONSE'
   | 'UNEXPECTED_STATUS'
+  // Refusals of `verifyWebhook` (apivideo-auth/webhooks): never from an auth call.
+  | 'INVALID_SIGNATURE'
+  | 'INVALID_WEBHOOK'
 
 /** The `code` of every `TypeError` the package throws for a bad argument. */
 export type ArgumentErrorCode = 'ERR_INVALID_ARGUMENT' | 'ERR_UNKNOWN_OPTION' | 'ERR_MISSING_API_KEY'

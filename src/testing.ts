@@ -67,6 +67,8 @@ export interface StandInOptions {
  * first page in api.video's list shape, with `currentPage` and `pageSize` taken from the query (1 and 25 by default).
  * Any other accepted request answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
  * A request body over 1 MiB is a 413, read no further than the chunk that crossed the limit.
+ * The `/webhooks` routes are api.video's: create, list, get and delete subscriptions, and `deliver()` sends
+ * them signed events (docs/webhooks.md).
  *
  * It holds at most 10,000 live access tokens, 10,000 refresh tokens, 10,000 upload tokens and 1,000 videos (expired
  * tokens are dropped, then the oldest of each kind): a forgotten token is refused as a revoked one would be.
@@ -84,6 +86,8 @@ export interface StandIn {
   fail(path: string, ...faults: Fault[]): void
   /** Invalidates every access token issued so far; refresh tokens stay valid. */
   revoke(): void
+  /** Delivers `event`, signed, to each webhook subscribed to its type (created with `POST /webhooks`). */
+  deliver(event: WebhookEventInit, options?: DeliverOptions): Promise<WebhookDelivery[]>
 }
 
 type Problem = { type: string; title: string; name: string; status: number }
@@ -137,6 +141,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   const videos = createVideos(now)
   const uploadTokens = createUploadTokens(now, videos)
   const requests: StandInRequest[] = []
+  const webhooks = webhookRoutes(now)
   const counts: StandInCounts = {
     requests: 0,
     auth: 0,
@@ -189,6 +194,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       return json(401, INVALID_API_KEY)
     const expiresAt = authorization.kind === 'bearer' ? accessTokens.get(authorization.token) : undefined
     if (authorization.kind !== 'basic' && !(expiresAt && expiresAt > now())) return json(401, INVALID_TOKEN)
+    if (webhooks.isWebhookPath(url.pathname)) return webhooks.answer(request, url, body)
     const routed = videos.route(request, url, body) ?? uploadTokens.route(request, url, body)
     if (routed) return routed
     if (request.method === 'GET' && LIST_PATHS.includes(url.pathname)) return json(200, emptyPage(url))
@@ -270,6 +276,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     },
     fail,
     revoke: () => accessTokens.clear(),
+    deliver: webhooks.deliver,
   })
 }
 
@@ -876,4 +883,225 @@ async function answerControl(request: Request, url: URL, controls: Controls): Pr
     return controlProblem(400, (error as Error).message)
   }
   return json(204, null)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhooks: api.video's /webhooks routes, and signed deliveries (see docs/webhooks.md)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The events api.video sends to a webhook. */
+export const WEBHOOK_EVENTS = [
+  'live-stream.broadcast.started',
+  'live-stream.broadcast.ended',
+  'video.source.recorded',
+  'video.encoding.quality.completed',
+  'video.caption.generated',
+  'video.summary.generated',
+] as const
+
+/** A subscription as api.video returns it, `signatureSecret` included. */
+export interface StandInWebhook {
+  webhookId: string
+  createdAt: string
+  events: string[]
+  url: string
+  signatureSecret: string
+}
+
+/** An event to deliver: its `type`, and any fields; `emittedAt` is the clock's time unless given. */
+export interface WebhookEventInit {
+  type: string
+  emittedAt?: string | undefined
+  [field: string]: unknown
+}
+
+/** Options of a delivery. */
+export interface DeliverOptions {
+  /**
+   * api.video's retry rule: after a status above 299 (or no answer), three more tries, 3 s apart, with the same
+   * body and signature. Off by default: one try.
+   */
+  retry?: boolean | undefined
+  /** How the URL is reached; the global `fetch` by default. */
+  fetch?: typeof fetch | undefined
+  /** How the 3 s between tries are waited; a timer by default. Tests pass `async () => {}` and count the calls. */
+  wait?: ((ms: number) => Promise<unknown>) | undefined
+}
+
+/** Options of `deliverWebhook`: the subscription's secret and ID, and how to deliver. */
+export interface DeliverWebhookOptions extends DeliverOptions {
+  secret: string
+  webhookId?: string | undefined
+}
+
+/** What became of one delivery: what was sent (never the secret), and the status of each try (0: no answer). */
+export interface WebhookDelivery {
+  webhookId: string
+  url: string
+  /** The body exactly as sent and signed. */
+  body: string
+  statuses: number[]
+  /** True when the last try answered 200-299. */
+  delivered: boolean
+}
+
+const WEBHOOK_PATH = /^\/webhooks(\/[^/]+)?$/
+const RETRIES = 3
+const RETRY_DELAY = 3000
+const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
+
+/**
+ * The `X-Api-Video-Signature` api.video sends with `body`: HMAC-SHA256 of its bytes under the webhook's
+ * `signatureSecret`, as 64 lowercase hex digits.
+ * @example
+ * const signature = await signWebhook('{"type":"video.encoding.quality.completed"}', 'sig_sec_test')
+ */
+export async function signWebhook(body: string | Uint8Array, secret: string): Promise<string> {
+  if (typeof secret !== 'string' || secret === '') throw argumentError('secret must be a non-empty string')
+  if (!(typeof body === 'string' || body instanceof Uint8Array)) throw argumentError('body must be a string or bytes')
+  const algorithm = { name: 'HMAC', hash: 'SHA-256' }
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), algorithm, false, ['sign'])
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body
+  return hex(await crypto.subtle.sign('HMAC', key, bytes as Uint8Array<ArrayBuffer>))
+}
+
+/** The body api.video would send for `event`: `type` and `emittedAt` first, then the other fields. */
+function eventBody(event: WebhookEventInit, at: number): string {
+  if (typeof event?.type !== 'string') throw argumentError('event must be an object with a string type')
+  const { type, emittedAt = new Date(at).toISOString().replace('Z', '+00:00'), ...fields } = event
+  return JSON.stringify({ type, emittedAt, ...fields })
+}
+
+/**
+ * Delivers `event` to `url` as api.video does: a JSON `POST` with `X-Api-Video-WebhookID` and
+ * `X-Api-Video-Signature`, and with `retry`, api.video's retry rule. Resolves with what became of it; a
+ * refusal or a network failure is a status, never a rejection.
+ * @example
+ * const delivery = await deliverWebhook('http://127.0.0.1:8080/hook', { type: 'video.encoding.quality.completed',
+ *   videoId: 'vi4blUQJFrYWbaG44NChkH27', encoding: 'hls', quality: '720p' }, { secret: 'sig_sec_test' })
+ * delivery.statuses   // [204]
+ */
+export async function deliverWebhook(
+  url: string | URL,
+  event: WebhookEventInit,
+  options: DeliverWebhookOptions,
+): Promise<WebhookDelivery> {
+  const { secret, webhookId = `webhook_${nonce().slice(0, 15)}`, ...deliver } = options ?? {}
+  let protocol = ''
+  try {
+    protocol = new URL(url).protocol
+  } catch {
+    // Not a URL: refused below.
+  }
+  if (!/^https?:$/.test(protocol)) throw argumentError('url must be an http: or https: URL')
+  return send(String(url), webhookId, eventBody(event, Date.now()), secret, deliver)
+}
+
+async function send(
+  url: string,
+  webhookId: string,
+  body: string,
+  secret: string,
+  options: DeliverOptions,
+): Promise<WebhookDelivery> {
+  const { retry = false, fetch: send = globalThis.fetch, wait = delay, ...unknown } = options
+  const [extra] = Object.keys(unknown)
+  if (extra !== undefined) throw argumentError(`unknown option ${extra} of a webhook delivery`, 'ERR_UNKNOWN_OPTION')
+  if (typeof send !== 'function' || typeof wait !== 'function')
+    throw argumentError('fetch and wait must be functions')
+  const headers = {
+    'content-type': 'application/json',
+    'x-api-video-webhookid': webhookId,
+    'x-api-video-signature': await signWebhook(body, secret),
+  }
+  const statuses: number[] = []
+  for (let attempt = 0; attempt <= (retry ? RETRIES : 0); attempt++) {
+    if (attempt > 0) await wait(RETRY_DELAY)
+    const status = await send(url, { method: 'POST', headers, body }).then(
+      async (response) => (await response.body?.cancel(), response.status),
+      () => 0,
+    )
+    statuses.push(status)
+    if (status >= 200 && status <= 299) break
+  }
+  const last = statuses.at(-1) ?? 0
+  return { webhookId, url, body, statuses, delivered: last >= 200 && last <= 299 }
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The stand-in's subscriptions, and the `/webhooks` routes that manage them. */
+function webhookRoutes(now: () => number) {
+  const webhooks = new Map<string, StandInWebhook>()
+
+  function create(bytes: Bytes): Response {
+    const body = parseJsonObject(bytes)
+    const { url, events } = body ?? {}
+    const badUrl = typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url)
+    const badEvents =
+      !Array.isArray(events) || events.length === 0 || !events.every((e) => WEBHOOK_EVENTS.includes(e))
+    if (badUrl || badEvents) {
+      const name = badUrl ? 'url' : 'events'
+      const missing = body?.[name] === undefined
+      const type = missing ? 'attribute-required' : 'invalid-attribute'
+      const title = missing ? 'This attribute is required.' : 'This attribute is invalid.'
+      return json(400, { ...problem(400, type, title), name })
+    }
+    const webhook: StandInWebhook = {
+      webhookId: `webhook_${nonce().slice(0, 15)}`,
+      createdAt: new Date(now()).toISOString().slice(0, 19) + '+00:00',
+      events: [...new Set(events as string[])],
+      url: url as string,
+      signatureSecret: `sig_sec_${nonce().slice(0, 22)}`,
+    }
+    webhooks.set(webhook.webhookId, webhook)
+    return json(201, webhook)
+  }
+
+  /** `GET /webhooks`: the subscriptions, filtered by `events`, a page at a time. */
+  function list(url: URL): Response {
+    const page = emptyPage(url)
+    const { currentPage, pageSize } = page.pagination
+    const event = url.searchParams.get('events')
+    const all = [...webhooks.values()].filter((w) => event === null || w.events.includes(event))
+    const data = all.slice((currentPage - 1) * pageSize, currentPage * pageSize)
+    const pagesTotal = Math.max(1, Math.ceil(all.length / pageSize))
+    const last = page.pagination.links.find((l) => l.rel === 'last')
+    if (last) last.uri = last.uri.replace('currentPage=1', `currentPage=${pagesTotal}`)
+    const pagination = { ...page.pagination, pagesTotal, itemsTotal: all.length, currentPageItems: data.length }
+    return json(200, { data, pagination })
+  }
+
+  /** Answers an authorized request on `/webhooks` or `/webhooks/{webhookId}`. */
+  function answer(request: Request, url: URL, bytes: Bytes): Response {
+    const id = WEBHOOK_PATH.exec(url.pathname)?.[1]?.slice(1)
+    if (id === undefined) {
+      if (request.method === 'POST') return create(bytes)
+      if (request.method === 'GET') return list(url)
+      return json(405, problem(405, 'method-not-allowed', 'Method not allowed.'))
+    }
+    const webhook = webhooks.get(decodeURIComponent(id))
+    if (!webhook) {
+      const notFound = problem(404, 'resource-not-found', 'The requested resource was not found.')
+      return json(404, { ...notFound, name: 'webhookId' })
+    }
+    if (!['GET', 'DELETE'].includes(request.method))
+      return json(405, problem(405, 'method-not-allowed', 'Method not allowed.'))
+    if (request.method === 'GET') return json(200, webhook)
+    webhooks.delete(webhook.webhookId)
+    return json(204, null)
+  }
+
+  /** Delivers `event` to every subscription to its type, one after the other. */
+  async function deliver(event: WebhookEventInit, options: DeliverOptions = {}): Promise<WebhookDelivery[]> {
+    const body = eventBody(event, now())
+    const deliveries: WebhookDelivery[] = []
+    for (const webhook of webhooks.values()) {
+      if (!webhook.events.includes(event.type)) continue
+      deliveries.push(await send(webhook.url, webhook.webhookId, body, webhook.signatureSecret, options))
+    }
+    return deliveries
+  }
+
+  return { answer, deliver, isWebhookPath: (path: string) => WEBHOOK_PATH.test(path) }
 }

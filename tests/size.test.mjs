@@ -14,6 +14,9 @@ const BUILDERS_LIMIT = 950
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
 
+// The webhooks add-on issue: the add-on is at most 1,536 B, as a user of apivideo-auth/webhooks alone ships it.
+const WEBHOOKS_LIMIT = 1_536
+
 const size = suite('size')
 
 size(`the whole core in one bundle is at most ${CORE_LIMIT.toLocaleString('en-US')} B min+gzip`, async () => {
@@ -76,5 +79,22 @@ size('the measure is of the whole core: a bundle of only the builders is smaller
   assert.ok(builders.gzip < core.gzip)
   assert.ok(core.gzip > 1_000, `${core.gzip} B is too small to be the whole core`)
 })
+
+size(
+  `the webhooks add-on is at most ${WEBHOOKS_LIMIT.toLocaleString('en-US')} B min+gzip, and holds no core`,
+  async () => {
+    const { gzip, code, inputs } = await bundle(ENTRIES.webhooks)
+    assert.ok(
+      gzip <= WEBHOOKS_LIMIT,
+      `the add-on is ${gzip} B, over ${WEBHOOKS_LIMIT} B by ${gzip - WEBHOOKS_LIMIT} B`,
+    )
+    assert.equal(
+      inputs.map((i) => i.file),
+      ['src/webhooks.ts'],
+    )
+    assert.match(code, /x-api-video-signature/, 'the measure is of the add-on')
+    assert.not.match(code, /auth\/api-key|createSession/, 'core code in the add-on')
+  },
+)
 
 size.run()

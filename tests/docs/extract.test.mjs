@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import * as assert from 'uvu/assert'
 import { suite } from 'uvu'
-import { extractBlocks, kindOf, optOut } from './run.mjs'
+import { extractBlocks, kindOf, optOut, receivesWebhooks } from './run.mjs'
 
 const extraction = suite('doc test: block extraction')
 
@@ -84,6 +84,12 @@ runtimes('follows the code: Deno, Bun, a Worker, a Lambda handler, a Vercel Edge
   })
   assert.equal(kindOf("import { createSession } from 'apivideo-auth'"), { runtime: 'node' })
   assert.equal(kindOf("const note = 'deno run is not a comment here'"), { runtime: 'node' })
+})
+
+runtimes('a block that calls verifyWebhook is a webhook receiver, driven with signed deliveries', () => {
+  assert.ok(receivesWebhooks('const event = await verifyWebhook(request, { secret })'))
+  assert.not.ok(receivesWebhooks("import { webhookSecrets } from 'apivideo-auth/webhooks'"))
+  assert.not.ok(receivesWebhooks('const verifyWebhooks = 1'))
 })
 
 runtimes.run()

@@ -6,10 +6,10 @@ import * as assert from 'uvu/assert'
 
 const read = (path) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')
 
-/** Each exported interface of a .d.ts and its members' names, in order. */
+/** Each exported interface of a .d.ts and its own members' names, in order (not those it extends). */
 export function interfaces(dts) {
   const found = new Map()
-  for (const [, name, body] of dts.matchAll(/^export interface (\w+) \{\n([\s\S]*?)^\}/gm)) {
+  for (const [, name, body] of dts.matchAll(/^export interface (\w+)(?: extends [\w, ]+)? \{\n([\s\S]*?)^\}/gm)) {
     const members = [...body.matchAll(/^ {4}(?:readonly )?(\w+)\??[(:]/gm)].map((m) => m[1])
     found.set(name, members)
   }

@@ -7,15 +7,20 @@
 // - A fetch that sends https://ws.api.video/* and https://sandbox.api.video/* to a fresh stand-in on 127.0.0.1
 //   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs,
 //   nothing leaves the machine.
-// - 'apivideo-auth', 'apivideo-auth/testing' and 'apivideo-auth/share' resolve to the built dist/,
-//   as users receive it; beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js (dist/index.js),
-//   the copy-paste install.
+// - APIVIDEO_WEBHOOK_SECRET, the secret the webhook deliveries below are signed with.
+// - 'apivideo-auth', 'apivideo-auth/testing', 'apivideo-auth/share' and 'apivideo-auth/webhooks' resolve to the
+//   built dist/, as users receive it; beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js
+//   (dist/index.js), the copy-paste install.
 // The runtime follows from the code: Deno.*, an npm:/jsr: import or a comment saying `deno run` runs under Deno,
 // Bun.* or a comment saying `bun run` under Bun, a Worker
 // (`export default { fetch }`) under workerd, everything else under Node (TypeScript made JavaScript by esbuild).
 // A Lambda handler, a Vercel Edge route (`export function GET`) or a server (Bun.serve, Deno.serve) is then called
 // the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
+// A webhook receiver (a block that calls verifyWebhook) so driven gets what api.video sends: each call is a delivery
+// signed with APIVIDEO_WEBHOOK_SECRET (in its env, and a Worker's), and must answer 2xx; one more, forged, must
+// answer 4xx. A Lambda gets API Gateway's event, its body in base64.
 // A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
+import { createHmac } from 'node:crypto'
 import {
   copyFileSync,
   existsSync,
@@ -36,6 +41,7 @@ import { workerdConfig } from '../../scripts/workerd.mjs'
 const root = resolve(import.meta.dirname, '../..')
 const bin = (name) => join(root, 'node_modules/.bin', name)
 const API_KEY = 'test-key'
+const WEBHOOK_SECRET = 'sig_sec_doc_test_0123456789'
 const BOUND_MS = 30_000
 const CALLS = 3 // requests sent to a handler or a server, concurrently
 const LANGUAGES = new Set(['js', 'javascript', 'mjs', 'ts', 'typescript'])
@@ -101,6 +107,39 @@ export function kindOf(code) {
   return { runtime: 'node' }
 }
 
+/** True for a block that receives webhooks: the driver sends it signed deliveries, and a forged one. */
+export const receivesWebhooks = (code) => /\bverifyWebhook\b/.test(code)
+
+/**
+ * A delivery as api.video sends it (its header names, a JSON body), signed with the doc test's secret, and the same
+ * signed with another: `init(forged)` is the fetch init of one.
+ */
+function webhookDelivery() {
+  const body = JSON.stringify({
+    type: 'video.encoding.quality.completed',
+    emittedAt: new Date().toISOString().replace('Z', '+00:00'),
+    videoId: 'vi4blUQJFrYWbaG44NChkH27',
+    encoding: 'hls',
+    quality: '720p',
+  })
+  const headers = (secret) => ({
+    'Content-Type': 'application/json',
+    'X-Api-Video-WebhookID': 'webhook_XXXXXXXXXXXXXXX',
+    'X-Api-Video-Signature': createHmac('sha256', secret).update(body).digest('hex'),
+  })
+  return [
+    `const DELIVERY = ${JSON.stringify({ body, signed: headers(WEBHOOK_SECRET), forged: headers('sig_sec_forged') })}`,
+    `const init = (forged) => ({`,
+    `  method: 'POST',`,
+    `  headers: forged ? DELIVERY.forged : DELIVERY.signed,`,
+    `  body: DELIVERY.body,`,
+    `})`,
+    `const expect4xx = (status, what) => {`,
+    `  if (status < 400 || status > 499) throw new Error(what + ' answered ' + status + ' to a forged delivery')`,
+    `}`,
+  ]
+}
+
 /** The driver module: the route first, then the block, then whatever calls the block the way its platform would. */
 function driver(kind, blockFile) {
   const lines = [
@@ -110,7 +149,21 @@ function driver(kind, blockFile) {
     `  if (status < 200 || status > 299) throw new Error(what + ' answered ' + status)`,
     `}`,
   ]
-  if (kind.drive === 'lambda') {
+  if (kind.webhook) lines.push(...webhookDelivery())
+  if (kind.drive === 'lambda' && kind.webhook) {
+    // API Gateway's proxy event: the headers as sent, the body in base64.
+    lines.push(
+      `const event = (forged) => ({`,
+      `  headers: init(forged).headers,`,
+      `  body: btoa(DELIVERY.body),`,
+      `  isBase64Encoded: true,`,
+      `})`,
+      `for (let i = 0; i < ${CALLS}; i++) {`,
+      `  expect2xx((await block.handler(event(false), {})).statusCode, 'the Lambda handler')`,
+      `}`,
+      `expect4xx((await block.handler(event(true), {})).statusCode, 'the Lambda handler')`,
+    )
+  } else if (kind.drive === 'lambda') {
     lines.push(
       `for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.handler({}, {})).statusCode, 'the Lambda handler')`,
     )
@@ -125,11 +178,13 @@ function driver(kind, blockFile) {
       `for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`,
     )
   } else if (kind.server) {
+    const call = kind.webhook ? 'fetch(server.url, init(false))' : 'fetch(server.url)'
     lines.push(`const servers = globalThis[Symbol.for('doc-test.servers')]`)
     lines.push(`if (!servers.length) throw new Error('the block started no server')`)
     lines.push(`for (const server of servers) {`)
-    lines.push(`  const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => fetch(server.url)))`)
+    lines.push(`  const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => ${call}))`)
     lines.push(`  for (const answer of answers) expect2xx(answer.status, 'the server'), await answer.arrayBuffer()`)
+    if (kind.webhook) lines.push(`  expect4xx((await fetch(server.url, init(true))).status, 'the server')`)
     lines.push(`  await server.stop()`)
     lines.push(`}`)
   }
@@ -149,6 +204,7 @@ async function exec(command, args, { cwd, env }) {
 
 const ENV = {
   APIVIDEO_API_KEY: API_KEY,
+  APIVIDEO_WEBHOOK_SECRET: WEBHOOK_SECRET,
   NO_PROXY: '127.0.0.1,localhost',
   DENO_NO_UPDATE_CHECK: '1',
   NODE_NO_WARNINGS: '1',
@@ -183,6 +239,7 @@ const runners = {
       ['', 'index.js'],
       ['/testing', 'testing.js'],
       ['/share', 'share.js'],
+      ['/webhooks', 'webhooks.js'],
     ]) {
       for (const name of ['apivideo-auth', 'npm:apivideo-auth', `jsr:${jsr}`])
         imports[name + entry] = `file://${root}/dist/${dist}`
@@ -207,19 +264,25 @@ const runners = {
   async workerd(block, kind, dir) {
     const file = typescript(block) ? 'block.ts' : 'block.mjs'
     writeFileSync(join(dir, file), block.code)
+    const request = kind.webhook ? `new Request('http://worker/', init(false))` : `new Request('http://worker/')`
+    const forged = kind.webhook
+      ? `expect4xx((await worker.fetch(new Request('http://worker/', init(true)), env, ctx)).status, 'the Worker')`
+      : ''
     writeFileSync(
       join(dir, 'main.mjs'),
       `import './route.mjs'
 import worker from './${file}'
+${kind.webhook ? webhookDelivery().join('\n') : ''}
 export default {
   async test(controller, env, ctx) {
     const answers = await Promise.all(
-      Array.from({ length: ${CALLS} }, () => worker.fetch(new Request('http://worker/'), env, ctx)),
+      Array.from({ length: ${CALLS} }, () => worker.fetch(${request}, env, ctx)),
     )
     for (const answer of answers) {
       if (answer.status < 200 || answer.status > 299) throw new Error('the Worker answered ' + answer.status)
       await answer.arrayBuffer()
     }
+    ${forged}
   },
 }
 `,
@@ -234,7 +297,8 @@ export default {
       outfile: join(dir, 'worker.js'),
       logLevel: 'silent',
     })
-    const config = workerdConfig({ modules: { 'worker.js': 'worker.js' }, bindings: { APIVIDEO_API_KEY: API_KEY } })
+    const bindings = { APIVIDEO_API_KEY: API_KEY, APIVIDEO_WEBHOOK_SECRET: WEBHOOK_SECRET }
+    const config = workerdConfig({ modules: { 'worker.js': 'worker.js' }, bindings })
     writeFileSync(join(dir, 'config.capnp'), config)
     return exec(bin('workerd'), ['test', 'config.capnp'], { cwd: dir, env: ENV })
   },
@@ -256,7 +320,7 @@ async function check(block, work) {
       return { failed: true, line: `FAIL  ${where.padEnd(26)} an opt-out must say why: // doc-test: skip (reason)` }
     return { skipped: true, line: `skip  ${where.padEnd(26)} ${skip.reason}` }
   }
-  const kind = kindOf(block.code)
+  const kind = { ...kindOf(block.code), webhook: receivesWebhooks(block.code) }
   const label = kind.drive ?? (kind.server ? `${kind.runtime} server` : kind.runtime)
   const { createStandIn } = await import(join(root, 'dist/testing.js'))
   const standIn = createStandIn({ apiKeys: [API_KEY] })

@@ -36,7 +36,7 @@ const FILES = [
   'bench/results.md',
   'dist/cli.js',
   'dist/node-server.js',
-  ...['index', 'share', 'testing'].flatMap((entry) =>
+  ...['index', 'share', 'testing', 'webhooks'].flatMap((entry) =>
     ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`),
   ),
   ...filesOf('docs', ['.md']),
@@ -190,10 +190,12 @@ try {
     const out = JSON.parse(clean(node, ['import.mjs'], project))
     deepStrictEqual(out, {
       exports: EXPORTS,
-      testing: ['createStandIn'],
+      testing: ['WEBHOOK_EVENTS', 'createStandIn', 'deliverWebhook', 'signWebhook'],
+      webhooks: ['verifyWebhook', 'webhookSecrets'],
       token: true,
       requests: ['/auth/api-key', '/auth/api-key'],
       crossCopy: [true, false, 'INVALID_CREDENTIALS'],
+      webhookError: [true, 'INVALID_SIGNATURE'],
     })
   })
 
@@ -202,7 +204,8 @@ try {
     const out = JSON.parse(clean(node, ['require.cjs'], project))
     deepStrictEqual(out, {
       exports: EXPORTS,
-      testing: ['createStandIn'],
+      testing: ['WEBHOOK_EVENTS', 'createStandIn', 'deliverWebhook', 'signWebhook'],
+      webhooks: ['verifyWebhook', 'webhookSecrets'],
       version: pkg.version,
       token: true,
       requests: ['/auth/api-key'],
@@ -220,7 +223,7 @@ try {
 
   await check('the type-test consumer uses every export of every entry point', () => {
     const consumer = readFileSync(join(here, 'consumer.ts'), 'utf8')
-    const names = ['index.d.ts', 'share.d.ts', 'testing.d.ts'].flatMap((f) =>
+    const names = ['index.d.ts', 'share.d.ts', 'testing.d.ts', 'webhooks.d.ts'].flatMap((f) =>
       declaredExports(join(project, 'node_modules/apivideo-auth/dist', f)),
     )
     ok(names.length > EXPORTS.length, `found ${names.length} exports`)
@@ -248,6 +251,7 @@ try {
       '.': './src/index.ts',
       './share': './src/share.ts',
       './testing': './src/testing.ts',
+      './webhooks': './src/webhooks.ts',
     })
     for (const file of Object.values(jsr.exports)) ok(existsSync(join(root, file)), file)
   })

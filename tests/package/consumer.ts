@@ -31,6 +31,27 @@ import { shareTokens } from 'apivideo-auth/share'
 import type { ShareOptions, TokenStore } from 'apivideo-auth/share'
 import { createStandIn } from 'apivideo-auth/testing'
 import type { Credential, Fault, StandIn, StandInCounts, StandInOptions, StandInRequest } from 'apivideo-auth/testing'
+import { WEBHOOK_EVENTS, deliverWebhook, signWebhook } from 'apivideo-auth/testing'
+import type {
+  DeliverOptions,
+  DeliverWebhookOptions,
+  StandInWebhook,
+  WebhookDelivery,
+  WebhookEventInit,
+} from 'apivideo-auth/testing'
+import { verifyWebhook, webhookSecrets } from 'apivideo-auth/webhooks'
+import type {
+  VerifyWebhookOptions,
+  VideoEncodingQualityCompletedEvent,
+  WebhookError,
+  WebhookErrorCode,
+  WebhookEvent,
+  WebhookEventBase,
+  WebhookEventType,
+  WebhookInput,
+  WebhookSecret,
+  WebhookSecretsOptions,
+} from 'apivideo-auth/webhooks'
 
 export async function main(): Promise<string[]> {
   const standInOptions: StandInOptions = { apiKeys: ['test-key'], expiresIn: 3599, now: Date.now }
@@ -92,6 +113,46 @@ export async function main(): Promise<string[]> {
       events.push({ type: 'retry', at: 0, delay: error.retryAfter })
   }
 
+  const created = await session.fetch('/webhooks', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: [...WEBHOOK_EVENTS] }),
+  })
+  const webhook = (await created.json()) as StandInWebhook
+  const webhookFacts: string[] = []
+  const init: WebhookEventInit = { type: 'video.encoding.quality.completed', videoId: 'vi1' }
+  const deliverOptions: DeliverOptions = { retry: false, fetch: standIn.fetch }
+  const sent: WebhookDelivery[] = await standIn.deliver(init, deliverOptions)
+  const direct: DeliverWebhookOptions = {
+    secret: webhook.signatureSecret,
+    fetch: standIn.fetch,
+    wait: async () => {},
+  }
+  const delivered: WebhookDelivery = await deliverWebhook('http://127.0.0.1:9/hook', init, direct)
+  const input: WebhookInput = {
+    headers: { 'x-api-video-signature': await signWebhook(delivered.body, webhook.signatureSecret) },
+    body: delivered.body,
+  }
+  const secret: WebhookSecret = webhookSecrets(session, { now: Date.now } satisfies WebhookSecretsOptions)
+  const verifyOptions: VerifyWebhookOptions = { secret: [webhook.signatureSecret], maxAge: 60_000 }
+  const event: WebhookEvent = await verifyWebhook(input, verifyOptions)
+  const type: WebhookEventType = event.type
+  if (event.type === 'video.encoding.quality.completed') {
+    const quality: VideoEncodingQualityCompletedEvent = event
+    webhookFacts.push(quality.quality)
+  }
+  const base: WebhookEventBase = event
+  await verifyWebhook(new Request('http://127.0.0.1/hook', { method: 'POST' }), { secret }).catch(
+    (error: WebhookError) => {
+      const code: WebhookErrorCode = error.code
+      webhookFacts.push(code)
+    },
+  )
+  // @ts-expect-error: not an event type
+  const notAType: WebhookEventType = 'video.deleted'
+  // @ts-expect-error: a misspelt option is refused
+  await verifyWebhook(input, { secret: 'x', maxage: 1 }).catch(() => undefined)
+
   // @ts-expect-error: not an error code, so the types are not `any`
   const unknownCode: ErrorCode = 'NOT_A_CODE'
   // @ts-expect-error: a misspelt option is refused
@@ -110,5 +171,10 @@ export async function main(): Promise<string[]> {
     String(counts.requests),
     ...credentials,
     ...seen.map((r) => r.path),
+    ...sent.map((d) => d.url),
+    type,
+    base.emittedAt,
+    notAType,
+    ...webhookFacts,
   ]
 }

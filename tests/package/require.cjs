@@ -1,6 +1,7 @@
 // Run inside the temporary project where the tarball is installed: the package through CommonJS `require`.
 const lib = require('apivideo-auth')
 const testing = require('apivideo-auth/testing')
+const webhooks = require('apivideo-auth/webhooks')
 const { version } = require('apivideo-auth/package.json')
 
 void (async () => {
@@ -10,6 +11,7 @@ void (async () => {
     JSON.stringify({
       exports: Object.keys(lib).sort(),
       testing: Object.keys(testing).sort(),
+      webhooks: Object.keys(webhooks).sort(),
       version,
       token: (await session.token()).length > 0,
       requests: standIn.requests.map((r) => r.path),

@@ -5,9 +5,10 @@ const { resolve } = require('node:path')
 const dist = resolve(process.argv[2])
 const lib = require(`${dist}/index.cjs`)
 const testing = require(`${dist}/testing.cjs`)
+const webhooks = require(`${dist}/webhooks.cjs`)
 
 void (async () => {
   const { serve } = await import('../helpers.mjs')
   const { run } = await import('./suite.mjs')
-  process.exitCode = (await run({ lib, testing, serve })) ? 1 : 0
+  process.exitCode = (await run({ lib, testing, webhooks, serve })) ? 1 : 0
 })()

@@ -7,4 +7,5 @@ import { run } from './suite.mjs'
 const dist = pathToFileURL(`${process.argv[2]}/`)
 const lib = await import(new URL('index.js', dist))
 const testing = await import(new URL('testing.js', dist))
-process.exitCode = (await run({ lib, testing, serve })) ? 1 : 0
+const webhooks = await import(new URL('webhooks.js', dist))
+process.exitCode = (await run({ lib, testing, webhooks, serve })) ? 1 : 0

@@ -44,9 +44,9 @@ function nodeBinary(major) {
 
 /**
  * The library's entries Deno type-checks against web libraries only:
- * the core, the stand-in, and the share add-on when present.
+ * the core, the stand-in, and the share and webhooks add-ons when present.
  */
-const checkedSources = ['index.ts', 'testing.ts', 'share.ts']
+const checkedSources = ['index.ts', 'testing.ts', 'share.ts', 'webhooks.ts']
   .map((file) => `${src}/${file}`)
   .filter((path) => existsSync(path))
 
@@ -115,8 +115,8 @@ async function bundleWorker(dir) {
   const mapToDist = {
     name: 'apivideo-auth',
     setup: (b) =>
-      b.onResolve({ filter: /^apivideo-auth(\/testing)?$/ }, ({ path }) => ({
-        path: join(dist, path.endsWith('/testing') ? 'testing.js' : 'index.js'),
+      b.onResolve({ filter: /^apivideo-auth(\/(testing|webhooks))?$/ }, ({ path }) => ({
+        path: join(dist, `${path.split('/')[1] ?? 'index'}.js`),
       })),
   }
   await build({

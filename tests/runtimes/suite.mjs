@@ -38,6 +38,158 @@ function tokenResponse(body, status = 200) {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Webhooks: the apivideo-auth/webhooks add-on (ctx.webhooks) and the stand-in's deliveries
+// ---------------------------------------------------------------------------------------------------------------
+
+const WEBHOOK_EVENT = { type: 'video.encoding.quality.completed', videoId: 'vi1', encoding: 'hls', quality: '720p' }
+
+/**
+ * A receiver that verifies each delivery with `receiver.secret` (set once the webhook exists), served by the
+ * runtime when it can listen, else called directly through `receiver.fetch`.
+ */
+async function webhookReceiver(ctx) {
+  const receiver = { received: [], secret: undefined }
+  const handler = async (request) => {
+    try {
+      receiver.received.push(await ctx.webhooks.verifyWebhook(request, { secret: () => receiver.secret }))
+      return new Response(null, { status: 204 })
+    } catch (error) {
+      receiver.received.push(error.code)
+      return new Response(null, { status: error.code === 'INVALID_SIGNATURE' ? 401 : 400 })
+    }
+  }
+  if (!ctx.serve) {
+    const fetch = async (url, init) => handler(new Request(url, init))
+    return Object.assign(receiver, { url: 'http://127.0.0.1/hook', options: { fetch }, close: async () => {} })
+  }
+  const server = await ctx.serve(handler)
+  return Object.assign(receiver, { url: `${server.url}/hook`, options: {}, close: server.close })
+}
+
+/** Creates a webhook on the stand-in through a session; its lookups are the stand-in's GET /webhooks/{id}. */
+async function createWebhook(session, url) {
+  const response = await session.fetch('/webhooks', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url, events: ['video.encoding.quality.completed'] }),
+  })
+  equal(response.status, 201)
+  return response.json()
+}
+
+const webhookTests = [
+  [
+    "webhooks: the stand-in's signed delivery passes from the runtime's Request; a forged one is retried, refused",
+    async (ctx) => {
+      await withApi(ctx, async ({ standIn, options }) => {
+        const session = ctx.lib.createSession({ apiKey: KEY, ...options })
+        const hook = await webhookReceiver(ctx)
+        try {
+          hook.secret = (await createWebhook(session, hook.url)).signatureSecret
+          const [delivery] = await standIn.deliver(WEBHOOK_EVENT, hook.options)
+          equal([delivery.statuses, delivery.delivered], [[204], true])
+          const event = hook.received[0]
+          equal([event.type, event.videoId, event.quality], [WEBHOOK_EVENT.type, 'vi1', '720p'])
+          ok(!Number.isNaN(Date.parse(event.emittedAt)), 'emittedAt is a date')
+          const waits = []
+          const forged = await ctx.testing.deliverWebhook(hook.url, WEBHOOK_EVENT, {
+            secret: 'sig_sec_forged',
+            retry: true,
+            wait: async (ms) => void waits.push(ms),
+            ...hook.options,
+          })
+          equal(
+            [forged.statuses, waits],
+            [
+              [401, 401, 401, 401],
+              [3000, 3000, 3000],
+            ],
+          )
+          equal(hook.received.slice(1), Array(4).fill('INVALID_SIGNATURE'))
+        } finally {
+          await hook.close()
+        }
+      })
+    },
+  ],
+
+  [
+    'webhooks: webhookSecrets looks a secret up once for many deliveries, and forged IDs a bounded number of times',
+    async (ctx) => {
+      const time = clock()
+      await withApi(
+        ctx,
+        async ({ standIn, options, paths }) => {
+          const session = ctx.lib.createSession({ apiKey: KEY, ...options, now: time.now })
+          const webhook = await createWebhook(session, 'http://127.0.0.1:9/hook')
+          const body = JSON.stringify({ ...WEBHOOK_EVENT, emittedAt: new Date(time.now()).toISOString() })
+          const signature = await ctx.testing.signWebhook(body, webhook.signatureSecret)
+          const input = (id) => ({
+            headers: { 'x-api-video-webhookid': id, 'x-api-video-signature': signature },
+            body,
+          })
+          const secret = ctx.webhooks.webhookSecrets(session, { now: time.now })
+          const lookups = () => paths().filter((p) => p.startsWith('/webhooks/')).length
+          const events = await Promise.all(
+            Array.from({ length: 20 }, () => ctx.webhooks.verifyWebhook(input(webhook.webhookId), { secret })),
+          )
+          equal(new Set(events.map((e) => e.videoId)).size, 1)
+          equal(lookups(), 1)
+          for (let i = 0; i < 50; i++) {
+            const error = await rejection(ctx.webhooks.verifyWebhook(input(`webhook_forged${i}`), { secret }))
+            equal(error.code, 'INVALID_SIGNATURE')
+          }
+          equal(lookups(), 5)
+          ok(standIn.requests.every((r) => r.credential === 'bearer' || r.path === '/auth/api-key'))
+        },
+        { now: time.now, keepRequests: Infinity },
+      )
+    },
+  ],
+
+  [
+    'webhooks: refusals carry their codes and isApiVideoAuthError knows them; a large streamed body is cut short',
+    async (ctx) => {
+      const { verifyWebhook } = ctx.webhooks
+      const secret = 'sig_sec_runtime'
+      const body = JSON.stringify({ ...WEBHOOK_EVENT, emittedAt: '2026-01-01T00:00:00+00:00' })
+      const signature = await ctx.testing.signWebhook(body, secret)
+      const headers = new Headers({ 'X-Api-Video-Signature': signature })
+      equal((await verifyWebhook({ headers, body: new TextEncoder().encode(body) }, { secret })).videoId, 'vi1')
+      const cases = [
+        [{ headers, body: `${body} ` }, 'INVALID_SIGNATURE'],
+        [{ headers: {}, body }, 'INVALID_SIGNATURE'],
+        [{ headers, body: '' }, 'INVALID_WEBHOOK'],
+        [null, 'INVALID_WEBHOOK'],
+      ]
+      for (const [input, code] of cases) {
+        const error = await rejection(verifyWebhook(input, { secret }))
+        equal([error.code, ctx.lib.isApiVideoAuthError(error)], [code, true])
+        ok(!error.message.includes(secret) && !error.message.includes(signature), 'no secret in the message')
+      }
+      const bad = await rejection(verifyWebhook({ headers, body }, { secret, maxage: 1 }))
+      equal([bad instanceof TypeError, bad.code], [true, 'ERR_UNKNOWN_OPTION'])
+
+      let pulled = 0
+      const CHUNK = 16 * 1024
+      const stream = new ReadableStream(
+        {
+          pull(controller) {
+            if (pulled >= 8 * 1024 * 1024) return controller.close()
+            pulled += CHUNK
+            controller.enqueue(new Uint8Array(CHUNK))
+          },
+        },
+        { highWaterMark: 0 },
+      )
+      const error = await rejection(verifyWebhook({ headers, body: stream }, { secret }))
+      equal(error.code, 'INVALID_WEBHOOK')
+      ok(pulled <= 64 * 1024 + 2 * CHUNK, `pulled ${pulled} B`)
+    },
+  ],
+]
+
 export const tests = [
   [
     'builders: the two POSTs, with the JSON body and extra headers',
@@ -255,6 +407,8 @@ export const tests = [
       })
     },
   ],
+
+  ...webhookTests,
 ]
 
 /**

@@ -3,6 +3,7 @@
 // one created at global scope, one created by the first request with the key from its `env` (the README's snippet).
 import * as lib from 'apivideo-auth'
 import * as testing from 'apivideo-auth/testing'
+import * as webhooks from 'apivideo-auth/webhooks'
 import { equal } from './assert.mjs'
 import { run } from './suite.mjs'
 
@@ -37,6 +38,7 @@ const moduleScope = [
 
 export const runtimeSuite = {
   async test(_controller, env) {
-    if (await run({ lib, testing, serve: undefined, env }, [moduleScope])) throw new Error('the runtime suite failed')
+    if (await run({ lib, testing, webhooks, serve: undefined, env }, [moduleScope]))
+      throw new Error('the runtime suite failed')
   },
 }
