@@ -405,6 +405,8 @@ faults('the lease holder is killed: another instance takes the expired lease and
   const [request] = api.auth()
   record('lease holder killed, 7 survivors', api.auth().length, '= 1, by the next lease holder')
   record(`  ms from the kill to that request (lease ${TIMEOUT} ms)`, request.at - killedAt, 'measured, not asserted')
+  for (const r of reports)
+    assert.not.ok(r.events['share-failed:lease'], "the dead holder's successor was reported as a foreign lease")
   assert.equal(api.paths(), ['/auth/api-key'])
   assert.is(
     reports.reduce((n, r) => n + r.leasesWon, 0),

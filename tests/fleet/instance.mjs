@@ -48,8 +48,14 @@ const session = createSession({
   share: shareTokens(observed),
   timeout: Number(TIMEOUT),
   now: () => Date.now() + offset,
-  onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
+  onEvent,
 })
+
+/** Counts events by type, and store failures also by call (`share-failed:lease`). */
+function onEvent(event) {
+  const names = event.type === 'share-failed' ? [event.type, `${event.type}:${event.call}`] : [event.type]
+  for (const name of names) events[name] = (events[name] ?? 0) + 1
+}
 
 /**
  * CALLERS concurrent token() calls, then one authorized request: what each got. Callers get the held token while it
