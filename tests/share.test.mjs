@@ -362,12 +362,17 @@ hook('a clock that throws while the token is written is a share-failed `set`, ne
   const time = clock()
   const store = memoryStore(time)
   const ctx = context({ time })
-  const broken = shareTokens(store)({ ...ctx, now: () => assert.unreachable('clock') })
+  const broken = shareTokens(store)({
+    ...ctx,
+    now: () => {
+      throw new RangeError('clock')
+    },
+  })
   const token = issued(time)
   assert.is(await broken.renew(async () => token, FORCED), token)
   await broken.settled()
   assert.is(store.calls('set'), 0)
-  assert.equal(ctx.events, [{ type: 'share-failed', call: 'set', error: { name: 'Assertion', message: 'clock' } }])
+  assert.equal(ctx.events, [{ type: 'share-failed', call: 'set', error: { name: 'RangeError', message: 'clock' } }])
 })
 
 hook('a renewal that fails: renew() rejects with its error, and nothing is written', async () => {
