@@ -53,8 +53,6 @@ const observed = {
   },
 }
 
-// The session does not wait for its store write; a burst reports once it is done.
-let writing: Promise<void> | undefined
 let offset = 0
 const session = createSession({
   apiKey: env('API_KEY'),
@@ -62,21 +60,22 @@ const session = createSession({
   timeout: Number(env('TIMEOUT')),
   now: () => Date.now() + offset,
   onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
-  share: (context) => {
-    const hook = shareTokens(observed)(context)
-    return { take: hook.take.bind(hook), put: (token) => (writing = hook.put(token)) }
-  },
+  share: shareTokens(observed),
 })
 
+// Callers get the held token while it is renewed in the background; a burst reports once that renewal and its store
+// write are done, with the token the session then holds.
 async function burst() {
   events = {}
   const results = await Promise.allSettled(Array.from({ length: Number(env('CALLERS')) }, () => session.token()))
   const tokens = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const response = await session.fetch(`${env('STAND_IN_URL')}/videos`).catch(() => undefined)
   await response?.body?.cancel()
-  await writing
+  await session.settled()
+  const held = await session.token().catch(() => undefined)
   return {
     tokens: [...new Set(tokens)],
+    held,
     failures: results.length - tokens.length,
     status: response?.status ?? 0,
     events,

@@ -10,7 +10,7 @@ const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM,
 // The docs' node-redis recipe: connect in the background, never wait for Redis to start serving.
 // The test turns the offline queue on for half the fleet in one scenario (commands then hang while
 // Redis is down: the add-on bounds them by the timeout).
-// Connection errors are ignored here: the session reports them as store-error.
+// Connection errors are ignored here: the session reports them as share-failed.
 const redis = createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' }).on('error', () => {})
 const connected = redis.connect().catch(() => {}) // rejects only once destroyed
 const store = {
@@ -41,25 +41,27 @@ const observed = {
 }
 if (CLAIM !== '1') delete observed.claim
 
-// The session does not wait for its store write; a burst reports once it is done, so that the next
-// instance the parent starts finds it.
-let writing
-const share = (context) => {
-  const hook = shareTokens(observed)(context)
-  return { take: hook.take, put: (token) => (writing = hook.put(token)) }
-}
-
 let offset = 0
 const session = createSession({
   apiKey: API_KEY,
   baseUrl: STAND_IN_URL,
-  share,
+  share: shareTokens(observed),
   timeout: Number(TIMEOUT),
   now: () => Date.now() + offset,
-  onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
+  onEvent,
 })
 
-/** CALLERS concurrent token() calls, then one authorized request: what each got. */
+/** Counts events by type, and store failures also by call (`share-failed:lease`). */
+function onEvent(event) {
+  const names = event.type === 'share-failed' ? [event.type, `${event.type}:${event.call}`] : [event.type]
+  for (const name of names) events[name] = (events[name] ?? 0) + 1
+}
+
+/**
+ * CALLERS concurrent token() calls, then one authorized request: what each got. Callers get the held token while it
+ * is renewed in the background; a burst reports once that renewal and its store write are done (so that the next
+ * instance the parent starts finds the token), with the token the session then holds.
+ */
 async function burst() {
   events = {}
   const results = await Promise.allSettled(Array.from({ length: Number(CALLERS) }, () => session.token()))
@@ -68,9 +70,11 @@ async function burst() {
     async (r) => (await r.body?.cancel(), r.status),
     () => 0,
   )
-  await writing
+  await session.settled()
+  const held = await session.token().catch(() => undefined)
   return {
     tokens: [...new Set(tokens)],
+    held,
     failures: results.length - tokens.length,
     status,
     events,
