@@ -52,9 +52,11 @@ async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> 
 function describe(error: unknown, apiKey: string): { name: string; message: string } {
   const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
   const line = (text: unknown, max: number) =>
+    // Cut after the key is replaced, so that no part of it is left at the end.
     String(text)
-      .slice(0, max)
+      .slice(0, max + apiKey.length)
       .replaceAll(apiKey, '[redacted]')
+      .slice(0, max)
       .replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
   return typeof message === 'string'
     ? { name: line(name, 60), message: line(message, 200) }
@@ -201,10 +203,11 @@ function createShareHook(
       if (found || renewal.lost || !store.claim || !(spent < budget)) return found
       const lease = async (derived: Keys) => (await store.claim?.(`${derived.key}:lease:${tag}`, leaseMs)) === true
       if (await timed(() => call(renewal, 'claim', lease, true, budget - spent))) return undefined
-      // A session's lease ends with its TTL, even if the session died. One still held past it was set by someone
-      // else who can write the store: waiting on it would only hold the callers up.
+      // A session's lease ends with its TTL, even if the session died; then another claims it and renews, in far
+      // less than half a TTL. A lease still held one and a half TTLs after it was first seen was set by someone else
+      // who can write the store: waiting on it would only hold the callers up.
       leaseSeenAt ??= spent
-      if (spent - leaseSeenAt > leaseMs) {
+      if (spent - leaseSeenAt > 1.5 * leaseMs) {
         report('lease', new Error(`the lease is held past its ${leaseMs} ms TTL`))
         return undefined
       }
@@ -299,6 +302,7 @@ async function seal({ cipher, bound }: Keys, shared: CachedToken): Promise<strin
  */
 async function open({ cipher, bound }: Keys, stored: unknown, at: number): Promise<CachedToken | string> {
   if (typeof stored !== 'string') return 'it is not a string'
+  if (stored === '') return 'it is empty'
   if (stored.length > VALUE_LIMIT) return `it is over ${VALUE_LIMIT} characters`
   const unusable = 'it does not open with this key, or holds no usable token'
   try {
