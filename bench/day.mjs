@@ -49,7 +49,7 @@ async function advanceTo(target) {
 /** Delivers what is still on its way, then waits (on the simulated clock) for the session's background work. */
 async function endOfDay(session) {
   while (held.length) await advanceTo(Math.min(...held.map((h) => h.at)))
-  const settled = session.settled?.() // LEAD: the new core's settled(); today's session has none
+  const settled = session.settled?.() // 0.2.0's session has no settled()
   if (!settled) return 'none'
   let done = false
   settled.then(() => (done = true))

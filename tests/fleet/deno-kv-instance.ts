@@ -53,8 +53,6 @@ const observed = {
   },
 }
 
-// The session does not wait for its store write; a burst reports once it is done.
-let writing: Promise<void> | undefined
 let offset = 0
 const session = createSession({
   apiKey: env('API_KEY'),
@@ -62,10 +60,7 @@ const session = createSession({
   timeout: Number(env('TIMEOUT')),
   now: () => Date.now() + offset,
   onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
-  share: (context) => {
-    const hook = shareTokens(observed)(context)
-    return { take: hook.take.bind(hook), put: (token) => (writing = hook.put(token)) }
-  },
+  share: shareTokens(observed),
 })
 
 async function burst() {
@@ -74,7 +69,8 @@ async function burst() {
   const tokens = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const response = await session.fetch(`${env('STAND_IN_URL')}/videos`).catch(() => undefined)
   await response?.body?.cancel()
-  await writing
+  // Callers do not wait for the store write; a burst reports once it has landed.
+  await session.settled()
   return {
     tokens: [...new Set(tokens)],
     failures: results.length - tokens.length,

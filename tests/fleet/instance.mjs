@@ -10,7 +10,7 @@ const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM,
 // The docs' node-redis recipe: the store's calls wait for the connection, at most 1 s, so that a Redis that is down
 // at start delays them by that much at most. The test turns the offline queue on for half the fleet in one scenario
 // (commands then hang while Redis is down: the add-on bounds them by the timeout).
-// Connection errors are ignored here: the session reports them as store-error.
+// Connection errors are ignored here: the session reports them as share-failed.
 const redis = createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' }).on('error', () => {})
 const connected = redis.connect().catch(() => {}) // rejects only once destroyed
 const ready = within(1_000, connected)
@@ -57,19 +57,11 @@ const observed = {
 }
 if (CLAIM !== '1') delete observed.claim
 
-// The session does not wait for its store write; a burst reports once it is done, so that the next
-// instance the parent starts finds it. LEAD: with the new core, `await session.settled()` instead of this wrapper.
-let writing
-const share = (context) => {
-  const hook = shareTokens(observed)(context)
-  return { take: hook.take, put: (token) => (writing = hook.put(token)) }
-}
-
 let offset = 0
 const session = createSession({
   apiKey: API_KEY,
   baseUrl: STAND_IN_URL,
-  share,
+  share: shareTokens(observed),
   timeout: Number(TIMEOUT),
   now: () => Date.now() + offset,
   onEvent: (e) => (events[e.type] = (events[e.type] ?? 0) + 1),
@@ -84,7 +76,9 @@ async function burst() {
     async (r) => (await r.body?.cancel(), r.status),
     () => 0,
   )
-  await writing
+  // Callers do not wait for the store write; a burst reports once it has landed, so that the next instance the parent
+  // starts finds it.
+  await session.settled()
   return {
     tokens: [...new Set(tokens)],
     failures: results.length - tokens.length,

@@ -62,7 +62,7 @@ async function runRecipe(file) {
   const apiKey = `recipe-${randomBytes(12).toString('hex')}`
   const standIn = createStandIn({ apiKeys: [apiKey] })
   const server = await listen(standIn.handler)
-  // LEAD: the recipes reach the stand-in through APIVIDEO_BASE_URL, which the new core reads (0.2.0 does not).
+  // The recipes reach the stand-in through APIVIDEO_BASE_URL: they set no baseUrl.
   const env = { APIVIDEO_API_KEY: apiKey, APIVIDEO_BASE_URL: server.url, REDIS_URL: redis.url, NODE_NO_WARNINGS: '1' }
   const start = () =>
     exec(process.execPath, ['--import', './loopback-only.mjs', file], { cwd: work, env, timeout: CHILD_LIMIT })
