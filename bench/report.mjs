@@ -14,7 +14,10 @@ function verdict(value, must, aim) {
   return value > aim ? 'PASS (aim not reached)' : 'PASS (aim reached)'
 }
 
-export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, callers, memory }) {
+/** 0.2.0 in the simulated day (bench/day.mjs, 2026-12-02): the caller at each due time waits for the renewal. */
+const DAY_BEFORE = { waited: 26, auth: 27 }
+
+export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, callers, day, memory }) {
   const failed = size.officialNeutral.error?.match(/^(\d+) errors: ([^;]*)/)
   const official = failed
     ? `does not build for the neutral platform: ${failed[1]} errors, e.g. ${failed[2]}`
@@ -109,6 +112,7 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       aim: '1',
       verdict: verdict(ours.errors ? Infinity : ours.carriedApiKey, 1, 1),
     },
+    ...dayRows(day),
     {
       figure: 'retained heap per session, token strings aside',
       ours: `${bytes(Math.round(memory.beyondStrings))} (${n(memory.beyondStrings / KB, 2)} KB)`,
@@ -116,6 +120,44 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       must: `≤ ${bytes(2 * KB)}`,
       aim: bytes(KB),
       verdict: verdict(memory.beyondStrings, 2 * KB, KB),
+    },
+  ]
+}
+
+/** The simulated day: waits, requests and the margin of the tokens served, each the worst of its days. */
+function dayRows(day) {
+  const what =
+    `${n(day.bursts)} bursts of ${day.callers} \`token()\` calls, ` +
+    `${day.latencyMs} ms auth latency, worst of ${day.days} days`
+  // A caller that got an error, a token the stand-in never issued or an unhandled rejection fails the day outright.
+  const broken = day.errors + day.unknownTokens + day.unhandled > 0
+  const broke = broken
+    ? `; errors ${day.errors}, unknown tokens ${day.unknownTokens}, unhandled ${day.unhandled}`
+    : ''
+  return [
+    {
+      figure: `simulated day: bursts after the first token that waited on a renewal (${what})`,
+      ours: `${n(day.waitedAfterFirstToken)} (longest wait ${n(day.longestWaitMs)} ms${broke})`,
+      peers: `0.2.0: ${DAY_BEFORE.waited}`,
+      must: '0',
+      aim: '0',
+      verdict: broken ? 'MISS' : verdict(day.waitedAfterFirstToken, 0, 0),
+    },
+    {
+      figure: 'simulated day: auth requests in 24 h',
+      ours: day.authMin === day.authMax ? n(day.authMax) : `${n(day.authMin)}-${n(day.authMax)}`,
+      peers: `0.2.0: ${DAY_BEFORE.auth}`,
+      must: `≤ ${DAY_BEFORE.auth + 1}`,
+      aim: String(DAY_BEFORE.auth),
+      verdict: verdict(day.authMax, DAY_BEFORE.auth + 1, DAY_BEFORE.auth),
+    },
+    {
+      figure: 'simulated day: least time left before expiry on a token served',
+      ours: `${n(day.leastLeftMs / 1000)} s`,
+      peers: '–',
+      must: '> 60 s',
+      aim: '–',
+      verdict: day.leastLeftMs > 60_000 ? 'PASS' : 'MISS',
     },
   ]
 }

@@ -93,11 +93,19 @@ console.log(
     `official ${callers.official.carriedApiKey} (${callers.calls} API calls each)`,
 )
 
+step('simulated day')
+const day = child('day.mjs')
+console.log(
+  `${day.days} days of ${day.bursts.toLocaleString('en-US')} bursts: ` +
+    `bursts that waited on a renewal ${day.waitedAfterFirstToken}, auth requests ${day.authMin} to ${day.authMax}, ` +
+    `least time left on a token served ${(day.leastLeftMs / 1000).toFixed(0)} s`,
+)
+
 step('memory')
 const memory = child('memory.mjs', ['--expose-gc'])
 console.log(`${memory.beyondStrings.toFixed(0)} B per session beyond its token strings`)
 
-const figures = { size, importCost, hot, fetchOverhead, webhooks, callers, memory }
+const figures = { size, importCost, hot, fetchOverhead, webhooks, callers, day, memory }
 const list = rows(figures)
 const seconds = (performance.now() - started) / 1000
 step('results')
@@ -108,6 +116,9 @@ const nodeVersion = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`
 const inputs = (b) => b.inputs.map((i) => `${i.file} ${bytes(i.bytes)}`).join(', ')
 const CALLERS_SOURCE = 'bench/callers.mjs'
+const dayList = (pick) => day.perDay.map(pick).join(', ')
+/** The values the days gave, each once: '27', or '27 or 28'. */
+const dayValues = (pick) => [...new Set(day.perDay.map(pick))].join(' or ')
 const importCostWithThisShell = importCostHere
   ? ` With this machine's ${extra.join(' and ')} left in place (${importCostHere.rounds} rounds): ` +
     `ours ${ratio(importCostHere.overEmptyModule.ours)} of the empty module ` +
@@ -199,6 +210,19 @@ const resultsMarkdown = [
     `The official client: ${callers.official.carriedApiKey.toLocaleString('en-US')} requests carried the API key, ` +
     `one per call in a \`Basic\` header, ${callers.official.auth} auth requests, ` +
     `${callers.official.errors} callers with an error.`,
+  `- **Simulated day** (\`bench/day.mjs\`, ${day.days} days, each on a fresh session and stand-in): ` +
+    `a burst of ${day.callers} concurrent \`session.token()\` calls every ${day.everyMs / 1000} s for 24 h ` +
+    `(${day.bursts.toLocaleString('en-US')} bursts), tokens of ${day.lifetimeS} s, every auth answer held ` +
+    `${day.latencyMs} ms; the session and the stand-in share a simulated clock (the \`now\` option) that the loop ` +
+    `moves, so no real time passes. A burst waited when some of its calls had not resolved before the clock moved ` +
+    `on. Worst day: ${day.waitedAfterFirstToken} bursts after the first token waited on a renewal ` +
+    `(longest wait ${day.longestWaitMs} ms of simulated time); auth requests a day ${dayValues((d) => d.auth)} ` +
+    `(${dayValues((d) => `${d.apiKeyRequests} with the key + ${d.refreshRequests} refreshes`)}), ` +
+    `least time left before expiry on a token served ${(day.leastLeftMs / 1000).toFixed(0)} s ` +
+    `(per day: ${dayList((d) => `${d.leastLeftMs / 1000} s`)}), ` +
+    `${day.errors} callers with an error, ${day.unhandled} unhandled rejections; ` +
+    `\`session.settled()\` at the end of each day: ${dayValues((d) => d.settled)} ` +
+    `(\`none\`: the session has no \`settled()\`).`,
   `- **Memory** (${memory.sessions.toLocaleString('en-US')} sessions, one-letter tokens, ` +
     `heapUsed after forced GCs, each followed by a turn of the event loop so pending FinalizationRegistry ` +
     `callbacks run (undici's \`Request\` registers the signal it follows with one), slots preallocated): ` +
@@ -224,6 +248,7 @@ const resultsMarkdown = [
     `against \`node -e "import('./bench/fixtures/empty.mjs')"\`, interleaved (\`bench/import-cost.mjs\`).`,
   `- Official client, requests that carried the API key: \`npm run build && node bench/callers.mjs\` ` +
     `(prints the counts of both clients as JSON).`,
+  `- The simulated day alone: \`npm run build && node bench/day.mjs\` (prints every day's figures as JSON).`,
   ``,
 ].join('\n')
 writeFileSync(`${OUT}results.md`, resultsMarkdown)

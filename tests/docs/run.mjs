@@ -352,17 +352,25 @@ async function check(block, work) {
   }
 }
 
-async function main() {
+/**
+ * A fresh directory, `.tmp/<prefix>*`, where a program imports 'apivideo-auth' as its users do: node_modules/
+ * apivideo-auth is this repository, so the import finds the built package by its exports, and other packages
+ * ('redis', 'ioredis'…) come from the repository's node_modules. The caller removes it.
+ */
+export function packageWorkspace(prefix) {
   if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/ is missing: run npm run build first')
-  // Blocks run from .tmp/doc-test-*/block-*/, where node_modules/apivideo-auth is this repository:
-  // the import of 'apivideo-auth' finds the built package by its exports,
-  // and other packages come from the repository's node_modules.
   mkdirSync(join(root, '.tmp'), { recursive: true })
-  const work = mkdtempSync(join(root, '.tmp', 'doc-test-'))
+  const work = mkdtempSync(join(root, '.tmp', prefix))
   mkdirSync(join(work, 'node_modules'))
   // Its own package.json, so the repository's ("sideEffects": false) does not let esbuild drop the route import.
   writeFileSync(join(work, 'package.json'), JSON.stringify({ private: true, type: 'module' }))
   symlinkSync(root, join(work, 'node_modules', 'apivideo-auth'), 'dir')
+  return work
+}
+
+async function main() {
+  // Blocks run from .tmp/doc-test-*/block-*/.
+  const work = packageWorkspace('doc-test-')
   const counts = { passed: 0, failed: 0, skipped: 0 }
   try {
     for (const file of documents()) {

@@ -60,21 +60,13 @@ async function standIn(name) {
 /** One instance process; `burst(offset)` runs its 200 callers with its clock moved to `offset`. */
 function instance(
   api,
-  {
-    claim = true,
-    redisUrl = redis.url,
-    offlineQueue = false,
-    victim = false,
-    apiKey = api.apiKey,
-    background = false,
-  } = {},
+  { claim = true, redisUrl = redis.url, offlineQueue = false, victim = false, apiKey = api.apiKey } = {},
 ) {
   const env = {
     ...process.env,
     REDIS_URL: redisUrl,
     STAND_IN_URL: api.url,
     API_KEY: apiKey,
-    BACKGROUND: background ? '1' : '0',
     CLAIM: claim ? '1' : '0',
     TIMEOUT: String(TIMEOUT),
     OFFLINE_QUEUE: offlineQueue ? '1' : '0',
@@ -202,6 +194,8 @@ counts('with claim, started together: at most 2 auth requests; then at renewal t
   assert.ok(ttl > stored.dueAt - Date.now() && ttl <= left + 1_000, `ttl ${ttl}, ${left} ms to expiry`)
 
   api.clock.offset = RENEWAL
+  // Past the due time, callers get the token held while each instance renews in the background (a burst reports
+  // once that has settled): the next burst serves the renewed token.
   const due = await Promise.all(fleet.map((i) => i.burst(RENEWAL)))
   served(due)
   // Due, not expiring: callers got the token held while the renewal ran in the background.
@@ -364,7 +358,7 @@ faults('encrypted at rest: a value written by a session with another API key is 
 faults('Redis down when the processes start: they do not hang, serve alone, then share once it is up', async () => {
   const port = await freePort()
   const api = await standIn('down-at-start')
-  const fleet = await start(api, 2, { redisUrl: `redis://127.0.0.1:${port}`, background: true })
+  const fleet = await start(api, 2, { redisUrl: `redis://127.0.0.1:${port}` })
   const alone = await Promise.all(fleet.map((i) => i.burst(0)))
   served(alone)
   for (const r of alone) assert.ok(r.events['share-failed'] >= 1, 'no share-failed')

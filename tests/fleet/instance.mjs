@@ -5,22 +5,38 @@ import { createClient } from 'redis'
 import { createSession } from '../../dist/index.js'
 import { shareTokens } from '../../dist/share.js'
 
-const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM, CALLERS, BACKGROUND } = process.env
+const { REDIS_URL, STAND_IN_URL, API_KEY, CLAIM, TIMEOUT, OFFLINE_QUEUE, VICTIM, CALLERS } = process.env
 
-// The docs' node-redis recipe: connect in the background, never wait for Redis to start serving.
-// The test turns the offline queue on for half the fleet in one scenario (commands then hang while
-// Redis is down: the add-on bounds them by the timeout).
+// The docs' node-redis recipe: the store's calls wait for the connection, at most 1 s, so that a Redis that is down
+// at start delays them by that much at most. The test turns the offline queue on for half the fleet in one scenario
+// (commands then hang while Redis is down: the add-on bounds them by the timeout).
 // Connection errors are ignored here: the session reports them as share-failed.
 const redis = createClient({ url: REDIS_URL, disableOfflineQueue: OFFLINE_QUEUE !== '1' }).on('error', () => {})
 const connected = redis.connect().catch(() => {}) // rejects only once destroyed
+const ready = within(1_000, connected)
 const store = {
-  get: (key) => redis.get(key),
-  set: (key, value, ttlMs) => redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } }),
-  claim: async (key, ttlMs) =>
-    (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK',
+  async get(key) {
+    await ready
+    return redis.get(key)
+  },
+  async set(key, value, ttlMs) {
+    await ready
+    return redis.set(key, value, { expiration: { type: 'PX', value: ttlMs } })
+  },
+  async claim(key, ttlMs) {
+    await ready
+    return (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } })) === 'OK'
+  },
 }
-// The counts need every instance connected before it starts; the "Redis down at start" scenario does not wait.
-if (BACKGROUND !== '1') await connected
+
+/** Waits for `promise` (its failure included), at most `ms`; leaves no timer behind. */
+function within(ms, promise) {
+  let timer
+  const timeUp = new Promise((resolve) => (timer = setTimeout(resolve, ms)))
+  return Promise.race([promise, timeUp])
+    .catch(() => {})
+    .finally(() => clearTimeout(timer))
+}
 
 // What the parent wants to know: the keys used, the leases won, the events.
 const keys = new Set()
