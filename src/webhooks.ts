@@ -118,7 +118,8 @@ const isSecretList = (value: unknown[]): value is string[] => value.length > 0 &
 function header(headers: WebhookInput['headers'], name: string): string {
   if (typeof headers.get === 'function') return (headers as Headers).get(name) ?? ''
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name)
-  return String((key && (headers as Record<string, unknown>)[key]) ?? '')
+  // Node gives a header sent twice as a list: read as fetch reads it, joined by commas.
+  return [key === undefined ? '' : (headers as Record<string, string | string[]>)[key]].flat().join()
 }
 
 const encode = (text: string) => new TextEncoder().encode(text)
