@@ -14,6 +14,14 @@ import {
 } from 'apivideo-auth'
 import type {
   AccessToken,
+  ArgumentError,
+  ArgumentErrorCode,
+  CachedToken,
+  Endpoint,
+  ReadOptions,
+  ShareCall,
+  ShareEvent,
+  TokenWithExpiry,
   CallOptions,
   ErrorCode,
   ProblemDetails,
@@ -24,7 +32,6 @@ import type {
   TokenOptions,
   FetchFunction,
   ShareContext,
-  SharedToken,
   TokenShare,
 } from 'apivideo-auth'
 import { shareTokens } from 'apivideo-auth/share'
@@ -71,9 +78,13 @@ export async function main(): Promise<string[]> {
   if (authRequest === undefined) throw new Error('the builders returned no Request')
   const first: AccessToken = await authenticate('test-key', callOptions)
   const second: AccessToken = await refresh(first.refreshToken, callOptions)
-  const read: AccessToken = await readAccessToken(await standIn.fetch(authRequest), { sentAt: Date.now() })
+  const endpoint: Endpoint = 'api-key'
+  const readOptions: ReadOptions = { endpoint, sentAt: Date.now() }
+  const read: AccessToken = await readAccessToken(await standIn.fetch(authRequest), readOptions)
 
   const events: SessionEvent[] = []
+  const webhookFactsLater: string[] = []
+  const shareCalls: ShareCall[] = events.flatMap((event) => (event.type === 'share-failed' ? [event.call] : []))
   const memory = new Map<string, string>()
   const store: TokenStore = {
     get: async (key) => memory.get(key),
@@ -81,8 +92,20 @@ export async function main(): Promise<string[]> {
   }
   const fetch: FetchFunction = standIn.fetch
   const shareOptions: ShareOptions = { key: 'consumer' }
-  const share: (context: ShareContext) => TokenShare = shareTokens(store, shareOptions)
-  const seenShared: SharedToken[] = []
+  const shareHook: (context: ShareContext) => TokenShare = shareTokens(store, shareOptions)
+  const seenShared: CachedToken[] = []
+  const shareEvents: ShareEvent[] = []
+  const share = (context: ShareContext): TokenShare => {
+    const hook = shareHook({ ...context, emit: (event) => (shareEvents.push(event), context.emit(event)) })
+    return {
+      renew: async (renewHere, renewal) => {
+        const token = await hook.renew(renewHere, renewal)
+        seenShared.push(token)
+        return token
+      },
+      settled: () => hook.settled(),
+    }
+  }
   const options: SessionOptions = {
     apiKey: 'test-key',
     fetch,
@@ -99,6 +122,14 @@ export async function main(): Promise<string[]> {
     body: '{}',
   })
   session.invalidate()
+  const expiring: TokenWithExpiry = await session.tokenWithExpiry()
+  await session.settled()
+  try {
+    createSession({ apiKey: '' })
+  } catch (error) {
+    const argumentCode: ArgumentErrorCode = (error as ArgumentError).code
+    webhookFactsLater.push(argumentCode, String(expiring.expiresAt))
+  }
 
   try {
     await authenticate('wrong-key', callOptions)
@@ -107,10 +138,10 @@ export async function main(): Promise<string[]> {
       const code: ErrorCode = error.code
       const problem: ProblemDetails | undefined = error.problem
       const retryable: boolean = error.retryable
-      events.push({ type: 'failed', at: Date.now(), code, attempt: problem?.status ?? (retryable ? 1 : 0) })
+      events.push({ type: 'renewal-failed', at: Date.now(), code, attempt: problem?.status ?? (retryable ? 1 : 0) })
     }
     if (error instanceof ApiVideoAuthError && error.retryAfter !== undefined)
-      events.push({ type: 'retry', at: 0, delay: error.retryAfter })
+      events.push({ type: 'retrying', at: 0, code: error.code, attempt: 1, delayMs: error.retryAfter * 1000 })
   }
 
   const created = await session.fetch('/webhooks', {
@@ -176,5 +207,8 @@ export async function main(): Promise<string[]> {
     base.emittedAt,
     notAType,
     ...webhookFacts,
+    ...webhookFactsLater,
+    ...shareCalls,
+    ...shareEvents.map((event) => event.type),
   ]
 }
