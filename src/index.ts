@@ -530,7 +530,7 @@ async function readAnswer(
   const { status, headers } = response
   const ok = status >= 200 && status < 300
   const code = ok ? 'INVALID_RESPONSE' : errorCodeFor(status, endpoint)
-  const text = await readLimited(response, code, signal)
+  const text = await readLimited(response, code, { signal, secret })
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -561,7 +561,7 @@ function tokenFrom(
   for (const [field, value] of tokens) {
     if (!isHeaderSafe(value)) throw invalid(`"${field}" must be 1-8192 visible ASCII characters`)
   }
-  if (typeof expiresIn !== 'number' || !(expiresIn > 0 && expiresIn <= LONGEST_LIFETIME_S))
+  if (typeof expiresIn !== 'number' || !(expiresIn >= 1 && expiresIn <= LONGEST_LIFETIME_S))
     throw invalid(`"expires_in" must be a number of seconds from 1 to ${LONGEST_LIFETIME_S}`)
   const token = {
     accessToken,
@@ -573,7 +573,11 @@ function tokenFrom(
 }
 
 /** The body as text, at most `ANSWER_BYTES`: past that, or on an abort, the rest is cancelled. */
-async function readLimited(response: Response, code: ErrorCode, signal?: AbortSignal): Promise<string> {
+async function readLimited(
+  response: Response,
+  code: ErrorCode,
+  { signal, secret }: { signal?: AbortSignal | undefined; secret?: string | undefined },
+): Promise<string> {
   const { body, status } = response
   if (!body) return ''
   // A body that is not a web stream (a Node stream from a fetch polyfill) cannot be read within the limit.
@@ -596,7 +600,8 @@ async function readLimited(response: Response, code: ErrorCode, signal?: AbortSi
       chunks.push(chunk.value)
     }
   } catch (error) {
-    throw isApiVideoAuthError(error) ? error : new ApiVideoAuthError('NETWORK_ERROR', { status, cause: error })
+    if (isApiVideoAuthError(error)) throw error
+    throw new ApiVideoAuthError('NETWORK_ERROR', { status, cause: safeCause(error, secret) })
   } finally {
     signal?.removeEventListener('abort', cancel)
   }
@@ -700,17 +705,38 @@ async function sendOnce(
  * that echoes the request body): then it is dropped.
  */
 function networkError(error: unknown, host: string, secret: string): ApiVideoAuthError {
-  const escaped = JSON.stringify(secret).slice(1, -1)
   let code: string | undefined
-  let leaks = false
   let link: any = error
-  for (let depth = 0; depth < 8 && link != null; depth++, link = link.cause) {
-    if (code === undefined && /^[A-Z][A-Z0-9_]{1,39}$/.test(link.code)) code = link.code
-    const texts = typeof link === 'object' ? [link.message, link.stack, ...Object.values(link)] : [link]
-    leaks ||= texts.some((text) => typeof text === 'string' && (text.includes(secret) || text.includes(escaped)))
+  for (let depth = 0; depth < 8 && link != null && code === undefined; depth++, link = link.cause) {
+    if (/^[A-Z][A-Z0-9_]{1,39}$/.test(link.code)) code = link.code
   }
   const detail = `could not reach ${host}${code ? ` (${code})` : ''}`
-  return new ApiVideoAuthError('NETWORK_ERROR', { detail, cause: leaks ? undefined : error })
+  return new ApiVideoAuthError('NETWORK_ERROR', { detail, cause: safeCause(error, secret) })
+}
+
+/**
+ * `error`, unless a string reachable from it mentions the secret, as it was sent or JSON-escaped: its own
+ * properties, enumerable or not (`message`, `stack`, `cause`, `errors`, an `options.body`…), four levels deep and
+ * 100 values at most; past that bound it is dropped too, as it cannot be shown clean.
+ */
+function safeCause(error: unknown, secret: string | undefined): unknown {
+  if (secret === undefined) return error
+  const texts = [secret, JSON.stringify(secret).slice(1, -1)]
+  const seen = new Set<unknown>()
+  const mentions = (value: unknown, depth: number): boolean => {
+    if (typeof value === 'string') return texts.some((text) => value.includes(text))
+    if (typeof value !== 'object' || value === null || seen.has(value)) return false
+    seen.add(value)
+    if (depth > 4 || seen.size > 100) return true
+    return Object.getOwnPropertyNames(value).some((name) => {
+      try {
+        return mentions((value as Record<string, unknown>)[name], depth + 1)
+      } catch {
+        return true
+      }
+    })
+  }
+  return mentions(error, 0) ? undefined : error
 }
 
 /** Waits for `promise`; an abort of `signal` ends only this wait, rejecting with its reason. */
@@ -918,7 +944,8 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   let lockedUntil = 0
   let pausedUntil = 0
   let inFlight: Promise<CachedToken> | undefined
-  let waits = new Map<AbortSignal, Promise<CachedToken>>()
+  /** The callers' waits on the renewal in flight, one per signal; made when the first caller with a signal waits. */
+  let waits: Map<AbortSignal, Promise<CachedToken>> | undefined
 
   async function exchange(endpoint: Endpoint, secret: string): Promise<CachedToken> {
     const request = buildRequest(endpoint, secret, { baseUrl, headers })
@@ -991,7 +1018,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   /** The renewal in flight, or a new one. */
   function start(force: boolean): Promise<CachedToken> {
     if (!inFlight) {
-      waits = new Map()
+      waits = undefined
       inFlight = renew(force).finally(() => (inFlight = undefined))
     }
     return inFlight
@@ -1002,6 +1029,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
     wait(force: boolean, signal: AbortSignal | undefined): Promise<CachedToken> {
       const renewal = start(force)
       if (!signal) return renewal
+      waits ??= new Map()
       let wait = waits.get(signal)
       if (!wait) waits.set(signal, (wait = untilAborted(renewal, signal)))
       return wait
@@ -1042,17 +1070,21 @@ const REDIRECTS = [301, 302, 303, 307, 308]
 
 /**
  * The request a redirect leads to, built as the fetch standard builds it: 303 (and 301 or 302 after a POST) becomes
- * a GET without a body; 307 and 308 send the body again, or are not followed when it was sent once. A Location that
- * is not a URL rejects, as fetch does.
+ * a GET without a body; 307 and 308 send the body again. Undefined, so the redirect is returned as it is, where the
+ * standard fails the fetch: a Location that is not an http(s) URL, a body that was sent once.
  */
 function redirectedRequest(from: Request, status: number, location: string, body: BodyInit | null | undefined) {
   const toGet = status === 303 ? from.method !== 'HEAD' : status < 303 && from.method === 'POST'
   const resent = !toGet && from.body !== null ? body : null
-  if (resent === undefined) return undefined
+  let url: URL | undefined
+  try {
+    url = new URL(location, from.url)
+  } catch {}
+  if (resent === undefined || !/^https?:$/.test(url?.protocol ?? '')) return undefined
   const headers = new Headers(from.headers)
   headers.delete('authorization')
   if (toGet || body instanceof FormData) headers.delete('content-type')
-  return new Request(new URL(location, from.url), {
+  return new Request(url as URL, {
     method: toGet ? 'GET' : from.method,
     headers,
     body: resent,
@@ -1100,33 +1132,41 @@ function createAuthorizedFetch(
   }
 
   /**
-   * Sends with the token. Unless the caller chose how to redirect, redirects are followed here, at most 20, and the
-   * token goes only to the session's origin: once a redirect leaves it, no later request carries it. Runtimes that
-   * strip it themselves on a cross-origin redirect do not all do so (Workers before 2025-09-01).
+   * Sends with the token, and says whether the answer is the first request's (no redirect followed). With `follow`
+   * (the caller left `redirect` at its default, and the request was built with `manual`), redirects are followed
+   * here, at most 20, and the token goes only to the session's origin: once a redirect leaves it, no later request
+   * carries it. Runtimes that strip it themselves on a cross-origin redirect do not all do so (Workers before
+   * 2025-09-01).
    */
-  async function send(request: Request, bearer: string, body: BodyInit | null | undefined): Promise<Response> {
-    const follow = request.redirect === 'follow'
-    let next: Request | undefined = follow ? new Request(request, { redirect: 'manual' }) : request
+  async function send(
+    request: Request,
+    { bearer, body, follow }: { bearer: string; body: BodyInit | null | undefined; follow: boolean },
+  ): Promise<[Response, boolean]> {
+    let sent = request
     let trusted = true
     for (let redirects = 0; ; redirects++) {
-      const sent: Request = next
       if (trusted) sent.headers.set('authorization', `Bearer ${bearer}`)
       const response = (await (settings.fetch ?? globalThis.fetch)(sent)) as Response
       const location = response.headers.get('location')
-      if (!follow || !REDIRECTS.includes(response.status) || location === null || redirects === MOST_REDIRECTS)
-        return response
-      next = redirectedRequest(sent, response.status, location, body)
-      if (!next) return response
+      const next =
+        follow && REDIRECTS.includes(response.status) && location !== null && redirects < MOST_REDIRECTS
+          ? redirectedRequest(sent, response.status, location, body)
+          : undefined
+      if (!next) return [response, redirects === 0]
       await cancelBody(response)
       trusted &&= new URL(next.url).origin === origin
+      sent = next
     }
   }
 
   return async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
+    // Redirects left at their default are followed by the session (see `send`): the request is built not to.
+    const chosen = init?.redirect ?? (input instanceof Request ? input.redirect : undefined)
+    const follow = chosen === undefined || chosen === 'follow'
     // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
     // and a Request input's own body is taken now, as fetch takes it.
-    const request = new Request(target(input), init)
+    const request = new Request(target(input), follow ? { ...init, redirect: 'manual' } : init)
     // The origin of the Request that is sent, not of the input: a subclass or a Proxy can fake its `url`.
     if (new URL(request.url).origin !== origin) refuse()
     const body = request.body === null ? null : replayableBody(init?.body)
@@ -1135,11 +1175,14 @@ function createAuthorizedFetch(
     const headers = new Headers(request.headers)
     if (body instanceof FormData) headers.delete('content-type')
     const used = await tokenFor(request.signal)
-    const response = await send(request, used.token, body)
-    if (response.status !== 401 || !renewAfter401(used.token) || body === undefined) return response
+    const [response, first] = await send(request, { bearer: used.token, body, follow })
+    // Only the first request's 401 is about the token: a later hop's may come from another origin that never had it,
+    // or answer a request the redirect changed (a POST that became a GET), which a replay would send again.
+    if (response.status !== 401 || !first || !renewAfter401(used.token) || body === undefined) return response
     await cancelBody(response)
     const replay = new Request(request, body === null ? { headers } : { headers, body })
-    return send(replay, (await tokenFor(request.signal)).token, body)
+    const [answer] = await send(replay, { bearer: (await tokenFor(request.signal)).token, body, follow })
+    return answer
   }
 }
 
@@ -1199,7 +1242,11 @@ export function createSession(options?: SessionOptions): Session {
   }
 
   return Object.freeze({
-    token: async (options?: TokenOptions) => (await obtain(options)).token,
+    async token(options?: TokenOptions): Promise<string> {
+      const found = obtain(options)
+      // A held token is answered without waiting a turn of the event loop: the hot path.
+      return found instanceof Promise ? (await found).token : found.token
+    },
     async tokenWithExpiry(options?: TokenOptions): Promise<TokenWithExpiry> {
       const { token, expiresAt } = await obtain(options)
       return { token, expiresAt }

@@ -48,9 +48,11 @@ async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> 
   }
 }
 
-/** What a store failure event says of it: the error's name and message, one short line. */
+/**
+ * What a store failure event says of it: the error's name and message, one short line. A store may reject with
+ * anything (an object without a prototype, a getter that throws): what cannot be read is said so, never thrown.
+ */
 function describe(error: unknown, apiKey: string): { name: string; message: string } {
-  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
   const line = (text: unknown, max: number) =>
     // Cut after the key is replaced, so that no part of it is left at the end.
     String(text)
@@ -58,9 +60,14 @@ function describe(error: unknown, apiKey: string): { name: string; message: stri
       .replaceAll(apiKey, '[redacted]')
       .slice(0, max)
       .replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
-  return typeof message === 'string'
-    ? { name: line(name, 60), message: line(message, 200) }
-    : { name: typeof error, message: line(error, 200) }
+  try {
+    const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown }
+    return typeof message === 'string'
+      ? { name: line(name, 60), message: line(message, 200) }
+      : { name: typeof error, message: line(error, 200) }
+  } catch {
+    return { name: typeof error, message: 'unreadable' }
+  }
 }
 
 /** What one renewal's store calls know: whether the store was lost, and the last value that did not open. */
@@ -113,6 +120,8 @@ function createShareHook(
 ): TokenShare {
   let keys: Promise<Keys> | undefined
   const writes = new Set<Promise<void>>()
+  // Read once, as shareTokens checked it: a getter is not read again where a throw would reach a caller.
+  const claims = store.claim !== undefined
   const report = (call: ShareCall, error: unknown) =>
     emit({ type: 'share-failed', call, error: describe(error, apiKey) })
 
@@ -200,7 +209,7 @@ function createShareHook(
     }
     while (spent < budget) {
       const [found, tag] = await timed(() => read(renewal, refused, budget - spent))
-      if (found || renewal.lost || !store.claim || !(spent < budget)) return found
+      if (found || renewal.lost || !claims || !(spent < budget)) return found
       const lease = async (derived: Keys) => (await store.claim?.(`${derived.key}:lease:${tag}`, leaseMs)) === true
       if (await timed(() => call(renewal, 'claim', lease, true, budget - spent))) return undefined
       // A session's lease ends with its TTL, even if the session died; then another claims it and renews, in far
@@ -242,7 +251,10 @@ function createShareHook(
       }
       const fresh = await renewHere()
       // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
-      const written = write(fresh).catch((error) => report('set', error))
+      // Never rejects: describe() cannot throw, and what would is caught here.
+      const written = write(fresh)
+        .catch((error) => report('set', error))
+        .catch(() => {})
       writes.add(written)
       void written.finally(() => writes.delete(written))
       return fresh

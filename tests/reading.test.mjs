@@ -335,7 +335,7 @@ bounded.run()
 // ---------------------------------------------------------------------------------------------
 const expiry = suite('reading: expires_in is a sane number')
 
-for (const expiresIn of [1e306, 86_401]) {
+for (const expiresIn of [1e306, 86_401, 0.5]) {
   expiry(`expires_in ${expiresIn} is INVALID_RESPONSE`, async () => {
     const error = await failure(readAccessToken(json(200, tokenBody(1, expiresIn)), API_KEY))
     assert.is(error.code, 'INVALID_RESPONSE')

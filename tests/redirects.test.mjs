@@ -10,7 +10,16 @@ import { createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
 import { exec } from '../scripts/exec.mjs'
 import { workerdConfig } from '../scripts/workerd.mjs'
-import { KEY, serve } from './helpers.mjs'
+import { KEY, json, serve, tokenBody } from './helpers.mjs'
+
+/** A fetch that grants auth and answers every other request with a 302 to `location`. */
+function recorderWithRedirect(location) {
+  const fetch = async (request) =>
+    new URL(request.url).pathname.startsWith('/auth/')
+      ? json(200, tokenBody())
+      : new Response(null, { status: 302, headers: { location } })
+  return { fetch }
+}
 
 /**
  * Two real servers on 127.0.0.1: the API (a stand-in, plus `/hop/<status>?to=<url>` answering that redirect, and
@@ -177,6 +186,48 @@ redirects('at most 20 redirects are followed: the 21st is returned', async () =>
   } finally {
     await close()
   }
+})
+
+redirects("a later hop's 401 is returned as it is: no renewal, no replay", async () => {
+  const { apiUrl, otherUrl, seen, close, standIn } = await twoOrigins()
+  const refusing = await serve(async (request) => {
+    seen.push({
+      origin: 'refusing',
+      path: new URL(request.url).pathname,
+      method: request.method,
+      body: await request.text(),
+    })
+    return new Response(null, { status: 401 })
+  })
+  try {
+    const session = createSession({ apiKey: KEY, baseUrl: apiUrl })
+    const token = await session.token()
+    // Another origin that never had the token refuses; then a POST that became a GET is refused on the API.
+    const away = await session.fetch(`/hop/302?to=${encodeURIComponent(`${refusing.url}/denied`)}`)
+    const changed = await session.fetch(`/hop/303?to=${encodeURIComponent(`${refusing.url}/get`)}`, {
+      method: 'POST',
+      body: 'create once',
+    })
+    assert.equal([away.status, changed.status], [401, 401])
+    assert.is(await session.token(), token)
+    const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).map((r) => r.path)
+    assert.equal(auth, ['/auth/api-key'])
+    assert.equal(
+      seen.filter((s) => s.path === '/hop/303').map((s) => s.body),
+      ['create once'],
+    )
+    void otherUrl
+  } finally {
+    await refusing.close()
+    await close()
+  }
+})
+
+redirects('a Location that is not an http(s) URL is not followed: the redirect is returned', async () => {
+  const { fetch } = recorderWithRedirect('data:text/plain,spoofed')
+  const session = createSession({ apiKey: KEY, fetch })
+  const response = await session.fetch('/videos')
+  assert.is(response.status, 302)
 })
 
 redirects.run()

@@ -166,6 +166,12 @@ secrets(
       new TypeError(`refused {"apiKey":"${escaped}"}`),
       new TypeError('fetch failed', { cause: new Error('outer', { cause: new Error(`body ${escaped}`) }) }),
       Object.assign(new TypeError('fetch failed'), { body: `{"apiKey":"${escaped}"}` }),
+      // Deeper than its own properties: in an object it holds, and in an AggregateError's (non-enumerable) errors.
+      Object.assign(new TypeError('fetch failed'), {
+        code: 'ECONNRESET',
+        options: { body: `{"apiKey":"${escaped}"}` },
+      }),
+      new AggregateError([new Error(`body {"apiKey":"${escaped}"}`)], 'fetch failed'),
     ]
     for (const thrown of quoting) {
       const error = await failure(authenticate(key, { fetch: async () => Promise.reject(thrown) }))

@@ -14,9 +14,9 @@ import { KEY, clock, recordingIssuedTokens, settle, withRandom } from './helpers
 const HOUR = 3_600_000
 const MARGIN = 300_000
 const BASE = 'https://ws.api.video'
-// The ceiling holds the measured figure (2,096 B) so the add-on cannot creep; the renewal-core issue's budget of
+// The ceiling holds the measured figure (2,122 B) so the add-on cannot creep; the renewal-core issue's budget of
 // 1,600 B is not met (bench/results.md and the closing note give what each required behaviour costs).
-const SHARE_LIMIT = 2_100
+const SHARE_LIMIT = 2_130
 const VALUE_LIMIT = 16 * 1024
 const never = () => new Promise(() => {})
 const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}$/
@@ -1018,6 +1018,34 @@ failing('each call that failed is named, with the error name and message', async
     { call: 'set', error: { name: 'Error', message: "READONLY You can't write against a read only replica." } },
   ])
 })
+
+failing(
+  'a store rejecting with what cannot be read or printed fails nobody and leaves no unhandled rejection',
+  async () => {
+    const unhandled = []
+    const onUnhandled = (reason) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const bare = async () => Promise.reject(Object.create(null))
+      const trap = async () =>
+        Promise.reject({
+          get message() {
+            throw Object.create(null)
+          },
+        })
+      assert.equal(await reported(() => ({ get: bare })), [
+        { call: 'get', error: { name: 'object', message: 'unreadable' } },
+      ])
+      assert.equal(await reported(() => ({ set: trap })), [
+        { call: 'set', error: { name: 'object', message: 'unreadable' } },
+      ])
+      await settle()
+      assert.equal(unhandled, [])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  },
+)
 
 failing('a call that does not answer within the timeout is a TimeoutError', async () => {
   for (const call of ['get', 'claim', 'set'])

@@ -9,7 +9,7 @@ import { ROOT } from '../bench/lib.mjs'
 // The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The 1.0
 // budget of the renewal-core issue (5,120 B) is not met: see the closing note and bench/results.md for what each
 // required behaviour costs.
-const CORE_LIMIT = 6_050
+const CORE_LIMIT = 6_200
 const BUILDERS_LIMIT = 950
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
