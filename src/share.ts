@@ -251,10 +251,7 @@ function createShareHook(
       }
       const fresh = await renewHere()
       // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
-      // Never rejects: describe() cannot throw, and what would is caught here.
-      const written = write(fresh)
-        .catch((error) => report('set', error))
-        .catch(() => {})
+      const written = write(fresh).catch((error) => report('set', error))
       writes.add(written)
       void written.finally(() => writes.delete(written))
       return fresh
