@@ -172,6 +172,13 @@ secrets(
         options: { body: `{"apiKey":"${escaped}"}` },
       }),
       new AggregateError([new Error(`body {"apiKey":"${escaped}"}`)], 'fetch failed'),
+      // What cannot be read whole cannot be shown clean: a getter that throws, a chain deeper than four levels.
+      Object.defineProperty(new TypeError('fetch failed'), 'trap', {
+        get() {
+          throw new Error('unreadable')
+        },
+      }),
+      Object.assign(new TypeError('fetch failed'), { a: { b: { c: { d: { e: { f: 'too deep to read' } } } } } }),
     ]
     for (const thrown of quoting) {
       const error = await failure(authenticate(key, { fetch: async () => Promise.reject(thrown) }))
