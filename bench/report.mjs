@@ -32,9 +32,17 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       peers:
         `official client's auth path ${bytes(size.official.gzip)} (for node; ${official}); ` +
         `oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
-      must: `≤ ${bytes(4 * KB)}`,
-      aim: bytes(3328),
-      verdict: verdict(size.core.gzip, 4 * KB, 3328),
+      must: `≤ ${bytes(5 * KB)} (the 1.0 budget)`,
+      aim: bytes(4 * KB),
+      verdict: verdict(size.core.gzip, 5 * KB, 4 * KB),
+    },
+    {
+      figure: 'the share add-on (apivideo-auth/share), min+gzip',
+      ours: bytes(size.share.gzip),
+      peers: '–',
+      must: `≤ ${bytes(1600)} (the 1.0 budget)`,
+      aim: bytes(1536),
+      verdict: verdict(size.share.gzip, 1600, 1536),
     },
     {
       figure: 'the two builders alone, min+gzip',

@@ -11,6 +11,7 @@ export const ENTRIES = {
   core: { contents: `export * from '${CORE}'`, dir: ROOT },
   builders: { contents: `export { authenticateRequest, refreshRequest } from '${CORE}'`, dir: ROOT },
   webhooks: { contents: `export * from '${ROOT}src/webhooks.ts'`, dir: ROOT },
+  share: { contents: `export * from '${ROOT}src/share.ts'`, dir: ROOT },
   official: {
     contents: [
       `import ApiVideoClient from '@api.video/nodejs-client'`,
@@ -44,6 +45,7 @@ export async function measureSizes() {
     core: await bundle(ENTRIES.core),
     builders: await bundle(ENTRIES.builders),
     webhooks: await bundle(ENTRIES.webhooks),
+    share: await bundle(ENTRIES.share),
     // Neutral with main fields, so that package resolution is not what fails: the Node built-ins axios needs are.
     officialNeutral: await attempt(ENTRIES.official, 'neutral', { mainFields: ['module', 'main'] }),
     official: await bundle(ENTRIES.official, 'node'),
