@@ -383,9 +383,12 @@ const SESSION_OPTIONS: Known<SessionOptions> = {
   share: true,
 }
 
+const NO_OPTIONS = Object.freeze({})
+
 /** An options object (`{}` when absent) with no property outside `known`; a near miss is named. */
 function checkOptions<T extends object>(name: string, value: T | undefined, known: Known<T>): T {
-  if (value === undefined) return {} as T
+  // One shared empty object: a cached token() allocates nothing for its absent options.
+  if (value === undefined) return NO_OPTIONS as T
   if (typeof value !== 'object' || value === null) fail(name, 'be an object')
   const names = Object.keys(known)
   for (const property of Object.keys(value)) {
