@@ -821,7 +821,7 @@ function sessionSettings(given: SessionOptions): Settings {
   const baseUrl =
     given.baseUrl === undefined && environmentUrl !== undefined
       ? checkBaseUrl(environmentUrl, ENV_BASE_URL)
-      : checkBaseUrl(given.baseUrl ?? PRODUCTION_URL)
+      : checkBaseUrl(given.baseUrl === undefined ? PRODUCTION_URL : given.baseUrl)
   // Checked now without building a Request: a Worker may create the session at global scope.
   checkHeaders(headers)
   checkCallOptions(given)

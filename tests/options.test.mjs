@@ -480,6 +480,7 @@ const argumentCases = (fetch, session) => [
   [() => createSession('key'), INVALID, 'options'],
   [() => createSession({ apiKey: 918273645 }), INVALID, 'apiKey'],
   [() => createSession({ apiKey: KEY, fetch, baseUrl: 42 }), INVALID, 'baseUrl'],
+  [() => createSession({ apiKey: KEY, fetch, baseUrl: null }), INVALID, 'baseUrl'],
   [() => createSession({ apiKey: KEY, fetch, timeout: -1 }), INVALID, 'timeout'],
   [() => createSession({ apiKey: KEY, fetch, refreshMargin: NaN }), INVALID, 'refreshMargin'],
   [() => createSession({ apiKey: KEY, fetch, retries: 1.5 }), INVALID, 'retries'],
