@@ -134,6 +134,8 @@ export type ShareCall = 'get' | 'set' | 'claim' | 'open' | 'lease'
  * counts and error names, never a secret. `at` is epoch ms from the session's clock.
  */
 export type SessionEvent =
+  /** A renewal begins: in the background while callers get the held token, or with callers waiting for it. */
+  | { type: 'renewal-started'; at: number; background: boolean }
   /** A token came from `POST /auth/api-key`. */
   | { type: 'authenticated'; at: number; expiresAt: number }
   /** A token came from `POST /auth/refresh`. */
@@ -940,15 +942,13 @@ interface SessionParts {
   held: TokenHolder
 }
 
-/** Renewals: one at a time, shared by every caller that waits and, with `share`, by the fleet. */
-function createRenewals(settings: Settings, { clock, emit, held }: SessionParts) {
-  const { apiKey, baseUrl, headers, fetch, timeoutMs, refreshMarginMs, retries, share } = settings
-  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })
+/**
+ * The attempts of one renewal: the latest refresh token if there is one, else the API key, retried by the retry
+ * policy. A Retry-After too long to wait out locks every later renewal out until it ends.
+ */
+function createAttempts(settings: Settings, { clock, emit, held }: SessionParts) {
+  const { apiKey, baseUrl, headers, fetch, timeoutMs, refreshMarginMs, retries } = settings
   let lockedUntil = 0
-  let pausedUntil = 0
-  let inFlight: Promise<CachedToken> | undefined
-  /** The callers' waits on the renewal in flight, one per signal; made when the first caller with a signal waits. */
-  let waits: Map<AbortSignal, Promise<CachedToken>> | undefined
 
   async function exchange(endpoint: Endpoint, secret: string): Promise<CachedToken> {
     const request = buildRequest(endpoint, secret, { baseUrl, headers })
@@ -977,7 +977,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
     return exchange('api-key', apiKey)
   }
 
-  async function renewWithRetries(): Promise<CachedToken> {
+  return async function renewWithRetries(): Promise<CachedToken> {
     for (let attempt = 0; ; attempt++) {
       try {
         const waitS = Math.ceil((lockedUntil - clock()) / 1000)
@@ -999,6 +999,21 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
       }
     }
   }
+}
+
+/** Renewals: one at a time, shared by every caller that waits and, with `share`, by the fleet. */
+function createRenewals(settings: Settings, parts: SessionParts) {
+  const { apiKey, baseUrl, timeoutMs, share } = settings
+  const { clock, emit, held } = parts
+  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })
+  const renewWithRetries = createAttempts(settings, parts)
+  let pausedUntil = 0
+  let inFlight: Promise<CachedToken> | undefined
+  /**
+   * The callers' waits on the renewal in flight, one per signal; made when the first caller with a signal waits, and
+   * dropped when the renewal settles, so no caller's signal outlives its wait.
+   */
+  let waits: Map<AbortSignal, Promise<CachedToken>> | undefined
 
   /** One renewal, held once it succeeds; after a failure, the held token while it is outside the hard window. */
   async function renew(force: boolean): Promise<CachedToken> {
@@ -1019,10 +1034,13 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   }
 
   /** The renewal in flight, or a new one. */
-  function start(force: boolean): Promise<CachedToken> {
+  function start(force: boolean, background: boolean): Promise<CachedToken> {
     if (!inFlight) {
-      waits = undefined
-      inFlight = renew(force).finally(() => (inFlight = undefined))
+      emit({ type: 'renewal-started', background })
+      inFlight = renew(force).finally(() => {
+        inFlight = undefined
+        waits = undefined
+      })
     }
     return inFlight
   }
@@ -1030,7 +1048,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   return {
     /** Waits for a renewal; `signal` ends this wait only (one listener per signal, however many callers share it). */
     wait(force: boolean, signal: AbortSignal | undefined): Promise<CachedToken> {
-      const renewal = start(force)
+      const renewal = start(force, false)
       if (!signal) return renewal
       waits ??= new Map()
       let wait = waits.get(signal)
@@ -1039,7 +1057,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
     },
     /** Starts a renewal nobody waits for, unless a failure paused them; a failure is only its events. */
     inBackground(at: number): void {
-      if (at >= pausedUntil) start(false).catch(() => {})
+      if (at >= pausedUntil) start(false, true).catch(() => {})
     },
     async settled(): Promise<void> {
       await inFlight?.catch(() => {})

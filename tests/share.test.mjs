@@ -117,7 +117,8 @@ function fleet({ claim = true, apiKey = KEY, standIn: standInOptions } = {}) {
       onEvent,
       ...options,
     })
-    const types = () => events.map((e) => e.type)
+    // A renewal's start is left out: these tests look at what renewals did.
+    const types = () => events.map((e) => e.type).filter((type) => type !== 'renewal-started')
     /** Resolves on the first event of `type` (at once if there was one). */
     const event = (type) =>
       new Promise((resolve) => (types().includes(type) ? resolve() : waiting.push([type, resolve])))

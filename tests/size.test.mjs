@@ -6,10 +6,10 @@ import { ROOT } from '../bench/lib.mjs'
 
 // Min+gzip bytes as a quick-start user ships them: esbuild, minified, neutral platform, gzip level 9, of a
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
-// The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The 1.0
-// budget of the renewal-core issue (5,120 B) is not met: see the closing note and bench/results.md for what each
-// required behaviour costs.
-const CORE_LIMIT = 6_200
+// The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
+// core's is the rate-limit issue's: session.fetch paces its calls by api.video's budgets, and with pacing in the core
+// the whole core is at most 6,600 B.
+const CORE_LIMIT = 6_600
 const BUILDERS_LIMIT = 950
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
@@ -44,7 +44,7 @@ function coreWithoutShareHook() {
     ['    share,\n  } = given', '  } = given'],
     ["  checkFunction('share', share)\n", ''],
     ['    retries,\n    share,\n  }\n}', '    retries,\n  }\n}'],
-    ['retries, share } = settings', 'retries } = settings'],
+    ['  const { apiKey, baseUrl, timeoutMs, share } = settings\n', ''],
     ['  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })\n', ''],
     [
       [
