@@ -22,7 +22,7 @@ const LEFTOVER_AGE = 24 * 60 * 60 * 1000
 export type CacheFailure = (reason: string) => void
 
 /** A `TokenStore` on files, and a way to give back the locks it took. */
-export interface FileStore extends Required<TokenStore> {
+export interface FileStore extends Required<Omit<TokenStore, 'increment'>> {
   /**
    * Removes the locks this store created and still holds: after a failed renewal, so that the next command does
    * not wait for them to go stale.

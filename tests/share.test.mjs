@@ -14,9 +14,9 @@ import { KEY, clock, recordingIssuedTokens, settle, withRandom } from './helpers
 const HOUR = 3_600_000
 const MARGIN = 300_000
 const BASE = 'https://ws.api.video'
-// The ceiling holds the measured figure (2,122 B) so the add-on cannot creep; the renewal-core issue's budget of
-// 1,600 B is not met (bench/results.md and the closing note give what each required behaviour costs).
-const SHARE_LIMIT = 2_130
+// The ceiling holds the measured figure (2,236 B with the fleet's rate-limit count) so the add-on cannot creep; the
+// rate-limit issue's budget is 2,600 B.
+const SHARE_LIMIT = 2_250
 const VALUE_LIMIT = 16 * 1024
 const never = () => new Promise(() => {})
 const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}$/
