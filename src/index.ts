@@ -1152,8 +1152,9 @@ const newBudget = (): Budget => ({
 })
 
 /** The budget a request counts against, by its method and its path below the base URL (FACTS.md's reading). */
-function rateLimitKind(method: string, path: string): RateLimitKind {
+function rateLimitKind(method: string, url: string, baseUrl: string): RateLimitKind {
   if (method === 'GET' || method === 'HEAD') return 'read'
+  const path = url.slice(baseUrl.length).replace(/[?#].*/, '')
   return method === 'POST' && /^\/(upload|videos\/[^/]+\/source)$/.test(path) ? 'upload' : 'write'
 }
 
@@ -1406,17 +1407,19 @@ function createAuthorizedFetch(
     // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
     // and a Request input's own body is taken now, as fetch takes it.
     const request = new Request(target(input), follow ? { ...init, redirect: 'manual' } : init)
-    // The origin of the Request that is sent, not of the input: a subclass or a Proxy can fake its `url`.
-    if (new URL(request.url).origin !== origin) refuse()
+    // The origin of the Request that is sent, not of the input: a subclass or a Proxy can fake its `url`. A Request's
+    // URL is serialized, with no credentials: its origin is what comes before the path's first slash.
+    if (!request.url.startsWith(`${origin}/`)) refuse()
     const body = request.body === null ? null : replayableBody(init?.body)
-    // The replay's headers, taken now from the request as built, not from `init` again (the caller may change it, or
-    // it may be read once); a FormData gets a boundary, so a content type, of its own.
-    const headers = new Headers(request.headers)
-    if (body instanceof FormData) headers.delete('content-type')
-    const kind = rateLimitKind(request.method, request.url.slice(baseUrl.length).replace(/[?#].*/, ''))
+    const kind = rateLimitKind(request.method, request.url, baseUrl)
     let waitedMs = 0
     let renewed = false
     let tooMany = false
+    // The replay's headers, taken now from the request as built, not from `init` again (the caller may change it, or
+    // it may be read once), nor after the first send (a fetch function may add to them); a FormData gets a boundary,
+    // so a content type, of its own.
+    const headers = new Headers(request.headers)
+    if (body instanceof FormData) headers.delete('content-type')
     // Sent again only with a body that can be (checked below, before the loop goes round).
     const again = () => new Request(request, body === null ? { headers } : { headers, body: body as BodyInit })
     for (let sent = request; ; sent = again()) {
