@@ -60,7 +60,8 @@ token and header cache the access token until shortly before it expires, so call
 a loop authenticate once: the cache folder is owner-only (0700), its files too (0600),
 and a file holds the token encrypted with a key derived from the API key and the API
 base, never the token or the key in clear. A cache that cannot be used (read-only,
-full, another format) prints one warning on stderr and the command goes on without it.
+full, another format, or no answer within 2 s, as under /proc) prints one warning on
+stderr and the command goes on without it.
 
 The stand-in answers as api.video does: /auth/api-key and /auth/refresh, and every
 other path as a resource that takes "Bearer <token>" or Basic credentials with the
@@ -248,13 +249,22 @@ function tokenCache() {
     },
     /** After a failed renewal: the next command must not wait for this one's lock to go stale. */
     release: () => store.releaseLocks(),
+    /** True when a cache step was left running: the process must end without waiting for it. */
+    stalled: () => store.stalled(),
   }
 }
 
-async function token(command: string, options: Map<string, string>): Promise<string> {
+/** What a command leaves that the process must not wait for. */
+interface Leftovers {
+  /** A cache step that never settled (a file system that does not answer): its operation holds the process open. */
+  stalled?: () => boolean
+}
+
+async function token(command: string, options: Map<string, string>, leftovers: Leftovers): Promise<string> {
   const baseUrl = baseUrlOf(options)
   const key = await apiKey(options)
   const cache = options.has('--no-cache') ? undefined : tokenCache()
+  if (cache) leftovers.stalled = cache.stalled
   let session: Session
   try {
     // One attempt, as documented: a script that wants retries loops itself.
@@ -384,7 +394,22 @@ function version(): string {
   return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
 }
 
+/**
+ * Ends the process once standard output and error have taken what was written to them (on a pipe they may still
+ * hold some), with the exit status set.
+ */
+function exitOnceWritten(): void {
+  let pending = 2
+  const written = () => {
+    pending -= 1
+    if (pending === 0) process.exit()
+  }
+  process.stdout.write('', written)
+  process.stderr.write('', written)
+}
+
 async function main(argv: string[]): Promise<void> {
+  const leftovers: Leftovers = {}
   try {
     const args = parse(argv)
     if (args.options.has('--help') || args.options.has('-h') || args.command === 'help') {
@@ -398,12 +423,14 @@ async function main(argv: string[]): Promise<void> {
     const command = check(args)
     if (command === 'stand-in') return await standIn(args.options)
     if (command === 'send-webhook') return await sendWebhook(args.options)
-    console.log(await token(command, args.options))
+    console.log(await token(command, args.options, leftovers))
   } catch (error) {
     const failure = describe(error)
     console.error(oneLine(`apivideo-auth: ${failure.code}: ${failure.message}`))
     process.exitCode = failure.status
   }
+  // A cache step left running cannot be cancelled, and may never settle: the command is done without it.
+  if (leftovers.stalled?.()) exitOnceWritten()
 }
 
 // A reader that closed its end early (`apivideo-auth --help | head -1`) ends the output, not with a stack trace.

@@ -539,6 +539,28 @@ cache('a cache that cannot be used never fails the command: one warning line, th
   }
 })
 
+cache('a cache folder on /proc, where a recursive mkdir never settles: the token, then the process exits', async () => {
+  // Linux only: there, Node's recursive mkdir of a folder under /proc loops for ever.
+  if (!existsSync('/proc/self')) return
+  const { server, standIn, secrets } = await recordingServer()
+  try {
+    for (const XDG_CACHE_HOME of ['/proc', '/proc/self/cache']) {
+      // The guard only: the command printed its token after 20 s, then never exited.
+      const result = await exec(process.execPath, [CLI, 'token', '--base-url', server.url], {
+        env: childEnv({ APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }),
+        timeout: 40_000,
+      })
+      assert.equal([result.code, result.signal], [0, null], `ended by ${result.signal}: ${result.stderr}`)
+      assert.match(result.stdout, /^at\.\S+\n$/)
+      assert.match(result.stderr, WARNING)
+      assertNoSecret(result, secrets())
+    }
+    assert.is(standIn.counts.auth, 2)
+  } finally {
+    await server.close()
+  }
+})
+
 cache('a cache file of another format is one warning line, then replaced by a good one', async () => {
   await withCache(async ({ server, standIn, folder, env }) => {
     assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
