@@ -60,9 +60,8 @@ async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> 
  */
 function describe(error: unknown, apiKey: string): { name: string; message: string } {
   const line = (text: unknown, max: number) =>
-    // Cut after the key is replaced, so that no part of it is left at the end.
+    // Every occurrence of the key is replaced before the cut: a cut first would leave part of one at the end.
     String(text)
-      .slice(0, max + apiKey.length)
       .replaceAll(apiKey, '[redacted]')
       .slice(0, max)
       .replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
