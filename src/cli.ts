@@ -273,10 +273,14 @@ async function token(command: string, options: Map<string, string>, leftovers: L
     throw keyFailure(error)
   }
   try {
-    const { token: accessToken, expiresAt } = await session.tokenWithExpiry().catch(async (error: unknown) => {
-      await cache?.release()
-      throw error
-    })
+    const { token: accessToken, expiresAt: exactly } = await session
+      .tokenWithExpiry()
+      .catch(async (error: unknown) => {
+        await cache?.release()
+        throw error
+      })
+    // Epoch ms as scripts expect them, whole: the session's clock counts fractions of a millisecond.
+    const expiresAt = Math.floor(exactly)
     if (command === 'header') return `Authorization: Bearer ${accessToken}`
     if (!options.has('--json')) return accessToken
     // The seconds left: a whole hour for a fresh token, less for a cached one.

@@ -221,6 +221,9 @@ token('--json prints the token object without the refresh token', async () => {
     const token = JSON.parse(result.stdout)
     assert.equal(Object.keys(token).sort(), ['accessToken', 'expiresAt', 'expiresIn', 'tokenType'])
     assert.is(token.tokenType, 'Bearer')
+    // Whole epoch ms (the session's clock has fractions of a millisecond), as the seconds left are whole.
+    assert.ok(Number.isInteger(token.expiresAt), String(token.expiresAt))
+    assert.ok(Number.isInteger(token.expiresIn), String(token.expiresIn))
     assert.ok(token.expiresAt >= before + 3_600_000)
     // The seconds left when it was printed, rounded: a fresh token has its whole hour.
     const printedAt = token.expiresAt - token.expiresIn * 1000
@@ -450,6 +453,7 @@ cache(
       assert.is(second.stdout, `Authorization: Bearer ${one.accessToken}\n`)
       assert.equal([three.accessToken, three.expiresAt], [one.accessToken, one.expiresAt])
       assert.ok(three.expiresIn <= one.expiresIn)
+      assert.ok(Number.isInteger(three.expiresAt), `a cached token's expiresAt: ${three.expiresAt}`)
       assert.is(statSync(folder).mode & 0o777, 0o700)
       const files = cacheFiles(folder)
       assert.is(files.filter(({ name }) => name.endsWith('.token')).length, 1)
