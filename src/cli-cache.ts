@@ -40,6 +40,8 @@ export interface FileStore extends Required<Omit<TokenStore, 'increment'>> {
    * hold the process open; the command ends the process once its output is written.
    */
   stalled(): boolean
+  /** When the value the last `get` answered was written (its file's mtime, epoch ms); undefined before one. */
+  writtenAt(): number | undefined
 }
 
 /**
@@ -67,6 +69,7 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
   let ready: Promise<void> | undefined
   /** Set once a step ran past STEP_LIMIT: later calls reject with it at once. */
   let stall: Error | undefined
+  let lastWrittenAt: number | undefined
   /** The locks this store created, by path: their inode (so only the very file created is touched) and ttl. */
   const held = new Map<string, { inode: number; ttlMs: number }>()
   const path = (key: string, extension: string) =>
@@ -106,14 +109,16 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
   return {
     get: (key) =>
       guarded('read', async () => {
-        const text = await readSmall(path(key, 'token'))
-        if (text === undefined) return null
-        const entry = parseEntry(text)
+        const file = await readSmall(path(key, 'token'))
+        if (file === undefined) return null
+        const entry = parseEntry(file.text)
         if (!entry) {
           onFailure('the token cache held a file of another format: it is replaced')
           return null
         }
-        return entry.expiresAt > Date.now() ? entry.value : null
+        if (!(entry.expiresAt > Date.now())) return null
+        lastWrittenAt = file.mtimeMs
+        return entry.value
       }),
     set: (key, value, ttlMs) =>
       guarded('write', async () => {
@@ -141,6 +146,7 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
       await bounded(release).catch(() => {})
     },
     stalled: () => stall !== undefined,
+    writtenAt: () => lastWrittenAt,
   }
 
   /** Once the token is written, the locks held go stale LOCK_AFTER_WRITE from now: their mtime is set back. */
@@ -166,8 +172,11 @@ async function ownFolder(folder: string): Promise<void> {
   if ((info.mode & 0o777) !== 0o700) await chmod(folder, 0o700)
 }
 
-/** The text of a file of at most FILE_LIMIT bytes; undefined when there is none, '' (another format) when larger. */
-async function readSmall(file: string): Promise<string | undefined> {
+/**
+ * The text of a file of at most FILE_LIMIT bytes ('' (another format) when larger) and when it was last written;
+ * undefined when there is none.
+ */
+async function readSmall(file: string): Promise<{ text: string; mtimeMs: number } | undefined> {
   let handle
   try {
     handle = await open(file, 'r')
@@ -181,7 +190,8 @@ async function readSmall(file: string): Promise<string | undefined> {
     for (let read = 1; read > 0 && size <= FILE_LIMIT; size += read) {
       ;({ bytesRead: read } = await handle.read(buffer, size, buffer.length - size, null))
     }
-    return size > FILE_LIMIT ? '' : buffer.toString('utf8', 0, size)
+    const { mtimeMs } = await handle.stat()
+    return { text: size > FILE_LIMIT ? '' : buffer.toString('utf8', 0, size), mtimeMs }
   } finally {
     await handle.close()
   }

@@ -27,6 +27,8 @@ Options of token and header:
   --base-url URL        use another API base (http: only on loopback)
   --api-key-file PATH   read the API key from PATH (at most 16 KiB), or from standard input with "-"
   --no-cache            neither read nor write the token cache
+  --verbose             say on stderr where the token came from: the cache (and its age)
+                        or a renewal; never a secret
 
 Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
@@ -78,7 +80,7 @@ GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
-const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--help', '-h', '--version', '--retry'])
+const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--verbose', '--help', '-h', '--version', '--retry'])
 const VALUED = new Set([
   '--base-url',
   '--api-key-file',
@@ -90,8 +92,8 @@ const VALUED = new Set([
   '--webhook-secret-file',
 ])
 const ALLOWED: Record<string, string[]> = {
-  token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache'],
-  header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache'],
+  token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache', '--verbose'],
+  header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache', '--verbose'],
   'stand-in': ['--port', '--expires-in'],
   'send-webhook': ['--url', '--type', '--webhook-id', '--webhook-secret-file', '--retry'],
 }
@@ -240,8 +242,10 @@ function tokenCache() {
     warned = true
     console.error(oneLine(`apivideo-auth: warning: ${reason}`))
   }
-  const store = fileStore(cacheFolder(), warn)
+  const folder = cacheFolder()
+  const store = fileStore(folder, warn)
   return {
+    folder,
     share: shareTokens(store),
     /** For each event: the share add-on says when it could not use the cache (a value that does not open too). */
     onEvent: (event: SessionEvent) => {
@@ -251,6 +255,36 @@ function tokenCache() {
     release: () => store.releaseLocks(),
     /** True when a cache step was left running: the process must end without waiting for it. */
     stalled: () => store.stalled(),
+    /** When the token last read from the cache was written, epoch ms. */
+    writtenAt: () => store.writtenAt(),
+  }
+}
+
+/** A duration for people: seconds under two minutes, whole minutes above. */
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`
+}
+
+/**
+ * `--verbose`: for each token the session gets, one line on standard error saying where it came from, the cache
+ * (its folder and the token's age) or a renewal (authenticated with the key, or refreshed), and how long it has
+ * left. Times and a folder only: never a token or a key.
+ */
+function provenance(cache: ReturnType<typeof tokenCache> | undefined): (event: SessionEvent) => void {
+  const say = (where: string, expiresAt: number, at: number) =>
+    console.error(oneLine(`apivideo-auth: the token came from ${where}; it expires in ${duration(expiresAt - at)}`))
+  const unused = cache ? '' : ' (--no-cache: the token cache is not used)'
+  return (event) => {
+    if (event.type === 'shared-token-used') {
+      const writtenAt = cache?.writtenAt()
+      const age = writtenAt === undefined ? '' : `, written ${duration(event.at - writtenAt)} ago`
+      say(`the token cache in ${cache?.folder ?? 'an unknown folder'}${age}`, event.expiresAt, event.at)
+    }
+    if (event.type === 'authenticated')
+      say(`a renewal: authenticated with the API key${unused}`, event.expiresAt, event.at)
+    if (event.type === 'refreshed')
+      say(`a renewal: refreshed with the refresh token${unused}`, event.expiresAt, event.at)
   }
 }
 
@@ -265,10 +299,15 @@ async function token(command: string, options: Map<string, string>, leftovers: L
   const key = await apiKey(options)
   const cache = options.has('--no-cache') ? undefined : tokenCache()
   if (cache) leftovers.stalled = cache.stalled
+  const report = options.has('--verbose') ? provenance(cache) : undefined
+  const onEvent = (event: SessionEvent) => {
+    cache?.onEvent(event)
+    report?.(event)
+  }
   let session: Session
   try {
     // One attempt, as documented: a script that wants retries loops itself.
-    session = createSession({ apiKey: key, baseUrl, retries: 0, share: cache?.share, onEvent: cache?.onEvent })
+    session = createSession({ apiKey: key, baseUrl, retries: 0, share: cache?.share, onEvent })
   } catch (error) {
     throw keyFailure(error)
   }

@@ -79,6 +79,7 @@ usage('--help prints the usage and exits 0', async () => {
       '--port',
       '--version',
       '--no-cache',
+      '--verbose',
       'APIVIDEO_API_KEY',
       'APIVIDEO_BASE_URL',
       'XDG_CACHE_HOME',
@@ -543,7 +544,7 @@ cache('a cache that cannot be used never fails the command: one warning line, th
   }
 })
 
-cache('a cache folder on /proc, where a recursive mkdir never settles: the token, then the process exits', async () => {
+cache('a cache folder under /proc, where a recursive mkdir never settles: the token, then exit', async () => {
   // Linux only: there, Node's recursive mkdir of a folder under /proc loops for ever.
   if (!existsSync('/proc/self')) return
   const { server, standIn, secrets } = await recordingServer()
@@ -579,6 +580,33 @@ cache('a cache file of another format is one warning line, then replaced by a go
       assert.equal([again.code, again.stderr, again.stdout], [0, '', result.stdout])
     }
     assert.is(standIn.counts.auth, 4)
+  })
+})
+
+cache('--verbose says on stderr where the token came from: a renewal, or the cache and its age', async () => {
+  await withCache(async ({ server, standIn, secrets, folder, env }) => {
+    const line = (where) => new RegExp(`^apivideo-auth: the token came from ${where}; it expires in \\d+ min\\n$`)
+    const first = await run(['token', '--verbose', '--base-url', server.url], { env })
+    assert.is(first.code, 0, first.stderr)
+    assert.match(first.stderr, line('a renewal: authenticated with the API key'))
+    // As if written ten minutes ago: the age is the cache file's.
+    const [file] = readdirSync(folder).filter((name) => name.endsWith('.token'))
+    const tenMinutesAgo = new Date(Date.now() - 600_000)
+    utimesSync(join(folder, file), tenMinutesAgo, tenMinutesAgo)
+    const cached = await run(['header', '--verbose', '--base-url', server.url], { env })
+    assert.is(cached.code, 0, cached.stderr)
+    assert.is(cached.stdout, `Authorization: Bearer ${first.stdout}`)
+    const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    assert.match(cached.stderr, line(`the token cache in ${escaped}, written 10 min ago`))
+    const bypassed = await run(['token', '--verbose', '--no-cache', '--base-url', server.url], { env })
+    assert.match(bypassed.stderr, line('a renewal: authenticated with the API key \\(--no-cache: [^)]*\\)'))
+    const quiet = await run(['token', '--base-url', server.url], { env })
+    assert.equal([quiet.code, quiet.stderr, quiet.stdout], [0, '', first.stdout])
+    assert.is(standIn.counts.auth, 2)
+    for (const result of [first, cached, bypassed]) {
+      assertNoSecret(result, secrets())
+      assert.not.ok(result.stderr.includes(result.stdout.trim().split(' ').at(-1)), 'the token on stderr')
+    }
   })
 })
 
