@@ -109,12 +109,12 @@ optOuts.run()
 
 const readme = suite('doc test: the README')
 
-readme('is at most 10 KB and links the five docs pages, CONTRIBUTING, CHANGELOG and SECURITY, which exist', () => {
+readme('is at most 10 KB and links the six docs pages, CONTRIBUTING, CHANGELOG and SECURITY, which exist', () => {
   const root = new URL('../../', import.meta.url)
   const text = readFileSync(new URL('README.md', root), 'utf8')
   const bytes = Buffer.byteLength(text)
   assert.ok(bytes <= 10 * 1024, `README.md is ${bytes} B`)
-  const pages = ['session', 'sharing', 'testing', 'cli', 'runtimes'].map((page) => `docs/${page}.md`)
+  const pages = ['session', 'sharing', 'testing', 'cli', 'runtimes', 'observability'].map((page) => `docs/${page}.md`)
   for (const file of [...pages, 'CONTRIBUTING.md', 'CHANGELOG.md', 'SECURITY.md']) {
     assert.ok(text.includes(`](${file})`), `README.md does not link ${file}`)
     assert.ok(existsSync(new URL(file, root)), `${file} is missing`)
