@@ -234,8 +234,8 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   /** Share access tokens between instances: `shareTokens(store)` from `apivideo-auth/share`. */
   share?: ((context: ShareContext) => TokenShare) | undefined
   /**
-   * The longest a `session.fetch` call waits for api.video's rate limit, in ms, in all: held while its budget is spent,
-   * or after a 429; 60,000 by default. 0 sends every call at once and hands every 429 to the caller.
+   * The longest a `session.fetch` call waits for api.video's rate limit, in ms, in all: held while its budget is
+   * spent, or after a 429; 60,000 by default. 0 sends every call at once and hands every 429 to the caller.
    */
   rateLimitWait?: number | undefined
 }
@@ -1204,20 +1204,24 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
 function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take: TokenShare['take'] }) {
   const budgets = new Map<RateLimitKind, Budget>()
 
-  /** Waits `ms`, or until the budget's next answer; the caller's abort rejects with its reason. */
+  /**
+   * Waits `ms` (true), or until the budget's next answer wakes it (false); the caller's abort rejects with its
+   * reason. No timer or listener is left behind.
+   */
   const hold = (budget: Budget, ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      const done = () => {
+    new Promise<boolean>((resolve, reject) => {
+      const end = (timedOut: boolean) => {
         clearTimeout(timer)
-        budget.held.delete(done)
-        signal.removeEventListener('abort', done)
+        budget.held.delete(wake)
+        signal.removeEventListener('abort', wake)
         if (signal.aborted) reject(signal.reason)
-        else resolve()
+        else resolve(timedOut)
       }
-      const timer = setTimeout(done, ms)
-      budget.held.add(done)
-      signal.addEventListener('abort', done)
-      if (signal.aborted) done()
+      const wake = () => end(false)
+      const timer = setTimeout(() => end(true), ms)
+      budget.held.add(wake)
+      signal.addEventListener('abort', wake)
+      if (signal.aborted) wake()
     })
 
   /** Whether the fleet's count lets the call go; when it says the window is spent, this budget is spent too. */
@@ -1244,6 +1248,7 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       budgets.set(kind, budget)
       const started = Date.now()
       let reported = false
+      let timedOut = false
       for (;;) {
         const at = clock()
         // A window that has ended: the next starts with the whole limit, and its answers will say when it ends.
@@ -1254,7 +1259,8 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
         }
         const waited = Date.now() - started
         const delayMs = paceDelay(budget, at)
-        if (delayMs === 0 || waited + delayMs > leftMs) {
+        // A call that has waited its time for the first answer goes without it.
+        if (delayMs === 0 || waited + delayMs > leftMs || (timedOut && budget.limit === undefined)) {
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
           if (delayMs > 0 || (await fleetAllows(budget, kind, at))) return waited
@@ -1267,7 +1273,9 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
           const reason = tooMany ? 'too-many-requests' : 'budget-spent'
           emit({ type: 'rate-limit-wait', kind, delayMs: Math.ceil(delayMs), remaining: budget.remaining, reason })
         }
-        await hold(budget, delayMs, signal)
+        timedOut = await hold(budget, delayMs, signal)
+        // The wait ran its time on a real timer: the window is over, even by a clock that stood still (a test's).
+        if (timedOut) budget.resetAt = Math.min(budget.resetAt, clock())
       }
     },
     /** Reads the answer of a call counted in flight (none when it failed). */

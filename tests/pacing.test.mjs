@@ -159,6 +159,23 @@ pacing("the caller's signal ends a wait at once, with its reason, and nothing mo
   assert.is(api.seen.requests.length, 1, 'the held call was never sent')
 })
 
+pacing(
+  "a clock that stands still (a test's) does not stretch a wait: its Retry-After is waited, then the call goes",
+  async () => {
+    const api = budgeted({ limits: { read: 1, write: 1 } })
+    const frozen = Date.now()
+    const { session, waits } = sessionOn(api, { now: () => frozen })
+    assert.is((await session.fetch('/videos')).status, 200)
+    // A guard against a hang, not a measure of speed: the wait is a second, rateLimitWait a minute.
+    let guard
+    const hung = new Promise((resolve) => (guard = setTimeout(resolve, 20_000, 'hung')))
+    const answer = await Promise.race([session.fetch('/videos'), hung]).finally(() => clearTimeout(guard))
+    assert.is.not(answer, 'hung', 'the held call waited for rateLimitWait, not for its window')
+    assert.is(answer.status, 200)
+    assert.is(waits().length, 1)
+  },
+)
+
 pacing.run()
 
 const fleet = suite("session.fetch: the fleet's count")

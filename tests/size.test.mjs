@@ -8,9 +8,9 @@ import { ROOT } from '../bench/lib.mjs'
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
 // The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
 // rate-limit issue's budget for a core that paces session.fetch (6,600 B) is not met: pacing by the three budgets,
-// with its probe, its windows and the fleet's count, is about 1,150 B of the 7,404 B (see bench/results.md); the
+// with its probe, its windows and the fleet's count, is about 1,200 B of the 7,449 B (see bench/results.md); the
 // builders carry the attribution header (AV-Origin-Sdk), 31 B.
-const CORE_LIMIT = 7_420
+const CORE_LIMIT = 7_460
 const BUILDERS_LIMIT = 990
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
@@ -35,7 +35,8 @@ size(`the two builders alone are at most ${BUILDERS_LIMIT} B min+gzip`, async ()
 
 /**
  * The core without its share hook: the `share` option, its check, the hook's creation, its renew() and settled()
- * calls, and the fleet count's way to pacing. Each part must be found exactly once, so the measure cannot silently go stale when the code moves.
+ * calls, and the fleet count's way to pacing. Each part must be found exactly once, so the measure cannot silently
+ * go stale when the code moves.
  */
 function coreWithoutShareHook() {
   let source = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8')
@@ -57,7 +58,11 @@ function coreWithoutShareHook() {
     ],
     ['      await shareHook?.settled()\n', ''],
     // The fleet's count reaches pacing through these two; the rule of when to count is pacing's own.
-    ["    /** The share's count of the fleet's calls, when it keeps one. */\n    take: shareHook?.take?.bind(shareHook),\n", ''],
+    [
+      "    /** The share's count of the fleet's calls, when it keeps one. */\n" +
+        '    take: shareHook?.take?.bind(shareHook),\n',
+      '',
+    ],
     ['      take: renewals.take,\n', ''],
   ]
   for (const [part, replacement] of parts) {
