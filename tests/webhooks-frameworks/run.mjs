@@ -7,8 +7,8 @@
 //   one with no signature                      -> 400 or 401
 //   malformed JSON, correctly signed           -> 400
 //   a signed one, to the server started without APIVIDEO_WEBHOOK_SECRET -> 500, and a log line naming the variable
-// and, made on purpose in Express and Fastify, the mistake of a body parsed before the route: a signed delivery is then
-// a 500 whose message says how to get the raw bytes.
+// and, made on purpose in Express and Fastify, the mistake of a body parsed before the route: a signed delivery is
+// then a 500 whose message says how to get the raw bytes.
 // One line per receiver with what it answered and how long it took; exit 1 if any fails.
 import { spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -140,7 +140,8 @@ async function check({ name, file, start, extra }) {
     }
     const wrong = failures(got, misconfigured)
     const seconds = ((performance.now() - began) / 1000).toFixed(1)
-    const said = `${got.signed} ${got.tampered} ${got.wrongSecret} ${got.unsigned} ${got.malformed} ${misconfigured.status}`
+    const answers = [got.signed, got.tampered, got.wrongSecret, got.unsigned, got.malformed, misconfigured.status]
+    const said = answers.join(' ')
     if (!wrong.length) return `ok    ${name.padEnd(33)} ${file.padEnd(20)} ${said} (${seconds} s)`
     process.exitCode = 1
     return `FAIL  ${name.padEnd(33)} ${file.padEnd(20)} ${wrong.join('; ')}`
