@@ -304,6 +304,27 @@ verify('no secret and no variable (or an empty one) is a TypeError naming both, 
   }
 })
 
+verify('on Deno, it reads Deno.env; without --allow-env (Deno.env.get throws) the secret is missing', async () => {
+  const permitted = { env: { get: (name) => (name === 'APIVIDEO_WEBHOOK_SECRET' ? SECRET : undefined) } }
+  const refused = {
+    env: {
+      get: () => {
+        throw new Error('Requires env access to "APIVIDEO_WEBHOOK_SECRET", run again with the --allow-env flag')
+      },
+    },
+  }
+  try {
+    await withSecretVariable('sig_sec_from_process_env', async () => {
+      globalThis.Deno = permitted
+      assert.equal(await verifyWebhook(delivery()), EVENT, 'Deno.env is read first, and process.env not at all')
+      globalThis.Deno = refused
+      await typeError(verifyWebhook(delivery()), 'ERR_INVALID_ARGUMENT', /^secret is missing/)
+    })
+  } finally {
+    delete globalThis.Deno
+  }
+})
+
 verify("on Workers (no process.env), the missing secret's message says to pass it from env", async () => {
   const { navigator } = globalThis
   Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Cloudflare-Workers' }, configurable: true })
