@@ -99,9 +99,10 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       figure: 'the webhooks add-on (apivideo-auth/webhooks), min+gzip',
       ours: bytes(size.webhooks.gzip),
       peers: '–',
-      must: `≤ ${bytes(1536)}`,
+      // The 1.1 budget (tests/size.test.mjs says what each part costs); 1.0's was 1,536 B.
+      must: `≤ ${bytes(2240)}`,
       aim: '–',
-      verdict: size.webhooks.gzip > 1536 ? 'MISS' : 'PASS',
+      verdict: size.webhooks.gzip > 2240 ? 'MISS' : 'PASS',
     },
     {
       figure: 'webhook verifications per second, 1 KiB event: `verifyWebhook` / `createHmac` + `timingSafeEqual`',
