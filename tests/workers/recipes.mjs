@@ -7,7 +7,8 @@
 // - Then a fresh isolate, in a new Miniflare (a new workerd process) on the same storage on disk: 0 auth requests.
 // - The Durable Object's increment, through the counting module of tests/fleet/counting.mjs: 4 isolates × 50 on one
 //   key count to 200, each count once; 10 more from a 5th go on from 201; a key with a 500 ms TTL, incremented one
-//   call after another, starts again at 1 once expired (later increments did not extend it).
+//   call after another, starts again at 1 once expired (later increments did not extend it), and the object's alarm
+//   then deletes it (seen through a subclass of the recipe's TokenStore that lists the stored keys).
 // Run by `npm run test:workers`, in `npm test` (Miniflare runs the project's pinned workerd; no Redis needed).
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -35,8 +36,8 @@ const RECIPES = {
   durableObject: {
     heading: /^Cloudflare Durable Objects$/,
     // The first Worker defines the class; the others bind the same one, as a Worker's isolates all do.
-    bindings: (index) => ({
-      durableObjects: { TOKENS: index === 0 ? 'TokenStore' : { className: 'TokenStore', scriptName: 'worker-0' } },
+    bindings: (index, className = 'TokenStore') => ({
+      durableObjects: { TOKENS: index === 0 ? className : { className, scriptName: 'worker-0' } },
     }),
   },
 }
@@ -47,12 +48,28 @@ const work = packageWorkspace('workers-recipes-')
 const collector = await startCollector()
 const measured = []
 
-/** The recipe's code block, as written, bundled as a Worker; `share` replaces 'apivideo-auth/share' when given. */
-async function bundle(recipe, share) {
+// A Worker module that is the Durable Object recipe, with one more class: its TokenStore with a method that lists
+// the keys the object stores, so that a test can see that expired entries go.
+const INSPECTED = `export * from './recipe.mjs'
+export { default } from './recipe.mjs'
+import { TokenStore } from './recipe.mjs'
+export class InspectedTokenStore extends TokenStore {
+  async storedKeys() {
+    return [...(await this.ctx.storage.list()).keys()]
+  }
+}
+`
+
+/**
+ * The recipe's code block, as written, bundled as a Worker; `share` replaces 'apivideo-auth/share' when given, and
+ * `inspected` adds InspectedTokenStore.
+ */
+async function bundle(recipe, { share, inspected = false } = {}) {
   const found = blocks.filter((block) => recipe.heading.test(block.heading))
   assert.is(found.length, 1, `one code block under ${recipe.heading} in docs/sharing.md`)
-  const file = join(work, `recipe-${randomBytes(4).toString('hex')}.mjs`)
-  writeFileSync(file, found[0].code)
+  const dir = mkdtempSync(join(work, 'worker-'))
+  writeFileSync(join(dir, 'recipe.mjs'), found[0].code)
+  writeFileSync(join(dir, 'inspected.mjs'), INSPECTED)
   const replaceShare = {
     name: 'counting share',
     setup(esbuild) {
@@ -60,7 +77,7 @@ async function bundle(recipe, share) {
     },
   }
   const { outputFiles } = await build({
-    entryPoints: [file],
+    entryPoints: [join(dir, inspected ? 'inspected.mjs' : 'recipe.mjs')],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -78,7 +95,7 @@ async function bundle(recipe, share) {
  * A Miniflare of `scripts.length` Workers, `worker-0`…, each running its script with the recipe's binding, on the
  * storage kept in `dir`; their fetch to api.video goes to `standInUrl`, to 127.0.0.1 as it is.
  */
-function miniflare(recipe, scripts, { apiKey, standInUrl, dir }) {
+function miniflare(recipe, scripts, { apiKey, standInUrl, dir, className }) {
   const outboundService = (request) => {
     const url = new URL(request.url)
     const target = url.hostname === '127.0.0.1' ? url.href : standInUrl + url.pathname + url.search
@@ -95,7 +112,7 @@ function miniflare(recipe, scripts, { apiKey, standInUrl, dir }) {
       compatibilityDate: '2025-01-01',
       bindings: { APIVIDEO_API_KEY: apiKey },
       outboundService,
-      ...recipe.bindings(index),
+      ...recipe.bindings(index, className),
     })),
   })
 }
@@ -192,27 +209,31 @@ for (const [name, recipe, bound] of [
   })
 }
 
-workers('Durable Object: increments from 4 isolates count to 200; the TTL is the first increment’s', async () => {
+workers('Durable Object: increments count to 200, the TTL is the first’s, expired entries go', async () => {
   const apiKey = `workers-${randomBytes(12).toString('hex')}`
   const standIn = createStandIn({ apiKeys: [apiKey] })
   const server = await listen(standIn.handler)
   const key = `apivideo-auth-test:increment:${randomBytes(8).toString('hex')}`
+  const fresh = `${key}:fresh`
   const counting = async (steps) => {
-    const file = join(work, `share-${randomBytes(4).toString('hex')}.mjs`)
-    writeFileSync(file, countingShare(join(root, 'dist/share.js'), { collector: collector.url, steps }))
-    return bundle(RECIPES.durableObject, file)
+    const share = join(work, `share-${randomBytes(4).toString('hex')}.mjs`)
+    writeFileSync(share, countingShare(join(root, 'dist/share.js'), { collector: collector.url, steps }))
+    return bundle(RECIPES.durableObject, { share, inspected: true })
   }
   const together = await counting([{ key, ttlMs: 60_000, increments: EACH, concurrency: 10 }])
   const later = await counting([
     { key, ttlMs: 600_000, increments: 10, concurrency: 1 },
-    { key: `${key}:fresh`, ttlMs: SHORT_TTL_MS, untilResetMs: 20 * SHORT_TTL_MS },
+    { key: fresh, ttlMs: SHORT_TTL_MS, untilResetMs: 20 * SHORT_TTL_MS },
   ])
   const scripts = [...Array(WORKERS).fill(together), later]
+  const dir = mkdtempSync(join(work, 'storage-'))
   const mf = miniflare(RECIPES.durableObject, scripts, {
     apiKey,
     standInUrl: server.url,
-    dir: mkdtempSync(join(work, 'storage-')),
+    dir,
+    className: 'InspectedTokenStore',
   })
+  const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
   try {
     const names = scripts.map((_, i) => `worker-${i}`)
     assert.equal(await requests(mf, names.slice(0, WORKERS), 1), Array(WORKERS).fill(200))
@@ -220,30 +241,31 @@ workers('Durable Object: increments from 4 isolates count to 200; the TTL is the
     assert.is(first.length, WORKERS, 'a report from each isolate')
     for (const report of first) assert.is(report.error, undefined, `an increment failed: ${report.error}`)
     const counts = first.flatMap((report) => report.steps[0]).sort((a, b) => a - b)
-    assert.equal(
-      counts,
-      Array.from({ length: WORKERS * EACH }, (_, i) => i + 1),
-      'each count once',
-    )
+    assert.equal(counts, range(1, WORKERS * EACH), 'each count once')
 
     assert.equal(await requests(mf, [names[WORKERS]], 1), [200])
     const [{ steps, error }] = collector.reports.splice(0)
     assert.is(error, undefined, `an increment failed: ${error}`)
-    assert.equal(
-      steps[0],
-      Array.from({ length: 10 }, (_, i) => WORKERS * EACH + i + 1),
-      'the next 10, in order',
-    )
+    assert.equal(steps[0], range(WORKERS * EACH + 1, WORKERS * EACH + 10), 'the next 10, in order')
     const beforeReset = steps[1].length - 1
     assert.is(steps[1].at(-1), 1, `the short-lived key never expired in ${20 * SHORT_TTL_MS} ms`)
-    assert.equal(
-      steps[1].slice(0, -1),
-      Array.from({ length: beforeReset }, (_, i) => i + 1),
-      'one by one from 1',
-    )
+    assert.equal(steps[1].slice(0, -1), range(1, beforeReset), 'one by one from 1')
     assert.ok(beforeReset >= 2, `${beforeReset} increments in ${SHORT_TTL_MS} ms: too slow to tell`)
+
+    // The object's alarm deletes the short-lived key once it has expired again; the counter of 60 s stays.
+    const namespace = await mf.getDurableObjectNamespace('TOKENS', 'worker-0')
+    const object = namespace.get(namespace.idFromName('apivideo-auth'))
+    let stored = await object.storedKeys()
+    assert.ok(stored.includes(fresh), 'the short-lived key is stored')
+    for (const deadline = Date.now() + 20 * SHORT_TTL_MS; stored.includes(fresh) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      stored = await object.storedKeys()
+    }
+    assert.not.ok(stored.includes(fresh), 'the expired key was deleted')
+    assert.ok(stored.includes(key), 'the key still alive was kept')
     measured.push(
-      `Durable Object increments: 1-200, then ${steps[0][0]}-${steps[0].at(-1)}; ${beforeReset} before expiry`,
+      `Durable Object increments: 1-200, then ${steps[0][0]}-${steps[0].at(-1)}; ${beforeReset} before expiry; ` +
+        'the expired key deleted',
     )
   } finally {
     await mf.dispose()
