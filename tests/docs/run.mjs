@@ -309,6 +309,8 @@ export default {
       platform: 'browser',
       conditions: ['workerd', 'worker'],
       target: 'es2022',
+      // workerd's own modules (a Durable Object's base class comes from cloudflare:workers)
+      external: ['cloudflare:*'],
       outfile: join(dir, 'worker.js'),
       logLevel: 'silent',
     })
