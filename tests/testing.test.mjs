@@ -395,8 +395,14 @@ faults('bad arguments throw a TypeError naming the argument, never its value', (
     [() => createStandIn({ keepRequests: 1.5 }), /^keepRequests /],
     [() => createStandIn({ keepRequests: '10' }), /^keepRequests /],
     // A misspelt option was ignored: the stand-in then refused the key the test meant to allow.
-    [() => createStandIn({ apikeys: ['sk_secret_value'] }), /^unknown option apikeys of createStandIn$/],
-    [() => createStandIn({ expiresInMs: 5 }), /^unknown option expiresInMs of createStandIn$/],
+    [
+      () => createStandIn({ apikeys: ['sk_secret_value'] }),
+      /^unknown option apikeys of createStandIn \(did you mean apiKeys\?\)$/,
+    ],
+    [
+      () => createStandIn({ expiresInMs: 5 }),
+      /^unknown option expiresInMs of createStandIn \(did you mean expiresIn\?\)$/,
+    ],
     [() => createStandIn('sk_secret_value'), /^options must be an object$/],
   ]
   for (const [run, message] of cases) {
