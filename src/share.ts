@@ -1,4 +1,7 @@
 import type { CachedToken, ShareCall, ShareContext, TokenShare } from './index.js'
+import { encode, hex } from './internal/bytes.js'
+import { badArgument } from './internal/errors.js'
+import { type Known, checkOptions } from './internal/options.js'
 
 /**
  * Somewhere instances share access tokens: Redis, Upstash, Cloudflare KV, Deno KV…
@@ -31,12 +34,11 @@ const CLOCK_SKEW = 60_000
  * base64); anything longer is refused before it is decoded, so whoever can write the store cannot stall a reader.
  */
 const VALUE_LIMIT = 16 * 1024
+const SHARE_OPTIONS: Known<ShareOptions> = { key: true }
 
-const encode = (value: string) => new TextEncoder().encode(value)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A whole number of milliseconds from 1 to MAX_DELAY (NaN stays NaN, and is refused where it matters). */
 const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
-const argumentError = (message: string) => Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARGUMENT' })
 
 /** `work`, or a rejection with `hung` once `ms` have passed; no timer is left behind either way. */
 async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> {
@@ -98,16 +100,10 @@ interface Renewal {
  */
 export function shareTokens(store: TokenStore, options?: ShareOptions): (context: ShareContext) => TokenShare {
   if (typeof store?.get !== 'function' || typeof store.set !== 'function')
-    throw argumentError('store must have get and set methods')
-  if (store.claim !== undefined && typeof store.claim !== 'function')
-    throw argumentError('store.claim must be a function')
-  const given = options ?? {}
-  if (typeof given !== 'object') throw argumentError('options must be an object')
-  const { key: namespace = 'apivideo-auth', ...unknown } = given
-  const [extra] = Object.keys(unknown)
-  if (extra !== undefined)
-    throw Object.assign(new TypeError(`unknown option ${extra} of shareTokens`), { code: 'ERR_UNKNOWN_OPTION' })
-  if (typeof namespace !== 'string' || !namespace) throw argumentError('key must be a non-empty string')
+    badArgument('store must have get and set methods')
+  if (store.claim !== undefined && typeof store.claim !== 'function') badArgument('store.claim must be a function')
+  const { key: namespace = 'apivideo-auth' } = checkOptions(options ?? {}, SHARE_OPTIONS)
+  if (typeof namespace !== 'string' || !namespace) badArgument('key must be a non-empty string')
 
   return (context) => createShareHook(store, namespace, context)
 }
@@ -288,7 +284,7 @@ async function deriveKeys(apiKey: string, baseUrl: string, namespace: string): P
     'encrypt',
     'decrypt',
   ])
-  const key = `${namespace}:${Array.from(name, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  const key = `${namespace}:${hex(name)}`
   return { key, cipher, bound: encode(`${FORMAT}\n${key}`) }
 }
 

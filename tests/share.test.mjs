@@ -148,7 +148,7 @@ args('a bad store, key or option: a TypeError naming it, and the store is not ca
     [[{ ...store, claim: true }], /^store\.claim must/],
     [[store, { key: '' }], /^key must/],
     [[store, { key: 42 }], /^key must/],
-    [[store, { key: 'ns', namespace: 'x', storeKey: 'y' }], /^unknown option namespace of shareTokens$/],
+    [[store, { key: 'ns', namespace: 'x', storeKey: 'y' }], /^unknown option namespace$/],
     // Options that are not an object, such as a namespace passed by mistake in their place.
     [[store, 'my-app'], /^options must be an object$/],
     [[store, 42], /^options must be an object$/],

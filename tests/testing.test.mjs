@@ -397,11 +397,11 @@ faults('bad arguments throw a TypeError naming the argument, never its value', (
     // A misspelt option was ignored: the stand-in then refused the key the test meant to allow.
     [
       () => createStandIn({ apikeys: ['sk_secret_value'] }),
-      /^unknown option apikeys of createStandIn \(did you mean apiKeys\?\)$/,
+      /^unknown option apikeys \(did you mean apiKeys\?\)$/,
     ],
     [
       () => createStandIn({ expiresInMs: 5 }),
-      /^unknown option expiresInMs of createStandIn \(did you mean expiresIn\?\)$/,
+      /^unknown option expiresInMs \(did you mean expiresIn\?\)$/,
     ],
     [() => createStandIn('sk_secret_value'), /^options must be an object$/],
   ]

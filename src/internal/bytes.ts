@@ -22,26 +22,20 @@ export const hex = (bytes: ArrayBuffer | Uint8Array): string =>
  * const bytes = await readWithin(request.body, 64 * 1024)
  */
 export async function readWithin(
-  stream: ReadableStream<Uint8Array>,
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
   limit: number,
 ): Promise<Uint8Array<ArrayBuffer> | undefined> {
   const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
+  const chunks: Uint8Array<ArrayBuffer>[] = []
   let size = 0
   for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    size += read.value.byteLength
+    chunks.push(read.value)
+    size += read.value.length
     if (size > limit) {
       // Not awaited: a stream whose source never settles its cancel must not hold the answer back.
       reader.cancel().catch(() => {})
       return undefined
     }
-    chunks.push(read.value)
   }
-  const whole = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    whole.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return whole
+  return new Uint8Array(await new Blob(chunks).arrayBuffer())
 }

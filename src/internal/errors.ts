@@ -4,13 +4,10 @@
 export type ArgumentErrorCode = 'ERR_INVALID_ARGUMENT' | 'ERR_UNKNOWN_OPTION'
 
 /**
- * The TypeError of a bad argument, with its `code`; its message names the argument, never its value.
+ * Throws the TypeError of a bad argument, with its `code`; its message names the argument, never its value.
  * @example
- * if (typeof secret !== 'string') throw argumentError('secret must be a string')
+ * if (typeof secret !== 'string') badArgument('secret must be a string')
  */
-export function argumentError(
-  message: string,
-  code: ArgumentErrorCode = 'ERR_INVALID_ARGUMENT',
-): TypeError & { code: ArgumentErrorCode } {
-  return Object.assign(new TypeError(message), { code })
+export function badArgument(message: string, code: ArgumentErrorCode = 'ERR_INVALID_ARGUMENT'): never {
+  throw Object.assign(new TypeError(message), { code })
 }

@@ -1,6 +1,6 @@
 // Webhook deliveries as api.video makes them: the body, its signature, the POST, and the retry rule.
 import { encode, hex } from '../internal/bytes.js'
-import { argumentError } from '../internal/errors.js'
+import { badArgument } from '../internal/errors.js'
 import { type Known, checkOptions } from '../internal/options.js'
 import { nonce } from './ids.js'
 
@@ -52,8 +52,8 @@ const RETRY_DELAY = 3000
  * const signature = await signWebhook('{"type":"video.encoding.quality.completed"}', 'sig_sec_test')
  */
 export async function signWebhook(body: string | Uint8Array, secret: string): Promise<string> {
-  if (typeof secret !== 'string' || secret === '') throw argumentError('secret must be a non-empty string')
-  if (!(typeof body === 'string' || body instanceof Uint8Array)) throw argumentError('body must be a string or bytes')
+  if (typeof secret !== 'string' || secret === '') badArgument('secret must be a non-empty string')
+  if (!(typeof body === 'string' || body instanceof Uint8Array)) badArgument('body must be a string or bytes')
   const algorithm = { name: 'HMAC', hash: 'SHA-256' }
   const key = await crypto.subtle.importKey('raw', encode(secret), algorithm, false, ['sign'])
   const bytes = typeof body === 'string' ? encode(body) : body
@@ -62,7 +62,7 @@ export async function signWebhook(body: string | Uint8Array, secret: string): Pr
 
 /** The body api.video would send for `event`: `type` and `emittedAt` first, then the other fields. */
 export function eventBody(event: WebhookEventInit, at: number): string {
-  if (typeof event?.type !== 'string') throw argumentError('event must be an object with a string type')
+  if (typeof event?.type !== 'string') badArgument('event must be an object with a string type')
   const { type, emittedAt = new Date(at).toISOString().replace('Z', '+00:00'), ...fields } = event
   return JSON.stringify({ type, emittedAt, ...fields })
 }
@@ -91,7 +91,7 @@ export async function deliverWebhook(
   } catch {
     // Not a URL: refused below.
   }
-  if (!/^https?:$/.test(protocol)) throw argumentError('url must be an http: or https: URL')
+  if (!/^https?:$/.test(protocol)) badArgument('url must be an http: or https: URL')
   return deliverSigned({ url: String(url), webhookId: id, body: eventBody(event, Date.now()), secret }, deliver)
 }
 
@@ -106,13 +106,8 @@ export interface Delivery {
 /** Makes one delivery, signed, with api.video's retry rule when `options.retry` says so. */
 export async function deliverSigned(delivery: Delivery, options: DeliverOptions): Promise<WebhookDelivery> {
   const { url, webhookId: id, body, secret } = delivery
-  const {
-    retry = false,
-    fetch: post = globalThis.fetch,
-    wait = delay,
-  } = checkOptions(options, DELIVER_OPTIONS, 'a webhook delivery')
-  if (typeof post !== 'function' || typeof wait !== 'function')
-    throw argumentError('fetch and wait must be functions')
+  const { retry = false, fetch: post = globalThis.fetch, wait = delay } = checkOptions(options, DELIVER_OPTIONS)
+  if (typeof post !== 'function' || typeof wait !== 'function') badArgument('fetch and wait must be functions')
   const headers = {
     'content-type': 'application/json',
     'x-api-video-webhookid': id,

@@ -1,5 +1,5 @@
 // Faults on demand: answers queued for a path, used one per request before its normal answers resume.
-import { argumentError } from '../internal/errors.js'
+import { badArgument } from '../internal/errors.js'
 import { json } from './http.js'
 import { plainProblem } from './problems.js'
 
@@ -17,7 +17,7 @@ export function createFaults() {
   function queue(path: string, ...faults: Fault[]): void {
     // Faults match on the path alone: a query or hash would never match.
     if (typeof path !== 'string' || !/^\/[^?#]*$/.test(path))
-      throw argumentError('path must be a string starting with "/", with no query or hash')
+      badArgument('path must be a string starting with "/", with no query or hash')
     faults.forEach(checkFault)
     queued.set(path, [...(queued.get(path) ?? []), ...faults])
   }
@@ -56,7 +56,7 @@ function checkFault(fault: Fault): void {
     ok = false
   }
   if (!ok)
-    throw argumentError(
+    badArgument(
       'faults must each be { status: 200-599, body?: JSON, headers?: valid headers }, { delay: 0-2147483647 ms }' +
         ' or { networkError: true }',
     )

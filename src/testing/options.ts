@@ -1,5 +1,5 @@
 // The stand-in's options: their registry, their checks and their defaults.
-import { argumentError } from '../internal/errors.js'
+import { badArgument } from '../internal/errors.js'
 import { type Known, checkOptions } from '../internal/options.js'
 
 export interface StandInOptions {
@@ -34,18 +34,18 @@ export function readOptions(options: StandInOptions) {
     now = Date.now,
     keepRequests = 1000,
     controlRoutes = false,
-  } = checkOptions(options, STAND_IN_OPTIONS, 'createStandIn')
+  } = checkOptions(options, STAND_IN_OPTIONS)
   if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
-    throw argumentError('apiKeys must be an array of strings')
-  if (!isLifetime(expiresIn)) throw argumentError('expiresIn must be a positive number')
-  if (typeof controlRoutes !== 'boolean') throw argumentError('controlRoutes must be a boolean')
-  if (typeof now !== 'function') throw argumentError('now must be a function')
+    badArgument('apiKeys must be an array of strings')
+  if (!isLifetime(expiresIn)) badArgument('expiresIn must be a positive number')
+  if (typeof controlRoutes !== 'boolean') badArgument('controlRoutes must be a boolean')
+  if (typeof now !== 'function') badArgument('now must be a function')
   if (
     typeof keepRequests !== 'number' ||
     !(keepRequests >= 0) ||
     !(Number.isInteger(keepRequests) || keepRequests === Infinity)
   ) {
-    throw argumentError('keepRequests must be a whole number of requests, or Infinity')
+    badArgument('keepRequests must be a whole number of requests, or Infinity')
   }
   return { apiKeys, expiresIn, now, keepRequests, controlRoutes }
 }
