@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { createSession, isApiVideoAuthError } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
 import { verifyWebhook, webhookSecrets } from '../dist/webhooks.js'
-import { KEY, clock, failure, serve } from './helpers.mjs'
+import { KEY, clock, failure, serve } from './helpers/index.mjs'
 
 const FACTS = JSON.parse(readFileSync(new URL('fixtures/webhooks-facts.json', import.meta.url), 'utf8'))
 const SECRET = 'sig_sec_Abcd12348RLP7VPLi7nYVh'
