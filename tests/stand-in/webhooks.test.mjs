@@ -2,8 +2,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WEBHOOK_EVENTS, createStandIn } from '../../dist/testing.js'
-import { clock } from '../helpers/index.mjs'
-import { api, conforms, schemas } from '../helpers/stand-in.mjs'
+import { clock, serve } from '../helpers/index.mjs'
+import { JSON_BODY, api, conforms, schemas } from '../helpers/stand-in.mjs'
 
 const routes = suite('stand-in: webhooks')
 
@@ -81,6 +81,51 @@ routes('POST /webhooks refuses a missing or invalid url or events with a 400 nam
     assert.is(status, 400, JSON.stringify(payload))
     conforms(body, schemas['bad-request'])
     assert.equal([body.name, body.type], [name, `https://docs.api.video/reference/${type}`])
+  }
+})
+
+routes('GET /webhooks pages carry next and previous links: following next reads every webhook', async () => {
+  const { call, create } = api()
+  const events = ['video.encoding.quality.completed']
+  const created = []
+  for (const host of ['a', 'b', 'c'])
+    created.push((await create({ url: `https://${host}.example/hook`, events })).body)
+  const read = []
+  let next = '/webhooks?pageSize=1'
+  const pages = []
+  while (next) {
+    const { body } = await call(next)
+    conforms(body, schemas['webhooks-list-response'])
+    read.push(...body.data)
+    pages.push(body.pagination.links.map((link) => link.rel))
+    const link = body.pagination.links.find((l) => l.rel === 'next')
+    next = link && new URL(link.uri).pathname + new URL(link.uri).search
+  }
+  assert.equal(read, created)
+  assert.equal(pages, [
+    ['self', 'first', 'next', 'last'],
+    ['self', 'first', 'previous', 'next', 'last'],
+    ['self', 'first', 'previous', 'last'],
+  ])
+})
+
+routes('a malformed escape in /webhooks/{webhookId} is a 404, in handler() and over HTTP', async () => {
+  const { standIn, call } = api()
+  const malformed = await call('/webhooks/%E0%A4%A')
+  assert.is(malformed.status, 404)
+  assert.equal(
+    [malformed.body.type, malformed.body.name],
+    ['https://docs.api.video/reference/resource-not-found', 'webhookId'],
+  )
+  const server = await serve(standIn.handler)
+  try {
+    const { access_token: token } = await (
+      await fetch(`${server.url}/auth/api-key`, { method: 'POST', headers: JSON_BODY, body: '{"apiKey":"test-key"}' })
+    ).json()
+    const response = await fetch(`${server.url}/webhooks/%E0%A4%A`, { headers: { authorization: `Bearer ${token}` } })
+    assert.is(response.status, 404, 'the connection is not dropped')
+  } finally {
+    await server.close()
   }
 })
 

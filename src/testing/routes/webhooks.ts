@@ -1,4 +1,5 @@
-// Webhook subscriptions: api.video's /webhooks routes, and the stand-in's deliveries to them (docs/webhooks.md).
+// Webhook subscriptions: POST and GET /webhooks, GET and DELETE /webhooks/{webhookId}, in api.video's shapes
+// (its OpenAPI document), and the stand-in's signed deliveries to them (docs/webhooks.md).
 import { WEBHOOK_EVENTS } from '../../internal/webhook-events.js'
 import {
   type DeliverOptions,
@@ -8,11 +9,12 @@ import {
   eventBody,
   webhookId,
 } from '../delivery.js'
-import { type Bytes, json, parseJsonObject } from '../http.js'
+import { json } from '../http.js'
 import { atom, nonce } from '../ids.js'
 import { page } from '../pagination.js'
-import { problem } from '../problems.js'
-import { ANY_METHOD, type Call, type Route } from '../route.js'
+import { jsonPayload } from '../payloads.js'
+import { badRequest, invalid, notFound, required } from '../problems.js'
+import type { Call, Route } from '../route.js'
 
 /** A subscription as api.video returns it, `signatureSecret` included. */
 export interface StandInWebhook {
@@ -23,33 +25,26 @@ export interface StandInWebhook {
   signatureSecret: string
 }
 
-const WEBHOOK_PATH = /^\/webhooks(\/[^/]+)?$/
-const METHOD_NOT_ALLOWED = problem(405, 'method-not-allowed', 'Method not allowed.')
-
 /** The subscriptions of one stand-in, their routes, and deliveries to them. */
 export function createWebhooks(now: () => number) {
   const webhooks = new Map<string, StandInWebhook>()
 
-  function create(bytes: Bytes): Response {
-    const body = parseJsonObject(bytes)
-    const { url, events } = body ?? {}
-    const badUrl = typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url)
-    const badEvents =
-      !Array.isArray(events) ||
-      events.length === 0 ||
-      !events.every((e) => (WEBHOOK_EVENTS as readonly unknown[]).includes(e))
-    if (badUrl || badEvents) {
-      const name = badUrl ? 'url' : 'events'
-      const missing = body?.[name] === undefined
-      const type = missing ? 'attribute-required' : 'invalid-attribute'
-      const title = missing ? 'This attribute is required.' : 'This attribute is invalid.'
-      return json(400, problem(400, type, title, name))
-    }
+  /** `POST /webhooks`: a `webhooks-creation-payload`, an http(s) `url` and a list of known `events`. */
+  function create({ request, body }: Call): Response {
+    const payload = jsonPayload(request, body)
+    if (payload instanceof Response) return payload
+    const { url, events } = payload
+    if (url === undefined) return badRequest([required('url')])
+    if (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url))
+      return badRequest([invalid('url', 'This attribute must be an http or https URL.')])
+    if (events === undefined) return badRequest([required('events')])
+    if (!Array.isArray(events) || events.length === 0 || !events.every((e) => WEBHOOK_EVENTS.includes(e)))
+      return badRequest([invalid('events', `This attribute must be a list of ${WEBHOOK_EVENTS.join(', ')}.`)])
     const webhook: StandInWebhook = {
       webhookId: webhookId(),
       createdAt: atom(now()),
       events: [...new Set(events as string[])],
-      url: url as string,
+      url,
       signatureSecret: `sig_sec_${nonce().slice(0, 22)}`,
     }
     webhooks.set(webhook.webhookId, webhook)
@@ -57,35 +52,24 @@ export function createWebhooks(now: () => number) {
   }
 
   /** `GET /webhooks`: the subscriptions, filtered by `events`, a page at a time. */
-  function list(url: URL): Response {
-    const empty = page(url, [])
-    const { currentPage, pageSize } = empty.pagination
+  function list({ url }: Call): Response {
     const event = url.searchParams.get('events')
-    const all = [...webhooks.values()].filter((w) => event === null || w.events.includes(event))
-    const data = all.slice((currentPage - 1) * pageSize, currentPage * pageSize)
-    const pagesTotal = Math.max(1, Math.ceil(all.length / pageSize))
-    const last = empty.pagination.links.find((l) => l.rel === 'last')
-    if (last) last.uri = last.uri.replace('currentPage=1', `currentPage=${pagesTotal}`)
-    const pagination = { ...empty.pagination, pagesTotal, itemsTotal: all.length, currentPageItems: data.length }
-    return json(200, { data, pagination })
+    return json(
+      200,
+      page(
+        url,
+        [...webhooks.values()].filter((w) => event === null || w.events.includes(event)),
+      ),
+    )
   }
 
-  /** Answers an authorized request on `/webhooks` or `/webhooks/{webhookId}`. */
-  function answer({ request, url, body }: Call): Response {
-    const id = WEBHOOK_PATH.exec(url.pathname)?.[1]?.slice(1)
-    if (id === undefined) {
-      if (request.method === 'POST') return create(body)
-      if (request.method === 'GET') return list(url)
-      return json(405, METHOD_NOT_ALLOWED)
+  /** Answers a request on `/webhooks/{webhookId}` with `found(webhook)`, or api.video's 404 for an unknown id. */
+  const one =
+    (found: (webhook: StandInWebhook) => Response) =>
+    ({ id }: Call): Response => {
+      const webhook = webhooks.get(id)
+      return webhook ? found(webhook) : notFound('webhookId')
     }
-    const webhook = webhooks.get(decodeURIComponent(id))
-    if (!webhook)
-      return json(404, problem(404, 'resource-not-found', 'The requested resource was not found.', 'webhookId'))
-    if (!['GET', 'DELETE'].includes(request.method)) return json(405, METHOD_NOT_ALLOWED)
-    if (request.method === 'GET') return json(200, webhook)
-    webhooks.delete(webhook.webhookId)
-    return json(204, null)
-  }
 
   /** Delivers `event` to every subscription to its type, one after the other. */
   async function deliver(event: WebhookEventInit, options: DeliverOptions = {}): Promise<WebhookDelivery[]> {
@@ -99,6 +83,19 @@ export function createWebhooks(now: () => number) {
     return deliveries
   }
 
-  const routes: Route[] = [{ path: WEBHOOK_PATH, access: 'api', methods: { [ANY_METHOD]: answer } }]
+  const routes: Route[] = [
+    { path: '/webhooks', access: 'api', methods: { GET: list, POST: create } },
+    {
+      path: /^\/webhooks\/([^/]+)$/,
+      access: 'api',
+      methods: {
+        GET: one((webhook) => json(200, webhook)),
+        DELETE: one((webhook) => {
+          webhooks.delete(webhook.webhookId)
+          return json(204, null)
+        }),
+      },
+    },
+  ]
   return { routes, deliver }
 }
