@@ -23,10 +23,11 @@ import { createWebhooks } from './routes/webhooks.js'
  * `POST`/`GET /videos`, `GET`/`PATCH`/`DELETE /videos/{videoId}`, `POST`/`GET /upload-tokens` and
  * `GET`/`DELETE /upload-tokens/{uploadToken}` answer as api.video does, in the shapes of its OpenAPI document;
  * `POST /upload?token=…` takes a multipart `file` and a live upload token in place of credentials.
- * An accepted `GET` on another list route (`/live-streams`, `/players`, `/webhooks`, `/watermarks`) answers an empty
- * first page in api.video's list shape, with `currentPage` and `pageSize` taken from the query (1 and 25 by default).
+ * An accepted `GET` on another list route (`/live-streams`, `/players`, `/watermarks`) answers an empty first page
+ * in api.video's list shape, with `currentPage` and `pageSize` taken from the query (1 and 25 by default).
  * Any other accepted request answers 200 with the echo `{ "method": "<method>", "path": "<path without query>" }`.
- * A request body over 1 MiB is a 413, read no further than the chunk that crossed the limit.
+ * A request body over 1 MiB is a 413, read no further than the chunk that crossed the limit. The auth endpoints
+ * under a prefix (`/v1/auth/api-key`: a base URL with a path) are api.video's 404.
  * The `/webhooks` routes are api.video's: create, list, get and delete subscriptions, and `deliver()` sends
  * them signed events (docs/webhooks.md).
  *

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { authenticate, authenticateRequest, readAccessToken, refresh, refreshRequest } from '../../dist/index.js'
 import { createStandIn } from '../../dist/testing.js'
 import { KEY, failure } from '../helpers/index.mjs'
-import { API, authOpenapi, example, get, post } from '../helpers/stand-in.mjs'
+import { API, authOpenapi, conforms, example, get, post, schemas } from '../helpers/stand-in.mjs'
 
 const auth = suite('stand-in: the auth endpoints')
 
@@ -130,6 +130,36 @@ auth(
     assert.is(response.url, `${API}/auth/refresh`, 'the answer carries its URL, as a real fetch answer does')
     assert.is(response.status, 400)
     assert.is((await failure(readAccessToken(response, { endpoint: 'refresh' }))).code, 'INVALID_REFRESH_TOKEN')
+  },
+)
+
+auth(
+  "an auth path under a prefix (a base URL with a path, …/v1) is api.video's 404, never a credentials answer",
+  async () => {
+    const standIn = createStandIn({ apiKeys: [KEY] })
+    const notFound = {
+      type: 'https://docs.api.video/reference/resource-not-found',
+      title: 'The requested resource was not found.',
+      name: '',
+      status: 404,
+    }
+    const requests = [
+      authenticateRequest(KEY, { baseUrl: `${API}/v1` }),
+      refreshRequest('rt.x', { baseUrl: `${API}/v1` }),
+      authenticateRequest(KEY, { baseUrl: `${API}/api/v2` }),
+      new Request(`${API}/v1/auth/api-key`),
+    ]
+    for (const request of requests) {
+      const response = await standIn.handler(request)
+      assert.is(response.status, 404, `${request.method} ${request.url}`)
+      const body = await response.json()
+      assert.equal(body, notFound)
+      conforms(body, schemas['not-found'])
+    }
+    const error = await failure(authenticate(KEY, { baseUrl: `${API}/v1`, fetch: standIn.fetch }))
+    assert.is(error.status, 404)
+    assert.is.not(error.code, 'INVALID_CREDENTIALS')
+    assert.is((await standIn.handler(authenticateRequest(KEY))).status, 200, 'the root path still answers')
   },
 )
 
