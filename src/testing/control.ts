@@ -1,4 +1,6 @@
 // The control routes, for the stand-in served over HTTP: tests in another language or process steer it with them.
+import { type Known, checkOptions } from '../internal/options.js'
+import type { DeliverOptions, WebhookDelivery, WebhookEventInit } from './delivery.js'
 import type { Fault } from './faults.js'
 import { json } from './http.js'
 import { isLifetime } from './options.js'
@@ -13,7 +15,15 @@ export interface Controls {
   fail(path: string, ...faults: Fault[]): void
   setExpiresIn(seconds: number): void
   report(): { requests: StandInRequest[]; counts: StandInCounts }
+  deliver(event: WebhookEventInit, options: DeliverOptions): Promise<WebhookDelivery[]>
 }
+
+/** The body of `POST /_stand-in/deliver`. */
+interface DeliverBody {
+  event: WebhookEventInit
+  retry?: boolean
+}
+const DELIVER_BODY: Known<DeliverBody> = { event: true, retry: true }
 
 const CONTROL_PREFIX = '/_stand-in/'
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]']
@@ -42,8 +52,9 @@ export function refuseOutsider({ request, url }: Call): Response | undefined {
 }
 
 /**
- * `GET /_stand-in/requests`, `POST /_stand-in/revoke`, `POST /_stand-in/fail {"path", "faults"}` and
- * `POST /_stand-in/expires-in {"expiresIn"}`; any other path under `/_stand-in/` is a 404.
+ * `GET /_stand-in/requests`, `POST /_stand-in/revoke`, `POST /_stand-in/fail {"path", "faults"}`,
+ * `POST /_stand-in/expires-in {"expiresIn"}` and `POST /_stand-in/deliver {"event", "retry"}`; any other path under
+ * `/_stand-in/` is a 404.
  */
 export function controlRoutes(controls: Controls): Route[] {
   const route = (method: string, name: string, answer: Route['methods'][string]): Route => ({
@@ -75,12 +86,24 @@ export function controlRoutes(controls: Controls): Route[] {
       controls.setExpiresIn(payload.expiresIn)
       return json(204, null)
     }),
+    // A test in another process triggers a webhook: the deliveries say what was sent, never the secret.
+    route('POST', 'deliver', async ({ request, body }) => {
+      const payload = jsonPayload(request, body)
+      if (payload instanceof Response) return payload
+      try {
+        const { event, retry } = checkOptions(payload, DELIVER_BODY)
+        if (retry !== undefined && typeof retry !== 'boolean') throw new TypeError('retry must be a boolean')
+        return json(200, { deliveries: await controls.deliver(event, { retry }) })
+      } catch (error) {
+        return controlProblem(400, (error as Error).message)
+      }
+    }),
     {
       path: /^\/_stand-in\//,
       access: 'control',
       methods: {
         [ANY_METHOD]: () =>
-          controlProblem(404, 'No such control route: GET requests, POST revoke, fail or expires-in.'),
+          controlProblem(404, 'No such control route: GET requests, POST revoke, fail, expires-in or deliver.'),
       },
     },
   ]

@@ -12,8 +12,8 @@ export interface StandInOptions {
   /** How many of the latest requests `requests` keeps: 1,000 by default; `Infinity` keeps them all. */
   keepRequests?: number | undefined
   /**
-   * Answers the control routes under `/_stand-in/` (revoke, fail, expires-in, requests) on loopback URLs, for tests
-   * in another language or process; `false` by default. The CLI's `apivideo-auth stand-in` turns them on.
+   * Answers the control routes under `/_stand-in/` (revoke, fail, expires-in, requests, deliver) on loopback URLs,
+   * for tests in another language or process; `false` by default. The CLI's `apivideo-auth stand-in` turns them on.
    */
   controlRoutes?: boolean | undefined
 }

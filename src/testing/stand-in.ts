@@ -79,7 +79,13 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   /** Every route, in the order they are matched: the first that answers a request's method and path answers it. */
   const routes: Route[] = [
     ...(controlled
-      ? controlRoutes({ revoke: tokens.revoke, fail: faults.queue, setExpiresIn: tokens.setExpiresIn, report })
+      ? controlRoutes({
+          revoke: tokens.revoke,
+          fail: faults.queue,
+          setExpiresIn: tokens.setExpiresIn,
+          report,
+          deliver: webhooks.deliver,
+        })
       : []),
     ...authRoutes(tokens),
     ...videos.routes,

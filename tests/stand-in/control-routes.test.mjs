@@ -3,9 +3,10 @@ import { request as httpRequest } from 'node:http'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../../dist/testing.js'
+import { verifyWebhook } from '../../dist/webhooks.js'
 import { exec } from '../../scripts/exec.mjs'
 import { KEY, serve } from '../helpers/index.mjs'
-import { API } from '../helpers/stand-in.mjs'
+import { API, JSON_BODY } from '../helpers/stand-in.mjs'
 
 const control = suite('stand-in: control routes over HTTP')
 
@@ -154,5 +155,87 @@ control('off by default; on, they answer a loopback URL only and never count as 
     ['ERR_INVALID_ARGUMENT', 'faults'],
   )
 })
+
+/** A receiver on 127.0.0.1 that answers each delivery with the next of `statuses` (the last one repeats). */
+async function receiver(statuses) {
+  const received = []
+  const server = await serve(async (request) => {
+    received.push({ headers: Object.fromEntries(request.headers), body: await request.text() })
+    return new Response(null, { status: statuses[Math.min(received.length - 1, statuses.length - 1)] })
+  })
+  return { ...server, received }
+}
+
+control(
+  'POST /_stand-in/deliver sends a signed event to the subscriptions, for a test in another process',
+  async () => {
+    const standIn = createStandIn({ controlRoutes: true })
+    const [server, hook, failing] = [await serve(standIn.handler), await receiver([204]), await receiver([503, 204])]
+    const send = (path, body, headers = {}) =>
+      fetch(server.url + path, { method: 'POST', headers: { ...JSON_BODY, ...headers }, body: JSON.stringify(body) })
+    try {
+      const { access_token: token } = await (await send('/auth/api-key', { apiKey: KEY })).json()
+      const subscribe = async (url, events) =>
+        (await send('/webhooks', { url, events }, { authorization: `Bearer ${token}` })).json()
+      const webhook = await subscribe(`${hook.url}/hook`, ['video.encoding.quality.completed'])
+      const other = await subscribe(`${failing.url}/hook`, ['video.caption.generated'])
+      const event = { type: 'video.encoding.quality.completed', videoId: 'vi1', encoding: 'hls', quality: '720p' }
+      const before = standIn.counts.requests
+
+      const answer = await send('/_stand-in/deliver', { event })
+      assert.is(answer.status, 200)
+      const text = await answer.text()
+      const { deliveries } = JSON.parse(text)
+      assert.equal(
+        deliveries.map(({ webhookId, url, statuses, delivered }) => ({ webhookId, url, statuses, delivered })),
+        [{ webhookId: webhook.webhookId, url: `${hook.url}/hook`, statuses: [204], delivered: true }],
+      )
+      assert.not.ok(text.includes(webhook.signatureSecret), 'the answer holds the secret')
+      const [{ headers, body }] = hook.received
+      assert.is(body, deliveries[0].body)
+      assert.is((await verifyWebhook({ headers, body }, { secret: webhook.signatureSecret })).videoId, 'vi1')
+
+      // With retry, api.video's rule: after the 503, another try 3 s later, with the same body and signature.
+      const retried = await (
+        await send('/_stand-in/deliver', { event: { type: 'video.caption.generated' }, retry: true })
+      ).json()
+      assert.equal(
+        retried.deliveries.map((d) => [d.webhookId, d.statuses, d.delivered]),
+        [[other.webhookId, [503, 204], true]],
+      )
+      assert.is(new Set(failing.received.map((r) => r.body + r.headers['x-api-video-signature'])).size, 1)
+      assert.is(standIn.counts.requests, before, 'the control route is not recorded')
+
+      const refused = async (response) => [response.status, (await response.json()).title]
+      assert.equal(await refused(await send('/_stand-in/deliver', {})), [
+        400,
+        'event must be an object with a string type',
+      ])
+      assert.equal(await refused(await send('/_stand-in/deliver', { event, retry: 'yes' })), [
+        400,
+        'retry must be a boolean',
+      ])
+      assert.equal(await refused(await send('/_stand-in/deliver', { event, retries: true })), [
+        400,
+        'unknown option retries',
+      ])
+      const text400 = await fetch(`${server.url}/_stand-in/deliver`, {
+        method: 'POST',
+        body: JSON.stringify({ event }),
+      })
+      assert.is(text400.status, 400, 'a body without a JSON content type')
+      assert.is((await send('/_stand-in/deliver', { event }, { origin: 'https://attacker.example' })).status, 403)
+      const notLoopback = await standIn.fetch(`${API}/_stand-in/deliver`, {
+        method: 'POST',
+        headers: JSON_BODY,
+        body: JSON.stringify({ event }),
+      })
+      assert.is(notLoopback.status, 403)
+      assert.is(hook.received.length, 1, 'no refused request delivered anything')
+    } finally {
+      await Promise.all([server.close(), hook.close(), failing.close()])
+    }
+  },
+)
 
 control.run()
