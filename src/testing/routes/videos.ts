@@ -58,32 +58,36 @@ const SHOWN = [
   'language',
 ]
 
+/** A video's `assets`: where its player and streams are. */
+function assets(videoId: string, mp4Support: boolean): Json {
+  const vod = `https://cdn.api.video/vod/${videoId}`
+  return {
+    iframe:
+      `<iframe src="https://embed.api.video/vod/${videoId}" width="100%" height="100%" frameborder="0"` +
+      ' scrolling="no" allowfullscreen=""></iframe>',
+    player: `https://embed.api.video/vod/${videoId}`,
+    hls: `${vod}/hls/manifest.m3u8`,
+    thumbnail: `${vod}/thumbnail.jpg`,
+    ...(mp4Support ? { mp4: `${vod}/mp4/source.mp4` } : {}),
+  }
+}
+
+/**
+ * Copies the shown attributes of a checked payload onto a video, and keeps its dates and assets in step: it was
+ * updated `at`.
+ */
+function apply(video: Json, payload: Json, at: number): Json {
+  for (const name of SHOWN) if (name in payload) video[name] = payload[name]
+  if (video.playerId === null) delete video.playerId
+  if ('language' in payload) video.languageOrigin = 'api'
+  video.updatedAt = atom(at)
+  video.assets = assets(video.videoId as string, video.mp4Support === true)
+  return video
+}
+
 /** The videos of one stand-in, and their routes. */
 export function createVideos(now: () => number) {
   const videos = new Map<string, Json>() // videoId -> video, oldest first
-
-  function assets(videoId: string, mp4Support: boolean): Json {
-    const vod = `https://cdn.api.video/vod/${videoId}`
-    return {
-      iframe:
-        `<iframe src="https://embed.api.video/vod/${videoId}" width="100%" height="100%" frameborder="0"` +
-        ' scrolling="no" allowfullscreen=""></iframe>',
-      player: `https://embed.api.video/vod/${videoId}`,
-      hls: `${vod}/hls/manifest.m3u8`,
-      thumbnail: `${vod}/thumbnail.jpg`,
-      ...(mp4Support ? { mp4: `${vod}/mp4/source.mp4` } : {}),
-    }
-  }
-
-  /** Copies the shown attributes of a checked payload onto a video, and keeps its dates and assets in step. */
-  function apply(video: Json, payload: Json): Json {
-    for (const name of SHOWN) if (name in payload) video[name] = payload[name]
-    if (video.playerId === null) delete video.playerId
-    if ('language' in payload) video.languageOrigin = 'api'
-    video.updatedAt = atom(now())
-    video.assets = assets(video.videoId as string, video.mp4Support === true)
-    return video
-  }
 
   /** A new video object, remembered (the oldest forgotten beyond 1,000). */
   function create(payload: Json, sourceType?: string): Json {
@@ -108,7 +112,7 @@ export function createVideos(now: () => number) {
         ? { type: sourceType, uri: `/videos/${videoId}/source` }
         : { uri: `/videos/${videoId}/source` },
     }
-    videos.set(videoId, apply(video, payload))
+    videos.set(videoId, apply(video, payload, now()))
     keepNewest(videos, MAX_VIDEOS)
     return video
   }
@@ -149,7 +153,7 @@ export function createVideos(now: () => number) {
     const payload = jsonPayload(request, body)
     if (payload instanceof Response) return payload
     const problems = check(payload, UPDATE_RULES)
-    return problems.length > 0 ? badRequest(problems) : json(200, apply(video, payload))
+    return problems.length > 0 ? badRequest(problems) : json(200, apply(video, payload, now()))
   }
 
   const routes: Route[] = [
