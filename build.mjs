@@ -80,7 +80,21 @@ async function buildCli() {
   chmodSync('dist/cli.js', 0o755)
 }
 
+/**
+ * The core names the package's version in the attribution header it sends (`AV-Origin-Sdk`), as one literal so that
+ * the file can be pasted alone: it must be package.json's and jsr.json's, or the build stops.
+ */
+function checkVersion() {
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8'))
+  const sdk = `const ORIGIN_SDK = 'apivideo-auth:${version}'`
+  if (!readFileSync('src/index.ts', 'utf8').includes(sdk))
+    throw new Error(`src/index.ts must say ${sdk}: package.json's version`)
+  if (JSON.parse(readFileSync('jsr.json', 'utf8')).version !== version)
+    throw new Error(`jsr.json's version must be ${version}, package.json's`)
+}
+
 async function main() {
+  checkVersion()
   rmSync('dist', { recursive: true, force: true })
   rmSync('.tmp/cjs', { recursive: true, force: true })
   // TypeScript writes the JavaScript too, so dist/ reads like src/: unminified, comments kept, nothing bundled.

@@ -17,7 +17,7 @@ function verdict(value, must, aim) {
 /** 0.2.0 in the simulated day (bench/day.mjs, 2026-12-02): the caller at each due time waits for the renewal. */
 const DAY_BEFORE = { waited: 26, auth: 27 }
 
-export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, callers, day, memory }) {
+export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, callers, day, memory, rateFleet }) {
   const failed = size.officialNeutral.error?.match(/^(\d+) errors: ([^;]*)/)
   const official = failed
     ? `does not build for the neutral platform: ${failed[1]} errors, e.g. ${failed[2]}`
@@ -32,17 +32,17 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       peers:
         `official client's auth path ${bytes(size.official.gzip)} (for node; ${official}); ` +
         `oauth4webapi whole ${bytes(size.oauthWhole.gzip)}`,
-      must: `≤ ${bytes(5 * KB)} (the 1.0 budget)`,
-      aim: bytes(4 * KB),
-      verdict: verdict(size.core.gzip, 5 * KB, 4 * KB),
+      must: `≤ ${bytes(6600)} (the rate-limit issue's, pacing in the core)`,
+      aim: bytes(6200),
+      verdict: verdict(size.core.gzip, 6600, 6200),
     },
     {
       figure: 'the share add-on (apivideo-auth/share), min+gzip',
       ours: bytes(size.share.gzip),
       peers: '–',
-      must: `≤ ${bytes(1600)} (the 1.0 budget)`,
-      aim: bytes(1536),
-      verdict: verdict(size.share.gzip, 1600, 1536),
+      must: `≤ ${bytes(2600)} (the rate-limit issue's, the fleet's count included)`,
+      aim: bytes(2130),
+      verdict: verdict(size.share.gzip, 2600, 2130),
     },
     {
       figure: 'the two builders alone, min+gzip',
@@ -82,9 +82,9 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
         `${ratio(hot.overMonotonic)} (the session's clock, ` +
         `\`timeOrigin + performance.now()\` caught up with \`Date.now()\`)`,
       peers: `the same over \`async () => (Date.now(), constant)\`: ${ratio(hot.overClock)}`,
-      must: '≤ 1.10 (hardening issue, #16)',
+      must: "≤ 1.05 (the rate-limit issue's: pacing costs token() nothing)",
       aim: '–',
-      verdict: hot.overMonotonic > 1.1 ? 'MISS' : 'PASS',
+      verdict: hot.overMonotonic > 1.05 ? 'MISS' : 'PASS',
     },
     {
       figure: '`session.fetch` / plain fetch, loopback',
@@ -94,13 +94,15 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       aim: '1.03',
       verdict: verdict(fo.ratio, 1.1, 1.03),
     },
+    ...rateFleetRows(rateFleet),
     {
       figure: 'the webhooks add-on (apivideo-auth/webhooks), min+gzip',
       ours: bytes(size.webhooks.gzip),
       peers: '–',
-      must: `≤ ${bytes(1536)}`,
+      // The 1.1 budget (tests/size.test.mjs says what each part costs); 1.0's was 1,536 B.
+      must: `≤ ${bytes(2240)}`,
       aim: '–',
-      verdict: size.webhooks.gzip > 1536 ? 'MISS' : 'PASS',
+      verdict: size.webhooks.gzip > 2240 ? 'MISS' : 'PASS',
     },
     {
       figure: 'webhook verifications per second, 1 KiB event: `verifyWebhook` / `createHmac` + `timingSafeEqual`',
@@ -247,6 +249,51 @@ export function chartPanels({ size, importCost: ic }) {
         { name: 'apivideo-auth', value: ic.rssMB.ours, ours: true },
         { name: '@api.video/nodejs-client', value: ic.rssMB.official },
       ],
+    },
+  ]
+}
+
+/** The rate-limit fleet's rows: what the share changes, each run beside the other. */
+function rateFleetRows({ runs, processes, reads, budget }) {
+  const shared = runs['with the share']
+  const alone = runs.without
+  const windows = Math.ceil(shared.seconds)
+  const most = Math.max(...shared.tooManyPerProcess)
+  return [
+    {
+      figure: `rate-limit fleet, ${processes} processes, ${reads} reads on ${budget}/s: callers without a 200`,
+      ours: `${n(shared.notOk)} with the share`,
+      peers: `${n(alone.notOk)} without`,
+      must: '0',
+      aim: '0',
+      verdict: verdict(Math.max(shared.notOk, alone.notOk), 0, 0),
+    },
+    {
+      figure: 'rate-limit fleet: 429 answers, with the share / without',
+      ours: `${n(shared.tooMany)} (at most ${n(most)} a process)`,
+      peers: `${n(alone.tooMany)} without`,
+      must: `≤ half of without, ≤ 2 a process a window`,
+      aim: `≤ ${n(windows)} (one a window)`,
+      verdict:
+        shared.tooMany * 2 > alone.tooMany || most > 2 * windows
+          ? 'MISS'
+          : verdict(shared.tooMany, Infinity, windows),
+    },
+    {
+      figure: 'rate-limit fleet: budget used (the floor over the time taken)',
+      ours: `${n(shared.used * 100)}% (${n(shared.seconds, 1)} s)`,
+      peers: `${n(alone.used * 100)}% without (${n(alone.seconds, 1)} s)`,
+      must: '≥ 60%',
+      aim: '95%',
+      verdict: verdict(1 - shared.used, 0.4, 0.05),
+    },
+    {
+      figure: 'rate-limit fleet: auth requests',
+      ours: n(shared.auth),
+      peers: `${n(alone.auth)} without`,
+      must: '≤ 2',
+      aim: '1',
+      verdict: verdict(shared.auth, 2, 1),
     },
   ]
 }

@@ -8,6 +8,7 @@ import { measureImportCost } from './import-cost.mjs'
 import { NODE, ROOT, bytes, child, ratio } from './lib.mjs'
 import { chart, chartPanels, markdownTable, rows } from './report.mjs'
 import { measureSizes } from './size.mjs'
+import { measureRateFleet } from './rate-fleet.mjs'
 
 if (!process.env.BENCH_OUT) {
   // The peers only the bench measures live in bench/package.json, installed on the first run from its lock file.
@@ -101,11 +102,19 @@ console.log(
     `least time left on a token served ${(day.leastLeftMs / 1000).toFixed(0)} s`,
 )
 
+step('rate-limit fleet')
+const rateFleet = await measureRateFleet()
+for (const [name, run] of Object.entries(rateFleet.runs))
+  console.log(
+    `${name}: callers without a 200 ${run.notOk}, 429 answers ${run.tooMany}, ` +
+      `budget used ${(run.used * 100).toFixed(0)}% (${run.seconds.toFixed(1)} s), auth requests ${run.auth}`,
+  )
+
 step('memory')
 const memory = child('memory.mjs', ['--expose-gc'])
 console.log(`${memory.beyondStrings.toFixed(0)} B per session beyond its token strings`)
 
-const figures = { size, importCost, hot, fetchOverhead, webhooks, callers, day, memory }
+const figures = { size, importCost, hot, fetchOverhead, webhooks, callers, day, memory, rateFleet }
 const list = rows(figures)
 const seconds = (performance.now() - started) / 1000
 step('results')
@@ -223,6 +232,19 @@ const resultsMarkdown = [
     `${day.errors} callers with an error, ${day.unhandled} unhandled rejections; ` +
     `\`session.settled()\` at the end of each day: ${dayValues((d) => d.settled)} ` +
     `(\`none\`: the session has no \`settled()\`).`,
+  `- **Rate-limit fleet** (\`bench/rate-fleet.mjs\`, \`tests/fleet/rate-fleet.mjs\`): ` +
+    `${rateFleet.processes} Node processes on one real Redis send ${rateFleet.reads} reads in all, ` +
+    `${rateFleet.concurrency} at a time each, to one stand-in on 127.0.0.1 whose read budget is ` +
+    `${rateFleet.budget} a second (${rateFleet.reads / rateFleet.budget} s is the floor), sharing their tokens; ` +
+    `\`with the share\` also shares the budget (the store's \`increment\`), \`without\` paces each process on its ` +
+    `own. ${Object.entries(rateFleet.runs)
+      .map(
+        ([name, run]) =>
+          `${name}: ${run.notOk} callers without a 200, ${run.tooMany} 429 answers ` +
+          `(per process ${run.tooManyPerProcess.join(', ')}), budget used ${(run.used * 100).toFixed(0)}% ` +
+          `in ${run.seconds.toFixed(1)} s, ${run.auth} auth requests`,
+      )
+      .join('; ')}.`,
   `- **Memory** (${memory.sessions.toLocaleString('en-US')} sessions, one-letter tokens, ` +
     `heapUsed after forced GCs, each followed by a turn of the event loop so pending FinalizationRegistry ` +
     `callbacks run (undici's \`Request\` registers the signal it follows with one), slots preallocated): ` +

@@ -17,17 +17,31 @@ const FILE_LIMIT = 64 * 1024
 const LOCK_AFTER_WRITE = 1000
 /** Files left this long (a token lives an hour, a lease seconds) are removed by the next write. */
 const LEFTOVER_AGE = 24 * 60 * 60 * 1000
+/**
+ * The longest one cache step (a read, a write, a lock, giving the locks back) may take. A local file operation takes
+ * milliseconds; one still running after seconds is on a file system that does not answer (on a pseudo file system
+ * such as /proc, Node's recursive mkdir never settles), and the command goes on without the cache.
+ */
+const STEP_LIMIT = 2000
 
 /** A cache failure as the CLI reports it: what went wrong and what happens next, with the system error code. */
 export type CacheFailure = (reason: string) => void
 
-/** A `TokenStore` on files, and a way to give back the locks it took. */
-export interface FileStore extends Required<TokenStore> {
+/** A `TokenStore` on files, a way to give back the locks it took, and whether a step was left running. */
+// No increment: the CLI's calls go one at a time, so it has no budget to share.
+export interface FileStore extends Required<Omit<TokenStore, 'increment'>> {
   /**
    * Removes the locks this store created and still holds: after a failed renewal, so that the next command does
    * not wait for them to go stale.
    */
   releaseLocks(): Promise<void>
+  /**
+   * True once a step ran past STEP_LIMIT: its file operation cannot be cancelled and may never settle, so it would
+   * hold the process open; the command ends the process once its output is written.
+   */
+  stalled(): boolean
+  /** When the value the last `get` answered was written (its file's mtime, epoch ms); undefined before one. */
+  writtenAt(): number | undefined
 }
 
 /**
@@ -46,23 +60,46 @@ export function cacheFolder(env: Record<string, string | undefined> = process.en
  * key in `<name>.token`, replaced atomically (written aside, then renamed), so a reader never sees half a value;
  * `claim` creates `<name>.lock` with O_EXCL, and takes over a lock older than its ttl (its owner died). A file
  * of another format reads as empty and is replaced by the next write. Every failure goes to `onFailure`; a call
- * that cannot use the folder also rejects, so the share add-on goes on without the store.
+ * that cannot use the folder also rejects, so the share add-on goes on without the store. Each step is bounded by
+ * STEP_LIMIT: one that runs past it rejects with ETIMEDOUT, and so does every later call, without touching the files.
  * @example
  * const session = createSession({ share: shareTokens(fileStore(cacheFolder(), console.error)) })
  */
 export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
   let ready: Promise<void> | undefined
+  /** Set once a step ran past STEP_LIMIT: later calls reject with it at once. */
+  let stall: Error | undefined
+  let lastWrittenAt: number | undefined
   /** The locks this store created, by path: their inode (so only the very file created is touched) and ttl. */
   const held = new Map<string, { inode: number; ttlMs: number }>()
   const path = (key: string, extension: string) =>
     join(folder, `${createHash('sha256').update(key).digest('base64url')}.${extension}`)
 
-  /** Runs `step` once the folder is ready; a failure is reported, then rejects the call. */
+  /** `step`, or a rejection with ETIMEDOUT once it has run STEP_LIMIT ms; no timer is left behind either way. */
+  async function bounded<T>(step: () => Promise<T>): Promise<T> {
+    if (stall) throw stall
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        stall = Object.assign(new Error(`no answer within ${STEP_LIMIT} ms`), { code: 'ETIMEDOUT' })
+        reject(stall)
+      }, STEP_LIMIT)
+    })
+    try {
+      return await Promise.race([step(), timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Runs `step` once the folder is ready, within STEP_LIMIT; a failure is reported, then rejects the call. */
   async function guarded<T>(doing: string, step: () => Promise<T>): Promise<T> {
     try {
-      ready ??= ownFolder(folder)
-      await ready
-      return await step()
+      return await bounded(async () => {
+        ready ??= ownFolder(folder)
+        await ready
+        return step()
+      })
     } catch (error) {
       onFailure(`cannot ${doing} the token cache (${systemCode(error)}): going on without it`)
       throw error
@@ -72,14 +109,16 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
   return {
     get: (key) =>
       guarded('read', async () => {
-        const text = await readSmall(path(key, 'token'))
-        if (text === undefined) return null
-        const entry = parseEntry(text)
+        const file = await readSmall(path(key, 'token'))
+        if (file === undefined) return null
+        const entry = parseEntry(file.text)
         if (!entry) {
           onFailure('the token cache held a file of another format: it is replaced')
           return null
         }
-        return entry.expiresAt > Date.now() ? entry.value : null
+        if (!(entry.expiresAt > Date.now())) return null
+        lastWrittenAt = file.mtimeMs
+        return entry.value
       }),
     set: (key, value, ttlMs) =>
       guarded('write', async () => {
@@ -96,12 +135,18 @@ export function fileStore(folder: string, onFailure: CacheFailure): FileStore {
         return inode !== undefined
       }),
     async releaseLocks() {
-      for (const [file, { inode }] of held) {
-        held.delete(file)
-        const info = await stat(file).catch(() => undefined)
-        if (info?.ino === inode) await unlink(file).catch(() => {})
+      const release = async () => {
+        for (const [file, { inode }] of held) {
+          held.delete(file)
+          const info = await stat(file).catch(() => undefined)
+          if (info?.ino === inode) await unlink(file).catch(() => {})
+        }
       }
+      // A lock not given back goes stale by its ttl: nothing to report.
+      await bounded(release).catch(() => {})
     },
+    stalled: () => stall !== undefined,
+    writtenAt: () => lastWrittenAt,
   }
 
   /** Once the token is written, the locks held go stale LOCK_AFTER_WRITE from now: their mtime is set back. */
@@ -127,8 +172,11 @@ async function ownFolder(folder: string): Promise<void> {
   if ((info.mode & 0o777) !== 0o700) await chmod(folder, 0o700)
 }
 
-/** The text of a file of at most FILE_LIMIT bytes; undefined when there is none, '' (another format) when larger. */
-async function readSmall(file: string): Promise<string | undefined> {
+/**
+ * The text of a file of at most FILE_LIMIT bytes ('' (another format) when larger) and when it was last written;
+ * undefined when there is none.
+ */
+async function readSmall(file: string): Promise<{ text: string; mtimeMs: number } | undefined> {
   let handle
   try {
     handle = await open(file, 'r')
@@ -142,7 +190,8 @@ async function readSmall(file: string): Promise<string | undefined> {
     for (let read = 1; read > 0 && size <= FILE_LIMIT; size += read) {
       ;({ bytesRead: read } = await handle.read(buffer, size, buffer.length - size, null))
     }
-    return size > FILE_LIMIT ? '' : buffer.toString('utf8', 0, size)
+    const { mtimeMs } = await handle.stat()
+    return { text: size > FILE_LIMIT ? '' : buffer.toString('utf8', 0, size), mtimeMs }
   } finally {
     await handle.close()
   }

@@ -27,6 +27,8 @@ Options of token and header:
   --base-url URL        use another API base (http: only on loopback)
   --api-key-file PATH   read the API key from PATH (at most 16 KiB), or from standard input with "-"
   --no-cache            neither read nor write the token cache
+  --verbose             say on stderr where the token came from: the cache (and its age)
+                        or a renewal; never a secret
 
 Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
@@ -60,7 +62,8 @@ token and header cache the access token until shortly before it expires, so call
 a loop authenticate once: the cache folder is owner-only (0700), its files too (0600),
 and a file holds the token encrypted with a key derived from the API key and the API
 base, never the token or the key in clear. A cache that cannot be used (read-only,
-full, another format) prints one warning on stderr and the command goes on without it.
+full, another format, or no answer within 2 s, as under /proc) prints one warning on
+stderr and the command goes on without it.
 
 The stand-in answers as api.video does: /auth/api-key and /auth/refresh, and every
 other path as a resource that takes "Bearer <token>" or Basic credentials with the
@@ -78,7 +81,7 @@ GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
-const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--help', '-h', '--version', '--retry'])
+const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--verbose', '--help', '-h', '--version', '--retry'])
 const VALUED = new Set([
   '--base-url',
   '--api-key-file',
@@ -90,8 +93,8 @@ const VALUED = new Set([
   '--webhook-secret-file',
 ])
 const ALLOWED: Record<string, string[]> = {
-  token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache'],
-  header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache'],
+  token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache', '--verbose'],
+  header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache', '--verbose'],
   'stand-in': ['--port', '--expires-in'],
   'send-webhook': ['--url', '--type', '--webhook-id', '--webhook-secret-file', '--retry'],
 }
@@ -240,8 +243,10 @@ function tokenCache() {
     warned = true
     console.error(oneLine(`apivideo-auth: warning: ${reason}`))
   }
-  const store = fileStore(cacheFolder(), warn)
+  const folder = cacheFolder()
+  const store = fileStore(folder, warn)
   return {
+    folder,
     share: shareTokens(store),
     /** For each event: the share add-on says when it could not use the cache (a value that does not open too). */
     onEvent: (event: SessionEvent) => {
@@ -249,25 +254,73 @@ function tokenCache() {
     },
     /** After a failed renewal: the next command must not wait for this one's lock to go stale. */
     release: () => store.releaseLocks(),
+    /** True when a cache step was left running: the process must end without waiting for it. */
+    stalled: () => store.stalled(),
+    /** When the token last read from the cache was written, epoch ms. */
+    writtenAt: () => store.writtenAt(),
   }
 }
 
-async function token(command: string, options: Map<string, string>): Promise<string> {
+/** A duration for people: seconds under two minutes, whole minutes above. */
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`
+}
+
+/**
+ * `--verbose`: for each token the session gets, one line on standard error saying where it came from, the cache
+ * (its folder and the token's age) or a renewal (authenticated with the key, or refreshed), and how long it has
+ * left. Times and a folder only: never a token or a key.
+ */
+function provenance(cache: ReturnType<typeof tokenCache> | undefined): (event: SessionEvent) => void {
+  const say = (where: string, expiresAt: number, at: number) =>
+    console.error(oneLine(`apivideo-auth: the token came from ${where}; it expires in ${duration(expiresAt - at)}`))
+  const unused = cache ? '' : ' (--no-cache: the token cache is not used)'
+  return (event) => {
+    if (event.type === 'shared-token-used') {
+      const writtenAt = cache?.writtenAt()
+      const age = writtenAt === undefined ? '' : `, written ${duration(event.at - writtenAt)} ago`
+      say(`the token cache in ${cache?.folder ?? 'an unknown folder'}${age}`, event.expiresAt, event.at)
+    }
+    if (event.type === 'authenticated')
+      say(`a renewal: authenticated with the API key${unused}`, event.expiresAt, event.at)
+    if (event.type === 'refreshed')
+      say(`a renewal: refreshed with the refresh token${unused}`, event.expiresAt, event.at)
+  }
+}
+
+/** What a command leaves that the process must not wait for. */
+interface Leftovers {
+  /** A cache step that never settled (a file system that does not answer): its operation holds the process open. */
+  stalled?: () => boolean
+}
+
+async function token(command: string, options: Map<string, string>, leftovers: Leftovers): Promise<string> {
   const baseUrl = baseUrlOf(options)
   const key = await apiKey(options)
   const cache = options.has('--no-cache') ? undefined : tokenCache()
+  if (cache) leftovers.stalled = cache.stalled
+  const report = options.has('--verbose') ? provenance(cache) : undefined
+  const onEvent = (event: SessionEvent) => {
+    cache?.onEvent(event)
+    report?.(event)
+  }
   let session: Session
   try {
     // One attempt, as documented: a script that wants retries loops itself.
-    session = createSession({ apiKey: key, baseUrl, retries: 0, share: cache?.share, onEvent: cache?.onEvent })
+    session = createSession({ apiKey: key, baseUrl, retries: 0, share: cache?.share, onEvent })
   } catch (error) {
     throw keyFailure(error)
   }
   try {
-    const { token: accessToken, expiresAt } = await session.tokenWithExpiry().catch(async (error: unknown) => {
-      await cache?.release()
-      throw error
-    })
+    const { token: accessToken, expiresAt: exactly } = await session
+      .tokenWithExpiry()
+      .catch(async (error: unknown) => {
+        await cache?.release()
+        throw error
+      })
+    // Epoch ms as scripts expect them, whole: the session's clock counts fractions of a millisecond.
+    const expiresAt = Math.floor(exactly)
     if (command === 'header') return `Authorization: Bearer ${accessToken}`
     if (!options.has('--json')) return accessToken
     // The seconds left: a whole hour for a fresh token, less for a cached one.
@@ -385,7 +438,22 @@ function version(): string {
   return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
 }
 
+/**
+ * Ends the process once standard output and error have taken what was written to them (on a pipe they may still
+ * hold some), with the exit status set.
+ */
+function exitOnceWritten(): void {
+  let pending = 2
+  const written = () => {
+    pending -= 1
+    if (pending === 0) process.exit()
+  }
+  process.stdout.write('', written)
+  process.stderr.write('', written)
+}
+
 async function main(argv: string[]): Promise<void> {
+  const leftovers: Leftovers = {}
   try {
     const args = parse(argv)
     if (args.options.has('--help') || args.options.has('-h') || args.command === 'help') {
@@ -399,12 +467,14 @@ async function main(argv: string[]): Promise<void> {
     const command = check(args)
     if (command === 'stand-in') return await standIn(args.options)
     if (command === 'send-webhook') return await sendWebhook(args.options)
-    console.log(await token(command, args.options))
+    console.log(await token(command, args.options, leftovers))
   } catch (error) {
     const failure = describe(error)
     console.error(oneLine(`apivideo-auth: ${failure.code}: ${failure.message}`))
     process.exitCode = failure.status
   }
+  // A cache step left running cannot be cancelled, and may never settle: the command is done without it.
+  if (leftovers.stalled?.()) exitOnceWritten()
 }
 
 // A reader that closed its end early (`apivideo-auth --help | head -1`) ends the output, not with a stack trace.

@@ -18,6 +18,9 @@ export const SANDBOX_URL = 'https://sandbox.api.video'
 const DEFAULT_TIMEOUT_MS = 10_000 // `timeout`: each attempt gives up after 10 s, the answer's body included
 const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000 // `refreshMargin`: due 5 min before expiry, plus up to 50% jitter
 const DEFAULT_RETRIES = 2 // `retries`: two more attempts after a failure that retrying may fix
+// `rateLimitWait`: a session.fetch call waits up to a minute in all for the rate limit (api.video's window), so a
+// script's calls all succeed; a server whose own clients give up sooner sets less.
+const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000
 
 // Fixed limits, each with its reason.
 // A token this close to expiry is not handed out while a renewal may still succeed: it must outlive the call it
@@ -35,6 +38,14 @@ const ANSWER_BYTES = 64 * 1024 // An auth answer is read up to 64 KiB
 const LONGEST_LIFETIME_S = 86_400 // An expires_in above a day is refused
 const LONGEST_TIMER_MS = 2 ** 31 - 1 // The longest delay setTimeout can hold
 const MOST_REDIRECTS = 20 // The fetch standard's limit
+// A budget no answer has described yet lets one call out at a time, for so long at most: its answer says the limit.
+const FIRST_ANSWER_WAIT_MS = 1_000
+const GUESSED_WINDOW_MS = 60_000 // api.video's window, until a Retry-After shows the length of this one
+// The fleet's count is still spent past this session's reset: another instance saw the window end later. Ask again.
+const FLEET_RECHECK_MS = 100
+const FLEET_COUNTS_WINDOWS = 3 // The fleet's count goes on this many windows after its budget last ran short
+/** What every request to the API says of its sender (api.video's attribution header); the build checks the version. */
+const ORIGIN_SDK = 'apivideo-auth:1.1.0'
 
 const ENV_KEY = 'APIVIDEO_API_KEY'
 const ENV_BASE_URL = 'APIVIDEO_BASE_URL'
@@ -126,14 +137,22 @@ export interface ProblemDetails {
   problems?: ProblemDetails[]
 }
 
+/**
+ * Which of api.video's rate-limit budgets a request counts against: `upload` (`POST /upload`, `POST
+ * /videos/{videoId}/source`), `write` (any other `POST`, `PUT`, `PATCH`, `DELETE`) or `read` (`GET`, `HEAD`).
+ */
+export type RateLimitKind = 'read' | 'write' | 'upload'
+
 /** Which store call of a share add-on failed; `open` is a value that was read but could not be used. */
-export type ShareCall = 'get' | 'set' | 'claim' | 'open' | 'lease'
+export type ShareCall = 'get' | 'set' | 'claim' | 'open' | 'lease' | 'increment'
 
 /**
  * What a session reports, one member per `type`, each with the fields it always has. Events carry codes, times,
  * counts and error names, never a secret. `at` is epoch ms from the session's clock.
  */
 export type SessionEvent =
+  /** A renewal begins: in the background while callers get the held token, or with callers waiting for it. */
+  | { type: 'renewal-started'; at: number; background: boolean }
   /** A token came from `POST /auth/api-key`. */
   | { type: 'authenticated'; at: number; expiresAt: number }
   /** A token came from `POST /auth/refresh`. */
@@ -146,6 +165,18 @@ export type SessionEvent =
   | { type: 'renewal-failed'; at: number; code: ErrorCode | undefined; attempt: number }
   /** A renewal failed, and the held token, still outside the hard window, is handed out meanwhile. */
   | { type: 'served-stale'; at: number; code: ErrorCode | undefined; expiresAt: number }
+  /**
+   * A `session.fetch` call waits for the rate limit of its `kind`: after a 429 (`too-many-requests`), or because the
+   * window's budget is spent (`budget-spent`). `remaining` is what the window had left as last seen.
+   */
+  | {
+      type: 'rate-limit-wait'
+      at: number
+      kind: RateLimitKind
+      delayMs: number
+      remaining: number
+      reason: 'too-many-requests' | 'budget-spent'
+    }
   /** The clock went back before the held token was sent: the token was dropped. */
   | { type: 'clock-jumped'; at: number }
   /** Another instance's token was taken from the share instead of renewing. */
@@ -181,6 +212,11 @@ export interface TokenShare {
   ): Promise<CachedToken>
   /** Resolves once every background write has ended. */
   settled(): Promise<void>
+  /**
+   * Counts one call of `kind` against the fleet's budget: true when it may be sent (at most `allowed` calls in a count
+   * kept `ttlMs`), false when the fleet has spent the window, undefined when the store could not say. Optional.
+   */
+  take?(kind: RateLimitKind, allowed: number, ttlMs: number): Promise<boolean | undefined>
 }
 
 /** Options of `createSession`; only `apiKey` matters, and it may come from `APIVIDEO_API_KEY`. */
@@ -197,6 +233,11 @@ export interface SessionOptions extends Omit<CallOptions, 'signal'> {
   onEvent?: ((event: SessionEvent) => unknown) | undefined
   /** Share access tokens between instances: `shareTokens(store)` from `apivideo-auth/share`. */
   share?: ((context: ShareContext) => TokenShare) | undefined
+  /**
+   * The longest a `session.fetch` call waits for api.video's rate limit, in ms, in all: held while its budget is
+   * spent, or after a 429; 60,000 by default. 0 sends every call at once and hands every 429 to the caller.
+   */
+  rateLimitWait?: number | undefined
 }
 
 /** Per-call options of `session.token()` and `session.tokenWithExpiry()`. */
@@ -381,6 +422,7 @@ const SESSION_OPTIONS: Known<SessionOptions> = {
   now: true,
   onEvent: true,
   share: true,
+  rateLimitWait: true,
 }
 
 const NO_OPTIONS = Object.freeze({})
@@ -489,6 +531,7 @@ function buildRequest(endpoint: Endpoint, secret: string, options: RequestOption
   const all = checkHeaders(headers)
   all.set('content-type', 'application/json')
   all.set('accept', 'application/json')
+  if (!all.has('av-origin-sdk')) all.set('av-origin-sdk', ORIGIN_SDK)
   return new Request(`${checkBaseUrl(baseUrl)}/auth/${endpoint}`, {
     method: 'POST',
     headers: all,
@@ -542,11 +585,10 @@ async function readAnswer(
     typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
   if (ok) return tokenFrom(object, { status, sentAt })
   const problem = object && scrub(object, secret)
-  const retryAfter =
-    code === 'RATE_LIMITED'
-      ? retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after'))
-      : undefined
-  throw new ApiVideoAuthError(code, { status, problem, retryAfter })
+  const retryAfter = code === 'RATE_LIMITED' ? retryAfterOf(headers) : undefined
+  // An auth endpoint that is not there: most often a base URL with a path that api.video does not have.
+  const detail = status === 404 ? 'no auth endpoint at this URL: check the base URL and its path' : undefined
+  throw new ApiVideoAuthError(code, { status, problem, retryAfter, detail })
 }
 
 /** A 2xx body into a token; the first field that fails is named, as api.video's JSON spells it. */
@@ -619,6 +661,10 @@ function scrub(problem: object, secret: string | undefined): ProblemDetails {
   const json = JSON.stringify(problem)
   return JSON.parse(secret ? json.replaceAll(JSON.stringify(secret).slice(1, -1), '[redacted]') : json)
 }
+
+/** Seconds to wait from api.video's `X-RateLimit-Retry-After`, or a standard `Retry-After`. */
+const retryAfterOf = (headers: Headers) =>
+  retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after'))
 
 /**
  * Seconds from a `Retry-After`-style header, at most an hour: a plain number of seconds, or one HTTP date written
@@ -805,6 +851,7 @@ interface Settings {
   refreshMarginMs: number
   retries: number
   share: SessionOptions['share']
+  rateLimitWaitMs: number
 }
 
 function sessionSettings(given: SessionOptions): Settings {
@@ -816,6 +863,7 @@ function sessionSettings(given: SessionOptions): Settings {
     refreshMargin = DEFAULT_REFRESH_MARGIN_MS,
     retries = DEFAULT_RETRIES,
     share,
+    rateLimitWait = DEFAULT_RATE_LIMIT_WAIT_MS,
   } = given
   const environmentUrl = fromEnvironment(ENV_BASE_URL)
   const baseUrl =
@@ -827,6 +875,7 @@ function sessionSettings(given: SessionOptions): Settings {
   checkCallOptions(given)
   checkNumber('refreshMargin', refreshMargin)
   checkNumber('retries', retries, { integer: true })
+  checkNumber('rateLimitWait', rateLimitWait, { max: LONGEST_TIMER_MS })
   checkFunction('now', given.now)
   checkFunction('onEvent', given.onEvent)
   checkFunction('share', share)
@@ -841,6 +890,7 @@ function sessionSettings(given: SessionOptions): Settings {
     refreshMarginMs: refreshMargin,
     retries,
     share,
+    rateLimitWaitMs: rateLimitWait,
   }
 }
 
@@ -940,15 +990,13 @@ interface SessionParts {
   held: TokenHolder
 }
 
-/** Renewals: one at a time, shared by every caller that waits and, with `share`, by the fleet. */
-function createRenewals(settings: Settings, { clock, emit, held }: SessionParts) {
-  const { apiKey, baseUrl, headers, fetch, timeoutMs, refreshMarginMs, retries, share } = settings
-  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })
+/**
+ * The attempts of one renewal: the latest refresh token if there is one, else the API key, retried by the retry
+ * policy. A Retry-After too long to wait out locks every later renewal out until it ends.
+ */
+function createAttempts(settings: Settings, { clock, emit, held }: SessionParts) {
+  const { apiKey, baseUrl, headers, fetch, timeoutMs, refreshMarginMs, retries } = settings
   let lockedUntil = 0
-  let pausedUntil = 0
-  let inFlight: Promise<CachedToken> | undefined
-  /** The callers' waits on the renewal in flight, one per signal; made when the first caller with a signal waits. */
-  let waits: Map<AbortSignal, Promise<CachedToken>> | undefined
 
   async function exchange(endpoint: Endpoint, secret: string): Promise<CachedToken> {
     const request = buildRequest(endpoint, secret, { baseUrl, headers })
@@ -977,7 +1025,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
     return exchange('api-key', apiKey)
   }
 
-  async function renewWithRetries(): Promise<CachedToken> {
+  return async function renewWithRetries(): Promise<CachedToken> {
     for (let attempt = 0; ; attempt++) {
       try {
         const waitS = Math.ceil((lockedUntil - clock()) / 1000)
@@ -999,6 +1047,21 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
       }
     }
   }
+}
+
+/** Renewals: one at a time, shared by every caller that waits and, with `share`, by the fleet. */
+function createRenewals(settings: Settings, parts: SessionParts) {
+  const { apiKey, baseUrl, timeoutMs, share } = settings
+  const { clock, emit, held } = parts
+  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })
+  const renewWithRetries = createAttempts(settings, parts)
+  let pausedUntil = 0
+  let inFlight: Promise<CachedToken> | undefined
+  /**
+   * The callers' waits on the renewal in flight, one per signal; made when the first caller with a signal waits, and
+   * dropped when the renewal settles, so no caller's signal outlives its wait.
+   */
+  let waits: Map<AbortSignal, Promise<CachedToken>> | undefined
 
   /** One renewal, held once it succeeds; after a failure, the held token while it is outside the hard window. */
   async function renew(force: boolean): Promise<CachedToken> {
@@ -1019,10 +1082,13 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   }
 
   /** The renewal in flight, or a new one. */
-  function start(force: boolean): Promise<CachedToken> {
+  function start(force: boolean, background: boolean): Promise<CachedToken> {
     if (!inFlight) {
-      waits = undefined
-      inFlight = renew(force).finally(() => (inFlight = undefined))
+      emit({ type: 'renewal-started', background })
+      inFlight = renew(force).finally(() => {
+        inFlight = undefined
+        waits = undefined
+      })
     }
     return inFlight
   }
@@ -1030,7 +1096,7 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
   return {
     /** Waits for a renewal; `signal` ends this wait only (one listener per signal, however many callers share it). */
     wait(force: boolean, signal: AbortSignal | undefined): Promise<CachedToken> {
-      const renewal = start(force)
+      const renewal = start(force, false)
       if (!signal) return renewal
       waits ??= new Map()
       let wait = waits.get(signal)
@@ -1039,11 +1105,187 @@ function createRenewals(settings: Settings, { clock, emit, held }: SessionParts)
     },
     /** Starts a renewal nobody waits for, unless a failure paused them; a failure is only its events. */
     inBackground(at: number): void {
-      if (at >= pausedUntil) start(false).catch(() => {})
+      if (at >= pausedUntil) start(false, true).catch(() => {})
     },
     async settled(): Promise<void> {
       await inFlight?.catch(() => {})
       await shareHook?.settled()
+    },
+    /** The share's count of the fleet's calls, when it keeps one. */
+    take: shareHook?.take?.bind(shareHook),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The session: pacing its calls by api.video's rate limits
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One of api.video's budgets as a session knows it, from its answers' `X-RateLimit-*` headers. */
+interface Budget {
+  /** `X-RateLimit-Limit`: undefined until an answer says; Infinity when answers carry no limit. */
+  limit: number | undefined
+  /** What the window has left, as its answers last said. */
+  remaining: number
+  /** When the window ends, on the session's clock: the earliest end its answers' Retry-After allow. */
+  resetAt: number
+  /** A window's length: the longest Retry-After seen. */
+  windowMs: number
+  /** When this window began here; answers to calls sent before it say nothing of it. */
+  startedAt: number
+  /** When a 429, a `Remaining` at half the limit or less, or the fleet's count last said the budget runs short. */
+  shortAt: number
+  /** Calls sent and not answered yet: they count against what is left. */
+  inFlight: number
+  /** The calls held until the next answer, which may free the window. */
+  held: Set<() => void>
+}
+
+const newBudget = (): Budget => ({
+  limit: undefined,
+  remaining: Infinity,
+  resetAt: 0,
+  windowMs: 0,
+  startedAt: -Infinity,
+  shortAt: -Infinity,
+  inFlight: 0,
+  held: new Set(),
+})
+
+/** The budget a request counts against, by its method and its path below the base URL (FACTS.md's reading). */
+function rateLimitKind(method: string, url: string, baseUrl: string): RateLimitKind {
+  if (method === 'GET' || method === 'HEAD') return 'read'
+  const path = url.slice(baseUrl.length).replace(/[?#].*/, '')
+  return method === 'POST' && /^\/(upload|videos\/[^/]+\/source)$/.test(path) ? 'upload' : 'write'
+}
+
+/**
+ * The pacing rule: how long a call waits before it is sent (0: now).
+ * - A budget no answer has described yet lets one call out at a time: its answer says the limit.
+ * - Calls in flight count against what the window has left; once that is spent, calls wait for the window's end.
+ */
+function paceDelay(budget: Budget, at: number): number {
+  if (budget.limit === undefined) return budget.inFlight > 0 ? FIRST_ANSWER_WAIT_MS : 0
+  return budget.remaining - budget.inFlight > 0 ? 0 : Math.max(budget.resetAt - at, 1)
+}
+
+/**
+ * The fleet counts every call in a session's first window, and for three windows after the budget ran short: a fleet
+ * that spends its budget is counted from each window's start, and one far from it costs no store call.
+ */
+const fleetCounts = (budget: Budget, at: number) =>
+  Number.isFinite(budget.limit) &&
+  (budget.startedAt === -Infinity || at - budget.shortAt < FLEET_COUNTS_WINDOWS * budget.windowMs)
+
+/** Reads what an answer says of its budget; an answer to a call sent in an earlier window changes nothing. */
+function readBudget(budget: Budget, headers: Headers, answer: { status: number; sentAt: number; at: number }): void {
+  const { status, sentAt, at } = answer
+  if (sentAt < budget.startedAt) return
+  const number = (name: string) => {
+    const value = headers.get(`x-ratelimit-${name}`)
+    return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : undefined
+  }
+  const seconds = retryAfterOf(headers)
+  budget.limit = number('limit') ?? budget.limit ?? Infinity
+  if (seconds !== undefined) {
+    const endsAt = at + Math.max(seconds, 1) * 1000
+    budget.windowMs = Math.max(budget.windowMs, endsAt - at)
+    // A 429 says when this call may go again; other answers narrow down when the window ends.
+    budget.resetAt = status === 429 || budget.resetAt <= at ? endsAt : Math.min(budget.resetAt, endsAt)
+  }
+  const remaining = status === 429 ? 0 : number('remaining')
+  if (remaining !== undefined) budget.remaining = Math.min(budget.remaining, remaining)
+  if (remaining !== undefined && remaining <= (budget.limit as number) / 2) budget.shortAt = at
+}
+
+/**
+ * Paces a session's calls by api.video's rate limits, one budget per kind, and with `take`, by the fleet's count.
+ * Waits end with the caller's signal; a store that fails or hangs costs pacing, never the call.
+ */
+function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take: TokenShare['take'] }) {
+  const budgets = new Map<RateLimitKind, Budget>()
+
+  /**
+   * Waits `ms` (true), or until the budget's next answer wakes it (false); the caller's abort rejects with its
+   * reason. No timer or listener is left behind.
+   */
+  const hold = (budget: Budget, ms: number, signal: AbortSignal) =>
+    new Promise<boolean>((resolve, reject) => {
+      const end = (timedOut: boolean) => {
+        clearTimeout(timer)
+        budget.held.delete(wake)
+        signal.removeEventListener('abort', wake)
+        if (signal.aborted) reject(signal.reason)
+        else resolve(timedOut)
+      }
+      const wake = () => end(false)
+      const timer = setTimeout(() => end(true), ms)
+      budget.held.add(wake)
+      signal.addEventListener('abort', wake)
+      if (signal.aborted) wake()
+    })
+
+  /** Whether the fleet's count lets the call go; when it says the window is spent, this budget is spent too. */
+  async function fleetAllows(budget: Budget, kind: RateLimitKind, at: number): Promise<boolean> {
+    if (!take || !fleetCounts(budget, at)) return true
+    let allowed: boolean | undefined
+    try {
+      allowed = await take(kind, budget.limit as number, Math.max(budget.resetAt - at, 1))
+    } catch {}
+    if (allowed !== false) return true
+    budget.remaining = 0
+    budget.shortAt = clock()
+    budget.resetAt = Math.max(budget.resetAt, budget.shortAt + FLEET_RECHECK_MS)
+    return false
+  }
+
+  return {
+    /**
+     * Holds a call of `kind` while its budget is spent, at most `leftMs` in all, then counts it in flight; resolves
+     * with the ms it waited. `tooMany`: the call got a 429 and is to be sent again.
+     */
+    async before(kind: RateLimitKind, signal: AbortSignal, leftMs: number, tooMany: boolean): Promise<number> {
+      const budget = budgets.get(kind) ?? newBudget()
+      budgets.set(kind, budget)
+      const started = Date.now()
+      let reported = false
+      let timedOut = false
+      for (;;) {
+        const at = clock()
+        // A window that has ended: the next starts with the whole limit, and its answers will say when it ends.
+        if (budget.limit !== undefined && at >= budget.resetAt) {
+          budget.remaining = budget.limit
+          budget.startedAt = at
+          budget.resetAt = at + (budget.windowMs || GUESSED_WINDOW_MS)
+        }
+        const waited = Date.now() - started
+        const delayMs = paceDelay(budget, at)
+        // A call that has waited its time for the first answer goes without it.
+        if (delayMs === 0 || waited + delayMs > leftMs || (timedOut && budget.limit === undefined)) {
+          // Counted in flight before anything is awaited, so that calls made together see each other.
+          budget.inFlight++
+          if (delayMs > 0 || (await fleetAllows(budget, kind, at))) return waited
+          budget.inFlight--
+          continue
+        }
+        // One event for a call's wait on a spent budget, however often it wakes to look again.
+        if (!reported && budget.limit !== undefined) {
+          reported = true
+          const reason = tooMany ? 'too-many-requests' : 'budget-spent'
+          emit({ type: 'rate-limit-wait', kind, delayMs: Math.ceil(delayMs), remaining: budget.remaining, reason })
+        }
+        timedOut = await hold(budget, delayMs, signal)
+        // The wait ran its time on a real timer: the window is over, even by a clock that stood still (a test's).
+        if (timedOut) budget.resetAt = Math.min(budget.resetAt, clock())
+      }
+    },
+    /** Reads the answer of a call counted in flight (none when it failed). */
+    after(kind: RateLimitKind, sentAt: number, response: Response | undefined): void {
+      const budget = budgets.get(kind) as Budget
+      const { resetAt } = budget
+      budget.inFlight--
+      if (response) readBudget(budget, response.headers, { status: response.status, sentAt, at: clock() })
+      // The calls held look again when the answer may let one go: a call no longer in flight, an earlier end.
+      if (paceDelay(budget, clock()) === 0 || budget.resetAt < resetAt) for (const wake of budget.held) wake()
     },
   }
 }
@@ -1096,12 +1338,14 @@ function redirectedRequest(from: Request, status: number, location: string, body
   })
 }
 
-/** `fetch` on the session's API, with its token. */
+/** `fetch` on the session's API, with its token, paced by its rate limits. */
 function createAuthorizedFetch(
   settings: Settings,
-  { clock, held, tokenFor }: Omit<SessionParts, 'emit'> & { tokenFor: (signal: AbortSignal) => Promise<CachedToken> },
+  parts: SessionParts & { tokenFor: (signal: AbortSignal) => Promise<CachedToken>; take: TokenShare['take'] },
 ) {
-  const { baseUrl, origin } = settings
+  const { clock, held, tokenFor } = parts
+  const { baseUrl, origin, rateLimitWaitMs } = settings
+  const pacing = createPacing(parts)
   let last401Renewal = -Infinity
 
   const refuse = (): never =>
@@ -1149,6 +1393,7 @@ function createAuthorizedFetch(
     let trusted = true
     for (let redirects = 0; ; redirects++) {
       if (trusted) sent.headers.set('authorization', `Bearer ${bearer}`)
+      if (trusted && !sent.headers.has('av-origin-sdk')) sent.headers.set('av-origin-sdk', ORIGIN_SDK)
       const response = (await (settings.fetch ?? globalThis.fetch)(sent)) as Response
       const location = response.headers.get('location')
       const next =
@@ -1170,23 +1415,61 @@ function createAuthorizedFetch(
     // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
     // and a Request input's own body is taken now, as fetch takes it.
     const request = new Request(target(input), follow ? { ...init, redirect: 'manual' } : init)
-    // The origin of the Request that is sent, not of the input: a subclass or a Proxy can fake its `url`.
-    if (new URL(request.url).origin !== origin) refuse()
+    // The origin of the Request that is sent, not of the input: a subclass or a Proxy can fake its `url`. A Request's
+    // URL is serialized, with no credentials: its origin is what comes before the path's first slash.
+    if (!request.url.startsWith(`${origin}/`)) refuse()
     const body = request.body === null ? null : replayableBody(init?.body)
+    const kind = rateLimitKind(request.method, request.url, baseUrl)
+    let waitedMs = 0
+    let renewed = false
+    let tooMany = false
     // The replay's headers, taken now from the request as built, not from `init` again (the caller may change it, or
-    // it may be read once); a FormData gets a boundary, so a content type, of its own.
+    // it may be read once), nor after the first send (a fetch function may add to them); a FormData gets a boundary,
+    // so a content type, of its own.
     const headers = new Headers(request.headers)
     if (body instanceof FormData) headers.delete('content-type')
-    const used = await tokenFor(request.signal)
-    const [response, first] = await send(request, { bearer: used.token, body, follow })
-    // Only the first request's 401 is about the token: a later hop's may come from another origin that never had it,
-    // or answer a request the redirect changed (a POST that became a GET), which a replay would send again.
-    if (response.status !== 401 || !first || !renewAfter401(used.token) || body === undefined) return response
-    await cancelBody(response)
-    const replay = new Request(request, body === null ? { headers } : { headers, body })
-    const [answer] = await send(replay, { bearer: (await tokenFor(request.signal)).token, body, follow })
-    return answer
+    // Sent again only with a body that can be (checked below, before the loop goes round).
+    const again = () => new Request(request, body === null ? { headers } : { headers, body: body as BodyInit })
+    for (let sent = request; ; sent = again()) {
+      // Paced first: a token taken before a long wait could be near its end when the call goes.
+      waitedMs += await pacing.before(kind, request.signal, rateLimitWaitMs - waitedMs, tooMany)
+      const used = await tokenFor(request.signal)
+      const sentAt = clock()
+      let answer: [Response, boolean] | undefined
+      try {
+        answer = await send(sent, { bearer: used.token, body, follow })
+      } finally {
+        pacing.after(kind, sentAt, answer?.[1] ? answer[0] : undefined)
+      }
+      const [response, first] = answer
+      // Only the first request's answer is about the token and the budget: a later hop's may come from another origin
+      // that never had it, or answer a request the redirect changed (a POST that became a GET).
+      if (!first) return response
+      if (response.status === 401) {
+        // One renewal and one replay for a 401, where a replay may get another answer.
+        if (renewed || !renewAfter401(used.token) || body === undefined) return response
+        renewed = true
+      } else if (!(response.status === 429 && resendAfter429(response.headers, body, rateLimitWaitMs - waitedMs))) {
+        return response
+      }
+      tooMany = response.status === 429
+      await cancelBody(response)
+    }
   }
+}
+
+/**
+ * The rate-limit policy for a 429: true to send the call again once its budget's window ends, false to hand the 429
+ * to the caller.
+ * - A 429 was not processed: a call whose body can be sent again (as after a 401) is safe to send again; a stream is
+ *   never sent twice.
+ * - Retry-After (api.video's `X-RateLimit-Retry-After`, or `Retry-After`) says when; without it there is nothing to
+ *   wait for.
+ * - The wait must fit in what is left of `rateLimitWait`.
+ */
+function resendAfter429(headers: Headers, body: BodyInit | null | undefined, leftMs: number): boolean {
+  const seconds = retryAfterOf(headers)
+  return body !== undefined && seconds !== undefined && Math.max(seconds, 1) * 1000 <= leftMs
 }
 
 async function cancelBody(response: Response): Promise<void> {
@@ -1256,7 +1539,13 @@ export function createSession(options?: SessionOptions): Session {
     },
     authorization: async (options?: Omit<TokenOptions, 'forceRefresh'>) =>
       `Bearer ${(await obtain(checkOptions('options', options, AUTHORIZATION_OPTIONS))).token}`,
-    fetch: createAuthorizedFetch(settings, { clock, held, tokenFor: async (signal) => obtain({ signal }) }),
+    fetch: createAuthorizedFetch(settings, {
+      clock,
+      emit,
+      held,
+      tokenFor: async (signal) => obtain({ signal }),
+      take: renewals.take,
+    }),
     invalidate(token?: string): void {
       if (token !== undefined && typeof token !== 'string') fail('token', 'be a string')
       held.refuse(token)

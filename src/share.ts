@@ -1,4 +1,4 @@
-import type { CachedToken, ShareCall, ShareContext, TokenShare } from './index.js'
+import type { CachedToken, RateLimitKind, ShareCall, ShareContext, TokenShare } from './index.js'
 import { encode, hex } from './internal/bytes.js'
 import { badArgument } from './internal/errors.js'
 import { type Known, checkOptions } from './internal/options.js'
@@ -12,6 +12,12 @@ export interface TokenStore {
   set(key: string, value: string, ttlMs: number): Promise<unknown>
   /** An atomic "set if absent" lease (Redis `SET NX PX`): true for the one instance that may renew. */
   claim?(key: string, ttlMs: number): Promise<boolean>
+  /**
+   * An atomic counter for the fleet's rate-limit budget: adds 1 to the number at `key` and answers the new count.
+   * An absent key starts at 0 and is kept `ttlMs` (a whole number, at least 1) from that first increment; later
+   * increments do not extend it. With it, instances on one key share api.video's per-minute budget.
+   */
+  increment?(key: string, ttlMs: number): Promise<number>
 }
 
 /** Options of `shareTokens`. */
@@ -56,9 +62,8 @@ async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> 
  */
 function describe(error: unknown, apiKey: string): { name: string; message: string } {
   const line = (text: unknown, max: number) =>
-    // Cut after the key is replaced, so that no part of it is left at the end.
+    // Every occurrence of the key is replaced before the cut: a cut first would leave part of one at the end.
     String(text)
-      .slice(0, max + apiKey.length)
       .replaceAll(apiKey, '[redacted]')
       .slice(0, max)
       .replace(/[\0-\x1f\x7f-\x9f]/g, ' ')
@@ -102,6 +107,8 @@ export function shareTokens(store: TokenStore, options?: ShareOptions): (context
   if (typeof store?.get !== 'function' || typeof store.set !== 'function')
     badArgument('store must have get and set methods')
   if (store.claim !== undefined && typeof store.claim !== 'function') badArgument('store.claim must be a function')
+  if (store.increment !== undefined && typeof store.increment !== 'function')
+    badArgument('store.increment must be a function')
   const { key: namespace = 'apivideo-auth' } = checkOptions(options ?? {}, SHARE_OPTIONS)
   if (typeof namespace !== 'string' || !namespace) badArgument('key must be a non-empty string')
 
@@ -238,7 +245,19 @@ function createShareHook(
     await call({ lost: false }, 'set', set, undefined)
   }
 
-  return {
+  /** The fleet's budgets: a count of calls per kind and window, skipped for the rest of a window after a failure. */
+  let countsLostUntil = -Infinity
+  async function count(kind: RateLimitKind, allowed: number, ttlMs: number): Promise<boolean | undefined> {
+    if (now() < countsLostUntil) return undefined
+    const counting: Renewal = { lost: false }
+    const increment = (derived: Keys) =>
+      (store.increment as Required<TokenStore>['increment'])(`${derived.key}:rate:${kind}`, wholeMs(ttlMs))
+    const counted = await call(counting, 'increment', increment, undefined)
+    if (counting.lost) countsLostUntil = now() + ttlMs
+    return typeof counted === 'number' ? counted <= allowed : undefined
+  }
+
+  const hook: TokenShare = {
     async renew(renewHere, { force, refused }) {
       const found = force ? undefined : await take(refused)
       if (found) {
@@ -256,6 +275,9 @@ function createShareHook(
       await Promise.all(writes)
     },
   }
+  // Read once, as shareTokens checked it.
+  if (store.increment !== undefined) hook.take = count
+  return hook
 }
 
 interface Keys {

@@ -79,6 +79,7 @@ usage('--help prints the usage and exits 0', async () => {
       '--port',
       '--version',
       '--no-cache',
+      '--verbose',
       'APIVIDEO_API_KEY',
       'APIVIDEO_BASE_URL',
       'XDG_CACHE_HOME',
@@ -221,6 +222,9 @@ token('--json prints the token object without the refresh token', async () => {
     const token = JSON.parse(result.stdout)
     assert.equal(Object.keys(token).sort(), ['accessToken', 'expiresAt', 'expiresIn', 'tokenType'])
     assert.is(token.tokenType, 'Bearer')
+    // Whole epoch ms (the session's clock has fractions of a millisecond), as the seconds left are whole.
+    assert.ok(Number.isInteger(token.expiresAt), String(token.expiresAt))
+    assert.ok(Number.isInteger(token.expiresIn), String(token.expiresIn))
     assert.ok(token.expiresAt >= before + 3_600_000)
     // The seconds left when it was printed, rounded: a fresh token has its whole hour.
     const printedAt = token.expiresAt - token.expiresIn * 1000
@@ -450,6 +454,7 @@ cache(
       assert.is(second.stdout, `Authorization: Bearer ${one.accessToken}\n`)
       assert.equal([three.accessToken, three.expiresAt], [one.accessToken, one.expiresAt])
       assert.ok(three.expiresIn <= one.expiresIn)
+      assert.ok(Number.isInteger(three.expiresAt), `a cached token's expiresAt: ${three.expiresAt}`)
       assert.is(statSync(folder).mode & 0o777, 0o700)
       const files = cacheFiles(folder)
       assert.is(files.filter(({ name }) => name.endsWith('.token')).length, 1)
@@ -539,6 +544,28 @@ cache('a cache that cannot be used never fails the command: one warning line, th
   }
 })
 
+cache('a cache folder under /proc, where a recursive mkdir never settles: the token, then exit', async () => {
+  // Linux only: there, Node's recursive mkdir of a folder under /proc loops for ever.
+  if (!existsSync('/proc/self')) return
+  const { server, standIn, secrets } = await recordingServer()
+  try {
+    for (const XDG_CACHE_HOME of ['/proc', '/proc/self/cache']) {
+      // The guard only: the command printed its token after 20 s, then never exited.
+      const result = await exec(process.execPath, [CLI, 'token', '--base-url', server.url], {
+        env: childEnv({ APIVIDEO_API_KEY: SECRET_KEY, XDG_CACHE_HOME }),
+        timeout: 40_000,
+      })
+      assert.equal([result.code, result.signal], [0, null], `ended by ${result.signal}: ${result.stderr}`)
+      assert.match(result.stdout, /^at\.\S+\n$/)
+      assert.match(result.stderr, WARNING)
+      assertNoSecret(result, secrets())
+    }
+    assert.is(standIn.counts.auth, 2)
+  } finally {
+    await server.close()
+  }
+})
+
 cache('a cache file of another format is one warning line, then replaced by a good one', async () => {
   await withCache(async ({ server, standIn, folder, env }) => {
     assert.is((await run(['token', '--base-url', server.url], { env })).code, 0)
@@ -553,6 +580,33 @@ cache('a cache file of another format is one warning line, then replaced by a go
       assert.equal([again.code, again.stderr, again.stdout], [0, '', result.stdout])
     }
     assert.is(standIn.counts.auth, 4)
+  })
+})
+
+cache('--verbose says on stderr where the token came from: a renewal, or the cache and its age', async () => {
+  await withCache(async ({ server, standIn, secrets, folder, env }) => {
+    const line = (where) => new RegExp(`^apivideo-auth: the token came from ${where}; it expires in \\d+ min\\n$`)
+    const first = await run(['token', '--verbose', '--base-url', server.url], { env })
+    assert.is(first.code, 0, first.stderr)
+    assert.match(first.stderr, line('a renewal: authenticated with the API key'))
+    // As if written ten minutes ago: the age is the cache file's.
+    const [file] = readdirSync(folder).filter((name) => name.endsWith('.token'))
+    const tenMinutesAgo = new Date(Date.now() - 600_000)
+    utimesSync(join(folder, file), tenMinutesAgo, tenMinutesAgo)
+    const cached = await run(['header', '--verbose', '--base-url', server.url], { env })
+    assert.is(cached.code, 0, cached.stderr)
+    assert.is(cached.stdout, `Authorization: Bearer ${first.stdout}`)
+    const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    assert.match(cached.stderr, line(`the token cache in ${escaped}, written 10 min ago`))
+    const bypassed = await run(['token', '--verbose', '--no-cache', '--base-url', server.url], { env })
+    assert.match(bypassed.stderr, line('a renewal: authenticated with the API key \\(--no-cache: [^)]*\\)'))
+    const quiet = await run(['token', '--base-url', server.url], { env })
+    assert.equal([quiet.code, quiet.stderr, quiet.stdout], [0, '', first.stdout])
+    assert.is(standIn.counts.auth, 2)
+    for (const result of [first, cached, bypassed]) {
+      assertNoSecret(result, secrets())
+      assert.not.ok(result.stderr.includes(result.stdout.trim().split(' ').at(-1)), 'the token on stderr')
+    }
   })
 })
 

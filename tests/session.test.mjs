@@ -1,4 +1,6 @@
 import { suite } from 'uvu'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import * as assert from 'uvu/assert'
 import { createSession, isApiVideoAuthError } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
@@ -504,6 +506,33 @@ sharedSignal('regression: aborting the shared signal stops every waiting caller'
   assert.is(await session.token(), 'access-1', 'the shared renewal went on')
 })
 
+sharedSignal('once a renewal settles, no signal that waited on it is kept', async () => {
+  // The session may keep a caller's signal only while the caller waits: GC must be free to take it afterwards.
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc')
+  let release
+  const gate = new Promise((resolve) => (release = resolve))
+  const { fetch } = scripted(async (_, n) => (await gate, json(200, tokenBody(n))))
+  const session = createSession({ apiKey: KEY, fetch })
+  const refs = []
+  // Made in a function of its own, so that no variable of this test still holds the last signal.
+  const caller = () => {
+    const { signal } = new AbortController()
+    refs.push(new WeakRef(signal))
+    return session.token({ signal })
+  }
+  const calls = Array.from({ length: 200 }, caller)
+  await settle()
+  release()
+  assert.equal(await Promise.all(calls.splice(0)), Array(200).fill('access-1'))
+  // WeakRefs are cleared by a collection after the task that last read them.
+  await new Promise((resolve) => setImmediate(resolve))
+  gc()
+  const alive = refs.filter((ref) => ref.deref() !== undefined).length
+  assert.is(alive, 0, `${alive} of 200 signals still referenced after the renewal`)
+  assert.is(await session.token(), 'access-1')
+})
+
 sharedSignal.run()
 
 const background = suite('session: renewal in the background')
@@ -617,5 +646,25 @@ background(
     assert.equal(auth(), ['/auth/api-key', '/auth/refresh'])
   },
 )
+
+background('each renewal starts with a renewal-started event that says whether callers wait for it', async () => {
+  const { session, time, release, events } = heldAnswers()
+  const first = session.token()
+  await release()
+  await first
+  time.tick(HOUR - MARGIN * 0.5)
+  await session.token()
+  await release()
+  await session.settled()
+  const starts = events.filter((e) => e.type === 'renewal-started')
+  assert.equal(
+    starts.map((e) => e.background),
+    [false, true],
+  )
+  assert.equal(
+    events.map((e) => e.type),
+    ['renewal-started', 'authenticated', 'renewal-started', 'refreshed'],
+  )
+})
 
 background.run()

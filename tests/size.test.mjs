@@ -6,16 +6,21 @@ import { ROOT } from '../bench/lib.mjs'
 
 // Min+gzip bytes as a quick-start user ships them: esbuild, minified, neutral platform, gzip level 9, of a
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
-// The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The 1.0
-// budget of the renewal-core issue (5,120 B) is not met: see the closing note and bench/results.md for what each
-// required behaviour costs.
-const CORE_LIMIT = 6_200
-const BUILDERS_LIMIT = 950
+// The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
+// rate-limit issue's budget for a core that paces session.fetch (6,600 B) is not met: pacing by the three budgets,
+// with its probe, its windows and the fleet's count, is about 1,200 B of the 7,449 B (see bench/results.md); the
+// builders carry the attribution header (AV-Origin-Sdk), 31 B.
+const CORE_LIMIT = 7_460
+const BUILDERS_LIMIT = 990
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
 
-// The webhooks add-on issue: the add-on is at most 1,536 B, as a user of apivideo-auth/webhooks alone ships it.
-const WEBHOOKS_LIMIT = 1_536
+// The add-on as a user of apivideo-auth/webhooks alone ships it: 1,536 B in 1.0; 1.1 measured 2,231 B, for what
+// receivers in real frameworks needed (each part measured by removing it alone): the secret from
+// APIVIDEO_WEBHOOK_SECRET 168 B (the Workers hint 17 B of it), the refusal of a parsed body with how to get the raw
+// one 149 B, the lookup's failures as errors, not refusals (their codes and statuses) about 230 B, its time limit
+// 104 B (abort and race) and the `timeout` option 42 B.
+const WEBHOOKS_LIMIT = 2_240
 
 const size = suite('size')
 
@@ -33,18 +38,19 @@ size(`the two builders alone are at most ${BUILDERS_LIMIT} B min+gzip`, async ()
 })
 
 /**
- * The core without its share hook: the `share` option, its check, the hook's creation, and its renew() and
- * settled() calls. Each part must be found exactly once, so the measure cannot silently go stale when the code moves.
+ * The core without its share hook: the `share` option, its check, the hook's creation, its renew() and settled()
+ * calls, and the fleet count's way to pacing. Each part must be found exactly once, so the measure cannot silently
+ * go stale when the code moves.
  */
 function coreWithoutShareHook() {
   let source = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8')
   const parts = [
-    ['  share: true,\n}', '}'],
+    ['  share: true,\n  rateLimitWait: true,\n}', '  rateLimitWait: true,\n}'],
     ["  share: SessionOptions['share']\n", ''],
-    ['    share,\n  } = given', '  } = given'],
+    ['    share,\n    rateLimitWait =', '    rateLimitWait ='],
     ["  checkFunction('share', share)\n", ''],
-    ['    retries,\n    share,\n  }\n}', '    retries,\n  }\n}'],
-    ['retries, share } = settings', 'retries } = settings'],
+    ['    share,\n    rateLimitWaitMs', '    rateLimitWaitMs'],
+    ['  const { apiKey, baseUrl, timeoutMs, share } = settings\n', ''],
     ['  const shareHook = share?.({ apiKey, baseUrl, timeoutMs, now: clock, emit })\n', ''],
     [
       [
@@ -55,6 +61,13 @@ function coreWithoutShareHook() {
       '      const fresh = await renewWithRetries()',
     ],
     ['      await shareHook?.settled()\n', ''],
+    // The fleet's count reaches pacing through these two; the rule of when to count is pacing's own.
+    [
+      "    /** The share's count of the fleet's calls, when it keeps one. */\n" +
+        '    take: shareHook?.take?.bind(shareHook),\n',
+      '',
+    ],
+    ['      take: renewals.take,\n', ''],
   ]
   for (const [part, replacement] of parts) {
     assert.is(source.split(part).length, 2, `the share hook's part is not in src/index.ts once: ${part.trim()}`)

@@ -51,6 +51,9 @@ async function typeError(promise, code, pattern) {
   return error
 }
 
+/** True for a refusal of the delivery, which a receiver answers 401 or 400 and which no retry changes. */
+const isRefusal = (error) => ['INVALID_SIGNATURE', 'INVALID_WEBHOOK'].includes(error?.code)
+
 const verify = suite('verifyWebhook')
 
 verify('the facts it relies on: the signature is HMAC-SHA256 in 64 lowercase hex digits, no timestamp header', () => {
@@ -165,10 +168,6 @@ verify('refuses what is not a signed JSON event, and an input of neither form, a
   for (const input of [null, undefined, 'body', {}, { body: BODY }, { headers: 'x', body: BODY }]) {
     await refusal(verifyWebhook(input, { secret: SECRET }), 'INVALID_WEBHOOK')
   }
-  await refusal(
-    verifyWebhook({ headers: nodeHeaders(BODY), body: { ...EVENT } }, { secret: SECRET }),
-    'INVALID_WEBHOOK',
-  )
 })
 
 verify('a body over 64 KiB is refused, even correctly signed', async () => {
@@ -240,8 +239,9 @@ verify(
 
 verify('bad options are TypeErrors with a code, naming the option, never its value; nothing is read', async () => {
   const request = delivery()
-  await typeError(verifyWebhook(request), 'ERR_INVALID_ARGUMENT', /^options must be an object/)
-  for (const secret of [undefined, '', [], [SECRET, ''], 42, { secret: SECRET }]) {
+  for (const options of [null, 'sig_sec', 42])
+    await typeError(verifyWebhook(request, options), 'ERR_INVALID_ARGUMENT', /^options must be an object/)
+  for (const secret of ['', [], [SECRET, ''], 42, { secret: SECRET }, null]) {
     await typeError(verifyWebhook(request, { secret }), 'ERR_INVALID_ARGUMENT', /^secret must be/)
   }
   for (const maxAge of [-1, NaN, '60000', null]) {
@@ -266,6 +266,105 @@ verify('bad options are TypeErrors with a code, naming the option, never its val
   assert.is(request.bodyUsed, false)
 })
 
+/** Runs `run` with APIVIDEO_WEBHOOK_SECRET set to `value` (unset when undefined), and puts the real one back after. */
+async function withSecretVariable(value, run) {
+  const saved = process.env.APIVIDEO_WEBHOOK_SECRET
+  if (value === undefined) delete process.env.APIVIDEO_WEBHOOK_SECRET
+  else process.env.APIVIDEO_WEBHOOK_SECRET = value
+  try {
+    return await run()
+  } finally {
+    if (saved === undefined) delete process.env.APIVIDEO_WEBHOOK_SECRET
+    else process.env.APIVIDEO_WEBHOOK_SECRET = saved
+  }
+}
+
+verify('without secret, it reads APIVIDEO_WEBHOOK_SECRET, as createSession reads APIVIDEO_API_KEY', async () => {
+  await withSecretVariable(SECRET, async () => {
+    assert.equal(await verifyWebhook(delivery()), EVENT)
+    assert.equal(await verifyWebhook(delivery(), {}), EVENT)
+    assert.equal(await verifyWebhook(delivery(), { secret: undefined, maxAge: undefined }), EVENT)
+    // Given, the option wins over the variable.
+    await refusal(verifyWebhook(delivery(), { secret: 'sig_sec_another' }), 'INVALID_SIGNATURE')
+  })
+  await withSecretVariable('sig_sec_another', () => refusal(verifyWebhook(delivery()), 'INVALID_SIGNATURE'))
+})
+
+verify('no secret and no variable (or an empty one) is a TypeError naming both, never a refusal', async () => {
+  for (const value of [undefined, '']) {
+    await withSecretVariable(value, async () => {
+      for (const options of [undefined, {}, { secret: undefined }]) {
+        const request = delivery()
+        const error = await typeError(verifyWebhook(request, options), 'ERR_INVALID_ARGUMENT', /^secret is missing/)
+        assert.match(error.message, /pass \{ secret \} or set APIVIDEO_WEBHOOK_SECRET/)
+        assert.not.ok(isApiVideoAuthError(error), 'a refusal')
+        assert.is(request.bodyUsed, false, 'the body was read')
+      }
+    })
+  }
+})
+
+verify('on Deno, it reads Deno.env; without --allow-env (Deno.env.get throws) the secret is missing', async () => {
+  const permitted = { env: { get: (name) => (name === 'APIVIDEO_WEBHOOK_SECRET' ? SECRET : undefined) } }
+  const refused = {
+    env: {
+      get: () => {
+        throw new Error('Requires env access to "APIVIDEO_WEBHOOK_SECRET", run again with the --allow-env flag')
+      },
+    },
+  }
+  try {
+    await withSecretVariable('sig_sec_from_process_env', async () => {
+      globalThis.Deno = permitted
+      assert.equal(await verifyWebhook(delivery()), EVENT, 'Deno.env is read first, and process.env not at all')
+      globalThis.Deno = refused
+      await typeError(verifyWebhook(delivery()), 'ERR_INVALID_ARGUMENT', /^secret is missing/)
+    })
+  } finally {
+    delete globalThis.Deno
+  }
+})
+
+verify("on Workers (no process.env), the missing secret's message says to pass it from env", async () => {
+  const { navigator } = globalThis
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Cloudflare-Workers' }, configurable: true })
+  try {
+    await withSecretVariable(undefined, async () => {
+      const error = await typeError(verifyWebhook(delivery()), 'ERR_INVALID_ARGUMENT', /^secret is missing/)
+      assert.match(error.message, /pass \{ secret: env\.APIVIDEO_WEBHOOK_SECRET \}/)
+    })
+  } finally {
+    if (navigator === undefined) delete globalThis.navigator
+    else Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true })
+  }
+})
+
+verify('a body a framework already parsed is a TypeError that says how to get the raw bytes', async () => {
+  // Express with express.json() hands an object; with { strict: false }, any JSON value.
+  for (const body of [{ ...EVENT }, [EVENT], 42, true]) {
+    const error = await typeError(
+      verifyWebhook({ headers: nodeHeaders(BODY), body }, { secret: SECRET }),
+      'ERR_INVALID_ARGUMENT',
+      /^input\.body was already parsed, and the signature needs the raw bytes: /,
+    )
+    assert.match(error.message, /before express\.json\(\)/)
+    assert.match(error.message, /express\.raw\(\{ type: 'application\/json' \}\)/)
+    assert.match(error.message, /Fastify/)
+    assert.not.match(error.message, /not a Request nor/)
+    assert.not.ok(isApiVideoAuthError(error), 'a refusal')
+  }
+  // No body, as a request a body parser skipped leaves it (undefined; {} with Express 4): a refusal, not a bug here.
+  for (const body of [undefined, null, {}]) {
+    const error = await refusal(
+      verifyWebhook({ headers: nodeHeaders(BODY), body }, { secret: SECRET }),
+      'INVALID_WEBHOOK',
+    )
+    assert.match(error.message, /empty body/)
+  }
+  // Unsigned, it is refused before the body is looked at.
+  await refusal(verifyWebhook({ headers: {}, body: { ...EVENT } }, { secret: SECRET }), 'INVALID_SIGNATURE')
+})
+
 verify.run()
 
 const secrets = suite('webhookSecrets')
@@ -274,7 +373,8 @@ const secrets = suite('webhookSecrets')
 async function genuineWebhook(now) {
   const standIn = createStandIn({ now, keepRequests: Infinity })
   const server = await serve(standIn.handler)
-  const session = createSession({ apiKey: KEY, baseUrl: server.url, now })
+  // No rate-limit wait: the tests see the 429s webhookSecrets must handle itself.
+  const session = createSession({ apiKey: KEY, baseUrl: server.url, now, rateLimitWait: 0 })
   const created = await session.fetch('/webhooks', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -357,7 +457,9 @@ secrets('a 429 stops lookups until its X-RateLimit-Retry-After; an error is not 
       headers: { 'X-RateLimit-Retry-After': '30' },
       body: { type: 'https://docs.api.video/reference/too-many-requests', title: 'Too many requests.', status: 429 },
     })
-    await refusal(verifyWebhook(event(), { secret }), 'INVALID_SIGNATURE')
+    // The delivery whose lookup got the 429 rejects with it: api.video's retry may find the lookups open again.
+    const limited = await failure(verifyWebhook(event(), { secret }))
+    assert.equal([limited.code, limited.status, isRefusal(limited)], ['RATE_LIMITED', 429, false])
     time.tick(29_999)
     await refusal(verifyWebhook(event(), { secret }), 'INVALID_SIGNATURE')
     assert.is(lookups().length, 1, 'no lookup before Retry-After')
@@ -405,7 +507,107 @@ secrets('bad arguments are TypeErrors with a code', async () => {
   assert.is(unknown.message, 'unknown option Now (did you mean now?)')
   const now = await failure(Promise.resolve().then(() => webhookSecrets(session, { now: 1 })))
   assert.is(now.code, 'ERR_INVALID_ARGUMENT')
+  for (const timeout of [0, -1, '10000', Infinity, NaN, 2 ** 31, null]) {
+    const error = await failure(Promise.resolve().then(() => webhookSecrets(session, { timeout })))
+    assert.equal([error.code, error.message], ['ERR_INVALID_ARGUMENT', 'timeout must be 1 to 2147483647 ms'])
+  }
 })
+
+secrets(
+  'only a 404 is remembered: a 503, a 500, a network error or a 401 rejects, and the next delivery looks again',
+  async () => {
+    const faults = [
+      [[{ status: 503 }], 'SERVER_ERROR', 503],
+      [[{ status: 500 }], 'SERVER_ERROR', 500],
+      [[{ networkError: true }], 'NETWORK_ERROR', undefined],
+      // The session replays a request refused with 401 once, with a new token: two 401s reach the lookup.
+      [[{ status: 401 }, { status: 401 }], 'UNEXPECTED_STATUS', 401],
+      [[{ status: 200, body: { webhookId: 'webhook_x' } }], 'INVALID_RESPONSE', 200],
+    ]
+    for (const [fault, code, status] of faults) {
+      const time = clock(AT)
+      const { standIn, server, session, lookups, event, webhook } = await genuineWebhook(time.now)
+      try {
+        const secret = webhookSecrets(session, { now: time.now })
+        standIn.fail(`/webhooks/${webhook.webhookId}`, ...fault)
+        const error = await failure(verifyWebhook(event(), { secret }))
+        assert.not.ok(isRefusal(error), `${code}: refused as ${error.code}`)
+        assert.is(error.code, code)
+        assert.is(error.name, 'ApiVideoAuthError')
+        assert.ok(isApiVideoAuthError(error))
+        assert.is(error.status, status)
+        assert.match(error.message, /^webhook: the secret lookup failed/)
+        for (const text of [error.message, error.stack, JSON.stringify(error), inspect(error)])
+          assert.not.ok(text.includes(webhook.signatureSecret), 'the secret is in the error')
+        // api.video retries 3 s later: the ID is looked up again, not remembered as unknown.
+        time.tick(3000)
+        assert.equal(await verifyWebhook(event(), { secret }), EVENT, `${code}: the retry`)
+        assert.is(lookups().length, 1 + fault.length)
+      } finally {
+        await server.close()
+      }
+    }
+  },
+)
+
+secrets('after two 503s in a row the third delivery finds the secret; a 404, meanwhile, is remembered', async () => {
+  const time = clock(AT)
+  const { standIn, server, session, lookups, event, webhook } = await genuineWebhook(time.now)
+  try {
+    const secret = webhookSecrets(session, { now: time.now })
+    const path = `/webhooks/${webhook.webhookId}`
+    standIn.fail(path, { status: 503 }, { status: 503 })
+    for (let i = 0; i < 2; i++) assert.is((await failure(verifyWebhook(event(), { secret }))).code, 'SERVER_ERROR')
+    assert.equal(await verifyWebhook(event(), { secret }), EVENT)
+    assert.is(lookups().length, 3)
+    // A 404, for another ID: remembered for a minute.
+    const forged = event('webhook_forged0000001', 'sig_sec_guess')
+    await refusal(verifyWebhook(forged, { secret }), 'INVALID_SIGNATURE')
+    await refusal(verifyWebhook(forged, { secret }), 'INVALID_SIGNATURE')
+    assert.is(lookups().length, 4)
+  } finally {
+    await server.close()
+  }
+})
+
+secrets(
+  'a hung lookup is abandoned after its timeout (TIMEOUT, its fetch aborted); the next one looks again',
+  async () => {
+    const time = clock(AT)
+    const { standIn, server, session, lookups, event, webhook } = await genuineWebhook(time.now)
+    try {
+      const secret = webhookSecrets(session, { now: time.now, timeout: 20 })
+      standIn.fail(`/webhooks/${webhook.webhookId}`, { delay: 2_147_483_647 })
+      // Deliveries that arrive meanwhile share the lookup, and its end.
+      const errors = await Promise.all([1, 2, 3].map(() => failure(verifyWebhook(event(), { secret }))))
+      assert.equal(
+        errors.map((e) => [e.code, e.name]),
+        Array(3).fill(['TIMEOUT', 'ApiVideoAuthError']),
+      )
+      assert.is(lookups().length, 1)
+      assert.equal(await verifyWebhook(event(), { secret }), EVENT)
+      assert.is(lookups().length, 2)
+    } finally {
+      await server.close()
+    }
+    // What the lookup's fetch was given: a signal, aborted at the timeout, so nothing keeps running.
+    const signals = []
+    const hung = {
+      fetch: (path, init) =>
+        new Promise((resolve, reject) => {
+          signals.push(init?.signal)
+          init?.signal?.addEventListener('abort', () => reject(init.signal.reason))
+        }),
+    }
+    const error = await failure(webhookSecrets(hung, { timeout: 10 })('webhook_a'))
+    assert.is(error.code, 'TIMEOUT')
+    assert.is(signals.length, 1)
+    assert.ok(signals[0]?.aborted, 'the fetch was not aborted')
+    // A session.fetch that ignores its signal cannot hold the delivery either.
+    const deaf = { fetch: () => new Promise(() => {}) }
+    assert.is((await failure(webhookSecrets(deaf, { timeout: 10 })('webhook_b'))).code, 'TIMEOUT')
+  },
+)
 
 secrets.run()
 

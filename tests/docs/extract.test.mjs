@@ -63,28 +63,39 @@ extraction.run()
 
 const runtimes = suite('doc test: runtime of a block')
 
-runtimes('follows the code: Deno, Bun, a Worker, a Lambda handler, a Vercel Edge route, else Node', () => {
-  assert.equal(kindOf("import { createSession } from 'npm:apivideo-auth'"), { runtime: 'deno', server: false })
-  assert.equal(kindOf("const key = Deno.env.get('X')"), { runtime: 'deno', server: false })
-  assert.equal(kindOf('Deno.serve(() => new Response())'), { runtime: 'deno', server: true })
-  assert.equal(kindOf('Bun.serve({ fetch: () => new Response() })'), { runtime: 'bun', server: true })
-  assert.equal(kindOf('export default {\n  async fetch(request, env) {}\n}'), { runtime: 'workerd' })
-  assert.equal(kindOf('export const handler = async () => ({})'), { runtime: 'node', drive: 'lambda' })
-  assert.equal(kindOf("export const runtime = 'edge'\nexport async function GET() {}"), {
-    runtime: 'node',
-    drive: 'edge',
-  })
-  assert.equal(
-    kindOf("// main.ts: deno run --allow-env main.ts\nimport { createSession } from './apivideo-auth.ts'"),
-    { runtime: 'deno', server: false },
-  )
-  assert.equal(kindOf("// main.ts: bun run main.ts\nimport { createSession } from './apivideo-auth.ts'"), {
-    runtime: 'bun',
-    server: false,
-  })
-  assert.equal(kindOf("import { createSession } from 'apivideo-auth'"), { runtime: 'node' })
-  assert.equal(kindOf("const note = 'deno run is not a comment here'"), { runtime: 'node' })
-})
+runtimes(
+  'follows the code: Deno, Bun, a Worker, a Lambda handler, an Edge or Next route, a Node server, else Node',
+  () => {
+    assert.equal(kindOf("import { createSession } from 'npm:apivideo-auth'"), { runtime: 'deno', server: false })
+    assert.equal(kindOf("const key = Deno.env.get('X')"), { runtime: 'deno', server: false })
+    assert.equal(kindOf('Deno.serve(() => new Response())'), { runtime: 'deno', server: true })
+    assert.equal(kindOf('Bun.serve({ fetch: () => new Response() })'), { runtime: 'bun', server: true })
+    assert.equal(kindOf('export default {\n  async fetch(request, env) {}\n}'), { runtime: 'workerd' })
+    assert.equal(kindOf('export const handler = async () => ({})'), { runtime: 'node', drive: 'lambda' })
+    assert.equal(kindOf("export const runtime = 'edge'\nexport async function GET() {}"), {
+      runtime: 'node',
+      drive: 'edge',
+    })
+    assert.equal(
+      kindOf("// main.ts: deno run --allow-env main.ts\nimport { createSession } from './apivideo-auth.ts'"),
+      { runtime: 'deno', server: false },
+    )
+    assert.equal(kindOf("// main.ts: bun run main.ts\nimport { createSession } from './apivideo-auth.ts'"), {
+      runtime: 'bun',
+      server: false,
+    })
+    assert.equal(kindOf("import { createSession } from 'apivideo-auth'"), { runtime: 'node' })
+    // A Node program that listens on PORT (Express, Fastify, Hono, Koa, node:http) is a server, driven like Bun's.
+    assert.equal(kindOf('const server = app.listen(Number(process.env.PORT ?? 3000), host)'), {
+      runtime: 'node',
+      server: true,
+    })
+    assert.equal(kindOf('const port = process.env.PORTS'), { runtime: 'node' })
+    // A Next.js route file: its POST is called as the route.
+    assert.equal(kindOf('export async function POST(request) {}'), { runtime: 'node', drive: 'edge' })
+    assert.equal(kindOf("const note = 'deno run is not a comment here'"), { runtime: 'node' })
+  },
+)
 
 runtimes('a block that calls verifyWebhook is a webhook receiver, driven with signed deliveries', () => {
   assert.ok(receivesWebhooks('const event = await verifyWebhook(request, { secret })'))
@@ -109,12 +120,12 @@ optOuts.run()
 
 const readme = suite('doc test: the README')
 
-readme('is at most 10 KB and links the five docs pages, CONTRIBUTING, CHANGELOG and SECURITY, which exist', () => {
+readme('is at most 10 KB and links the six docs pages, CONTRIBUTING, CHANGELOG and SECURITY, which exist', () => {
   const root = new URL('../../', import.meta.url)
   const text = readFileSync(new URL('README.md', root), 'utf8')
   const bytes = Buffer.byteLength(text)
   assert.ok(bytes <= 10 * 1024, `README.md is ${bytes} B`)
-  const pages = ['session', 'sharing', 'testing', 'cli', 'runtimes'].map((page) => `docs/${page}.md`)
+  const pages = ['session', 'sharing', 'testing', 'cli', 'runtimes', 'observability'].map((page) => `docs/${page}.md`)
   for (const file of [...pages, 'CONTRIBUTING.md', 'CHANGELOG.md', 'SECURITY.md']) {
     assert.ok(text.includes(`](${file})`), `README.md does not link ${file}`)
     assert.ok(existsSync(new URL(file, root)), `${file} is missing`)

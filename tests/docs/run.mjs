@@ -14,11 +14,12 @@
 // The runtime follows from the code: Deno.*, an npm:/jsr: import or a comment saying `deno run` runs under Deno,
 // Bun.* or a comment saying `bun run` under Bun, a Worker
 // (`export default { fetch }`) under workerd, everything else under Node (TypeScript made JavaScript by esbuild).
-// A Lambda handler, a Vercel Edge route (`export function GET`) or a server (Bun.serve, Deno.serve) is then called
-// the way its platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
+// A Lambda handler, a Vercel Edge or Next.js route (`export function GET`, `POST`) or a server (Bun.serve,
+// Deno.serve, or on Node a program that reads PORT: node:http, Express, Fastify, Hono, Koa) is then called the way its
+// platform would call it, and must answer 2xx. A block must exit 0 within BOUND_MS.
 // A webhook receiver (a block that calls verifyWebhook) so driven gets what api.video sends: each call is a delivery
 // signed with APIVIDEO_WEBHOOK_SECRET (in its env, and a Worker's), and must answer 2xx; one more, forged, must
-// answer 4xx. A Lambda gets API Gateway's event, its body in base64.
+// answer 4xx. A Lambda gets API Gateway's event, its body in base64; a server gets them on /webhooks.
 // A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
 import { createHmac } from 'node:crypto'
 import {
@@ -104,6 +105,8 @@ export function kindOf(code) {
     return { runtime: 'node', drive: 'lambda' }
   if (/export\s+(async\s+)?function\s+(GET|POST)\b|export\s+const\s+runtime\s*=\s*['"]edge['"]/.test(code))
     return { runtime: 'node', drive: 'edge' }
+  // A server that listens on PORT (Express, Fastify, Hono, Koa, node:http) and runs until stopped.
+  if (/\bprocess\.env\.PORT\b/.test(code)) return { runtime: 'node', server: true }
   return { runtime: 'node' }
 }
 
@@ -144,6 +147,7 @@ function webhookDelivery() {
 function driver(kind, blockFile) {
   const lines = [
     `import './route.mjs'`,
+    ...(kind.runtime === 'node' && kind.server ? [`import './node-servers.mjs'`] : []),
     `const block = await import('./${blockFile}')`,
     `const expect2xx = (status, what) => {`,
     `  if (status < 200 || status > 299) throw new Error(what + ' answered ' + status)`,
@@ -167,6 +171,13 @@ function driver(kind, blockFile) {
     lines.push(
       `for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.handler({}, {})).statusCode, 'the Lambda handler')`,
     )
+  } else if (kind.drive === 'edge' && kind.webhook) {
+    // A route file (Next.js App Router): its POST gets the deliveries as Requests.
+    lines.push(
+      `const delivery = (forged) => new Request('http://localhost/webhooks', init(forged))`,
+      `for (let i = 0; i < ${CALLS}; i++) expect2xx((await block.POST(delivery(false))).status, 'the route handler')`,
+      `expect4xx((await block.POST(delivery(true))).status, 'the route handler')`,
+    )
   } else if (kind.drive === 'edge') {
     lines.push(`const GET = block.GET ?? block.POST`)
     lines.push(
@@ -178,13 +189,17 @@ function driver(kind, blockFile) {
       `for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`,
     )
   } else if (kind.server) {
-    const call = kind.webhook ? 'fetch(server.url, init(false))' : 'fetch(server.url)'
+    // Deliveries go to /webhooks, the path the receivers of examples/webhooks/ serve (the others take any path).
+    const call = kind.webhook ? `fetch(new URL('/webhooks', server.url), init(false))` : 'fetch(server.url)'
+    const forged = `fetch(new URL('/webhooks', server.url), init(true))`
     lines.push(`const servers = globalThis[Symbol.for('doc-test.servers')]`)
     lines.push(`if (!servers.length) throw new Error('the block started no server')`)
     lines.push(`for (const server of servers) {`)
+    // A node:http server is recorded when it is asked to listen, and is ready once it does.
+    lines.push(`  await server.ready`)
     lines.push(`  const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => ${call}))`)
     lines.push(`  for (const answer of answers) expect2xx(answer.status, 'the server'), await answer.arrayBuffer()`)
-    if (kind.webhook) lines.push(`  expect4xx((await fetch(server.url, init(true))).status, 'the server')`)
+    if (kind.webhook) lines.push(`  expect4xx((await ${forged}).status, 'the server')`)
     lines.push(`  await server.stop()`)
     lines.push(`}`)
   }
@@ -294,6 +309,8 @@ export default {
       platform: 'browser',
       conditions: ['workerd', 'worker'],
       target: 'es2022',
+      // workerd's own modules (a Durable Object's base class comes from cloudflare:workers)
+      external: ['cloudflare:*'],
       outfile: join(dir, 'worker.js'),
       logLevel: 'silent',
     })
@@ -328,6 +345,7 @@ async function check(block, work) {
   const dir = mkdtempSync(join(work, 'block-'))
   try {
     writeFileSync(join(dir, 'route.mjs'), route(server.url))
+    copyFileSync(join(root, 'tests/docs/node-servers.mjs'), join(dir, 'node-servers.mjs'))
     // The copy-paste install: the one-file core beside the block, as the docs tell users to save it.
     copyFileSync(join(root, 'src/index.ts'), join(dir, 'apivideo-auth.ts'))
     copyFileSync(join(root, 'dist/index.js'), join(dir, 'apivideo-auth.js'))

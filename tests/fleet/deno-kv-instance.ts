@@ -9,15 +9,15 @@ const env = (name: string) => Deno.env.get(name) ?? ''
 // The docs' Deno KV recipe. KV keeps an expired entry readable until its background sweep deletes it,
 // so a lease carries its own expiry and `claim` replaces an expired one by checking its versionstamp:
 // an atomic check-and-set either way (versionstamp null: no lease yet). A local KV file shared by several
-// processes sometimes answers "database is locked", opening it too (four processes opening it at once failed
-// once in CI): a few quick retries (the add-on bounds each store call).
+// processes answers "database is locked" while another holds it, opening it too (four processes opening it at
+// once failed once in CI): quick retries at random intervals, for a second at most (the add-on bounds each call).
 async function retried<T>(run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  for (const deadline = Date.now() + 1_000; ;) {
     try {
       return await run()
     } catch (error) {
-      if (attempt === 8 || !String(error).includes('database is locked')) throw error
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt))
+      if (Date.now() > deadline || !String(error).includes('database is locked')) throw error
+      await new Promise((resolve) => setTimeout(resolve, 5 + 20 * Math.random()))
     }
   }
 }

@@ -10,9 +10,9 @@ import { KEY, clock, recordingIssuedTokens } from './index.mjs'
 export const HOUR = 3_600_000
 export const MARGIN = 300_000
 export const BASE = 'https://ws.api.video'
-// The ceiling holds the measured figure (2,122 B) so the add-on cannot creep; the renewal-core issue's budget of
-// 1,600 B is not met (bench/results.md and the closing note give what each required behaviour costs).
-export const SHARE_LIMIT = 2_130
+// The ceiling holds the measured figure (2,236 B with the fleet's rate-limit count) so the add-on cannot creep; the
+// rate-limit issue's budget is 2,600 B.
+export const SHARE_LIMIT = 2_250
 export const VALUE_LIMIT = 16 * 1024
 export const never = () => new Promise(() => {})
 export const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}$/
@@ -113,7 +113,8 @@ export function fleet({ claim = true, apiKey = KEY, standIn: standInOptions } = 
       onEvent,
       ...options,
     })
-    const types = () => events.map((e) => e.type)
+    // A renewal's start is left out: these tests look at what renewals did.
+    const types = () => events.map((e) => e.type).filter((type) => type !== 'renewal-started')
     /** Resolves on the first event of `type` (at once if there was one). */
     const event = (type) =>
       new Promise((resolve) => (types().includes(type) ? resolve() : waiting.push([type, resolve])))

@@ -50,6 +50,7 @@ const FILES = [
   ),
   ...filesOf('docs', ['.md']),
   ...filesOf('examples', ['.md', '.js', '.mjs', '.ts']).filter((path) => path !== 'examples/run.mjs'),
+  ...filesOf('examples/webhooks', ['.mjs']),
   'package.json',
 ].sort()
 const EXPORTS = [

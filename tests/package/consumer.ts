@@ -19,6 +19,7 @@ import type {
   CachedToken,
   Endpoint,
   ReadOptions,
+  RateLimitKind,
   ShareCall,
   ShareEvent,
   TokenWithExpiry,
@@ -85,6 +86,9 @@ export async function main(): Promise<string[]> {
   const events: SessionEvent[] = []
   const webhookFactsLater: string[] = []
   const shareCalls: ShareCall[] = events.flatMap((event) => (event.type === 'share-failed' ? [event.call] : []))
+  const waitedKinds: RateLimitKind[] = events.flatMap((event) =>
+    event.type === 'rate-limit-wait' ? [event.kind] : [],
+  )
   const memory = new Map<string, string>()
   const store: TokenStore = {
     get: async (key) => memory.get(key),
@@ -209,6 +213,7 @@ export async function main(): Promise<string[]> {
     ...webhookFacts,
     ...webhookFactsLater,
     ...shareCalls,
+    ...waitedKinds,
     ...shareEvents.map((event) => event.type),
   ]
 }

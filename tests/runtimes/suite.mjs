@@ -359,7 +359,7 @@ export const tests = [
           const second = await session.token()
           ok(second !== first, 'renewed')
           equal(paths(), ['/auth/api-key', '/auth/refresh'])
-          equal(events, ['authenticated', 'refreshed'])
+          equal(events, ['renewal-started', 'authenticated', 'renewal-started', 'refreshed'])
         },
         { now: time.now },
       )

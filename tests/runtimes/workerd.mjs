@@ -36,9 +36,20 @@ const moduleScope = [
   },
 ]
 
+const webhookSecretFromEnv = [
+  'workerd: verifyWebhook without a secret (a Worker has no process.env) says to pass env.APIVIDEO_WEBHOOK_SECRET',
+  async () => {
+    const body = '{"type":"video.source.recorded"}'
+    const headers = { 'x-api-video-signature': await testing.signWebhook(body, 'sig_sec_worker') }
+    const error = await webhooks.verifyWebhook({ headers, body }).catch((e) => e)
+    equal([error instanceof TypeError, error.code], [true, 'ERR_INVALID_ARGUMENT'])
+    equal(error.message, 'secret is missing: pass { secret: env.APIVIDEO_WEBHOOK_SECRET }')
+  },
+]
+
 export const runtimeSuite = {
   async test(_controller, env) {
-    if (await run({ lib, testing, webhooks, serve: undefined, env }, [moduleScope]))
+    if (await run({ lib, testing, webhooks, serve: undefined, env }, [moduleScope, webhookSecretFromEnv]))
       throw new Error('the runtime suite failed')
   },
 }

@@ -118,6 +118,18 @@ failing('the API key in a store error is scrubbed, also where the message is cut
   assert.not.ok(error.name.includes(LIVE_KEY.slice(0, 8)))
 })
 
+failing('the API key twice in a store error: scrubbed both times, before, across and beyond the cut', async () => {
+  // The message is cut to 200 characters; the second key starts well within, across the cut, and past it.
+  for (const gap of [0, 100, 150, 165, 170, 175, 180, 185, 199, 230]) {
+    const message = `${LIVE_KEY}${'x'.repeat(gap)}${LIVE_KEY}${'y'.repeat(50)}`
+    const [{ error }] = await reported(() => ({ get: async () => Promise.reject(new Error(message)) }))
+    assert.ok(error.message.startsWith(gap ? '[redacted]x' : '[redacted][redacted]'), error.message)
+    assert.ok(error.message.length <= 200, `${error.message.length} characters`)
+    for (let start = 0; start + 4 <= LIVE_KEY.length; start++)
+      assert.not.ok(error.message.includes(LIVE_KEY.slice(start, start + 4)), `part of the key in: ${error.message}`)
+  }
+})
+
 failing('what is not an Error is named by its type; a message is one line of at most 200 characters', async () => {
   assert.equal(await reported(() => ({ get: async () => Promise.reject('connection reset') })), [
     { call: 'get', error: { name: 'string', message: 'connection reset' } },

@@ -1,0 +1,277 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readFileSync } from 'node:fs'
+import { authenticateRequest, createSession } from '../dist/index.js'
+import { KEY, assertArgumentError, failure, json, settle, thrownBy, tokenBody } from './helpers/index.mjs'
+
+/**
+ * An API whose answers carry api.video's rate-limit headers: `limits` per kind (read, write), a window per test that
+ * ends when `reset()` is called or after `windowMs` of real time. `hold` keeps the first resource answer until
+ * `release()`. Records every resource request and the most in flight at once.
+ */
+function budgeted({ limits = { read: 100, write: 100 }, windowMs = 1_000, headers = true, hold = false } = {}) {
+  const used = { read: 0, write: 0 }
+  let windowEnds = Date.now() + windowMs
+  let inFlight = 0
+  let release
+  const gate = hold ? new Promise((resolve) => (release = resolve)) : undefined
+  const seen = { requests: [], bodies: [], mostInFlight: 0, tooMany: 0 }
+  const fetch = async (request) => {
+    const { pathname } = new URL(request.url)
+    if (pathname.startsWith('/auth/')) return json(200, tokenBody(1))
+    seen.requests.push(request)
+    inFlight++
+    seen.mostInFlight = Math.max(seen.mostInFlight, inFlight)
+    try {
+      if (gate && seen.requests.length === 1) await gate
+      // An answer takes a turn of the event loop, so that calls sent together are in flight together.
+      await settle()
+      if (Date.now() >= windowEnds) {
+        windowEnds = Date.now() + windowMs
+        used.read = used.write = 0
+      }
+      const kind = request.method === 'GET' ? 'read' : 'write'
+      const limit = limits[kind]
+      const retryAfter = String(Math.max(1, Math.ceil((windowEnds - Date.now()) / 1000)))
+      const limited = {
+        'x-ratelimit-limit': String(limit),
+        'x-ratelimit-remaining': String(Math.max(0, limit - used[kind] - 1)),
+        'x-ratelimit-retry-after': retryAfter,
+      }
+      if (used[kind] >= limit) {
+        seen.tooMany++
+        return json(429, { type: 'https://docs.api.video/reference/too-many-requests', status: 429 }, limited)
+      }
+      used[kind]++
+      if (request.body) seen.bodies.push(await request.text())
+      return json(request.method === 'POST' ? 201 : 200, {}, headers ? limited : {})
+    } finally {
+      inFlight--
+    }
+  }
+  return { fetch, seen, release: () => release() }
+}
+
+function sessionOn(api, options = {}) {
+  const events = []
+  const session = createSession({ apiKey: KEY, fetch: api.fetch, onEvent: (e) => events.push(e), ...options })
+  const waits = () => events.filter((e) => e.type === 'rate-limit-wait')
+  return { session, events, waits }
+}
+
+const statuses = (responses) => responses.map((r) => r.status)
+const json201 = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"a"}' }
+
+const pacing = suite('session.fetch: pacing by the rate limit')
+
+pacing('a budget no answer has described yet lets one call out at a time', async () => {
+  const api = budgeted({ hold: true })
+  const { session } = sessionOn(api)
+  const calls = Array.from({ length: 5 }, () => session.fetch('/videos'))
+  for (let i = 0; i < 20; i++) await settle()
+  assert.is(api.seen.requests.length, 1, 'only the first call was sent before its answer came')
+  api.release()
+  assert.equal(statuses(await Promise.all(calls)), [200, 200, 200, 200, 200])
+  assert.is(api.seen.tooMany, 0)
+})
+
+pacing('answers without rate-limit headers are never paced once the first has come', async () => {
+  const api = budgeted({ headers: false })
+  const { session, waits } = sessionOn(api)
+  await session.fetch('/videos')
+  await Promise.all(Array.from({ length: 20 }, () => session.fetch('/videos')))
+  assert.is(api.seen.mostInFlight, 20, 'the 20 calls were all in flight together')
+  assert.equal(waits(), [])
+})
+
+pacing('calls in flight count against what is left; the rest wait for the window, with no 429', async () => {
+  const api = budgeted({ limits: { read: 3, write: 3 } })
+  const { session, waits, events } = sessionOn(api)
+  const answers = await Promise.all(Array.from({ length: 6 }, () => session.fetch('/videos')))
+  assert.equal(statuses(answers), Array(6).fill(200))
+  assert.is(api.seen.tooMany, 0)
+  assert.is(waits().length, 3, 'one event for each of the 3 calls held')
+  for (const wait of waits()) {
+    assert.is(wait.kind, 'read')
+    assert.is(wait.reason, 'budget-spent')
+    assert.ok(wait.delayMs > 0 && wait.delayMs <= 1_000, `${wait.delayMs} ms`)
+    assert.ok(wait.remaining <= 2)
+  }
+  assert.not.ok(JSON.stringify(events).includes(KEY), 'no event carries the key')
+})
+
+pacing('a 429 is waited out and a JSON body sent again: the video is created once', async () => {
+  const api = budgeted({ limits: { read: 100, write: 1 } })
+  const { session, waits } = sessionOn(api, { rateLimitWait: 5_000 })
+  // The first write spends the budget; the second is sent before any answer said so, by a second session.
+  assert.is((await session.fetch('/videos', json201)).status, 201)
+  const other = sessionOn(api)
+  const answer = await other.session.fetch('/videos', json201)
+  assert.is(answer.status, 201)
+  assert.equal(api.seen.bodies, ['{"title":"a"}', '{"title":"a"}'])
+  assert.is(api.seen.tooMany, 1, 'the second session sent once for a 429, then after the reset')
+  assert.equal(
+    other.waits().map((w) => [w.kind, w.reason]),
+    [['write', 'too-many-requests']],
+  )
+  assert.equal(waits(), [])
+})
+
+pacing('a stream body is never sent twice: its 429 is handed to the caller as it came', async () => {
+  const api = budgeted({ limits: { read: 100, write: 0 } })
+  const { session } = sessionOn(api)
+  const stream = new Blob(['{"title":"a"}']).stream()
+  const answer = await session.fetch('/videos', { ...json201, body: stream, duplex: 'half' })
+  assert.is(answer.status, 429)
+  assert.is(api.seen.requests.length, 1)
+  assert.is((await answer.json()).type, 'https://docs.api.video/reference/too-many-requests')
+})
+
+pacing('a Retry-After longer than what is left of rateLimitWait is handed to the caller at once', async () => {
+  const api = budgeted({ limits: { read: 0, write: 0 }, windowMs: 30_000 })
+  const { session, waits } = sessionOn(api, { rateLimitWait: 10_000 })
+  assert.is((await session.fetch('/videos')).status, 429)
+  assert.is(api.seen.requests.length, 1)
+  assert.equal(waits(), [])
+})
+
+pacing('rateLimitWait: 0 sends every call at once and hands every 429 back', async () => {
+  const api = budgeted({ limits: { read: 1, write: 1 }, windowMs: 30_000 })
+  const { session, waits } = sessionOn(api, { rateLimitWait: 0 })
+  assert.is((await session.fetch('/videos')).status, 200)
+  assert.equal(statuses(await Promise.all([session.fetch('/videos'), session.fetch('/videos')])), [429, 429])
+  assert.is(api.seen.requests.length, 3)
+  assert.equal(waits(), [])
+})
+
+pacing("the caller's signal ends a wait at once, with its reason, and nothing more is sent", async () => {
+  const api = budgeted({ limits: { read: 1, write: 1 }, windowMs: 5_000 })
+  const controller = new AbortController()
+  const reason = new Error('the caller gave up')
+  const session = createSession({
+    apiKey: KEY,
+    fetch: api.fetch,
+    onEvent: (e) => e.type === 'rate-limit-wait' && controller.abort(reason),
+  })
+  assert.is((await session.fetch('/videos')).status, 200)
+  const error = await failure(session.fetch('/videos', { signal: controller.signal }))
+  assert.is(error, reason)
+  assert.is(api.seen.requests.length, 1, 'the held call was never sent')
+})
+
+pacing(
+  "a clock that stands still (a test's) does not stretch a wait: its Retry-After is waited, then the call goes",
+  async () => {
+    const api = budgeted({ limits: { read: 1, write: 1 } })
+    const frozen = Date.now()
+    const { session, waits } = sessionOn(api, { now: () => frozen })
+    assert.is((await session.fetch('/videos')).status, 200)
+    // A guard against a hang, not a measure of speed: the wait is a second, rateLimitWait a minute.
+    let guard
+    const hung = new Promise((resolve) => (guard = setTimeout(resolve, 20_000, 'hung')))
+    const answer = await Promise.race([session.fetch('/videos'), hung]).finally(() => clearTimeout(guard))
+    assert.is.not(answer, 'hung', 'the held call waited for rateLimitWait, not for its window')
+    assert.is(answer.status, 200)
+    assert.is(waits().length, 1)
+  },
+)
+
+pacing.run()
+
+const fleet = suite("session.fetch: the fleet's count")
+
+/** A share hook that renews here and answers `take` from `answers`, recording each call. */
+function countingShare(answers) {
+  const takes = []
+  const share = () => ({
+    renew: (renewHere) => renewHere(),
+    settled: async () => {},
+    async take(kind, allowed, ttlMs) {
+      takes.push({ kind, allowed, ttlMs })
+      const answer = answers.shift()
+      if (answer instanceof Error) throw answer
+      return answer
+    },
+  })
+  return { share, takes }
+}
+
+fleet("the first answer's call is not counted; the next are, against the limit, until the window ends", async () => {
+  const api = budgeted({ limits: { read: 5, write: 5 } })
+  const { share, takes } = countingShare([true, true])
+  const { session } = sessionOn(api, { share })
+  await session.fetch('/videos')
+  assert.equal(takes, [])
+  await session.fetch('/videos')
+  await session.fetch('/videos')
+  assert.equal(
+    takes.map(({ kind, allowed }) => [kind, allowed]),
+    [
+      ['read', 5],
+      ['read', 5],
+    ],
+  )
+  assert.ok(takes.every(({ ttlMs }) => ttlMs >= 1 && ttlMs <= 1_000))
+})
+
+fleet('a fleet that has spent the window holds the call; a count that fails lets it go', async () => {
+  const api = budgeted({ limits: { read: 50, write: 50 } })
+  const { share, takes } = countingShare([false, true, new Error('store down'), undefined])
+  const { session, waits } = sessionOn(api, { share })
+  await session.fetch('/videos')
+  assert.is((await session.fetch('/videos')).status, 200)
+  assert.is(takes.length, 2, 'asked again once the fleet said spent')
+  assert.equal(
+    waits().map((w) => w.reason),
+    ['budget-spent'],
+  )
+  assert.is((await session.fetch('/videos')).status, 200, 'a rejected count: sent')
+  assert.is((await session.fetch('/videos')).status, 200, 'an unknown count: sent')
+  assert.is(api.seen.requests.length, 4)
+})
+
+fleet.run()
+
+const attribution = suite('attribution: AV-Origin-Sdk')
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+
+attribution('every request to the API names the package and its version, unless the caller named one', async () => {
+  assert.is(authenticateRequest(KEY).headers.get('av-origin-sdk'), `apivideo-auth:${version}`)
+  const own = authenticateRequest(KEY, { headers: { 'AV-Origin-Sdk': 'wrapper:2.0.0' } })
+  assert.is(own.headers.get('av-origin-sdk'), 'wrapper:2.0.0')
+  const sent = []
+  const fetch = async (request) => {
+    sent.push(request.headers.get('av-origin-sdk'))
+    return new URL(request.url).pathname.startsWith('/auth/') ? json(200, tokenBody(1)) : json(200, {})
+  }
+  const session = createSession({ apiKey: KEY, fetch })
+  await session.fetch('/videos')
+  await session.fetch('/videos', { headers: { 'av-origin-sdk': 'wrapper:2.0.0' } })
+  assert.equal(sent, [`apivideo-auth:${version}`, `apivideo-auth:${version}`, 'wrapper:2.0.0'])
+})
+
+attribution.run()
+
+const options = suite('session: the rateLimitWait option')
+
+options('rateLimitWait is a number of ms from 0; anything else is a TypeError naming it', async () => {
+  for (const value of [-1, NaN, '1000', Infinity, 2 ** 31]) {
+    assertArgumentError(await thrownBy(() => createSession({ apiKey: KEY, rateLimitWait: value })), 'rateLimitWait')
+  }
+  const error = await thrownBy(() => createSession({ apiKey: KEY, rateLimitWaitMs: 5 }))
+  assert.is(error.code, 'ERR_UNKNOWN_OPTION')
+  assert.match(error.message, 'did you mean rateLimitWait?')
+})
+
+options.run()
+
+const notFound = suite('errors: a 404 on an auth endpoint')
+
+notFound("says to check the base URL's path", async () => {
+  const fetch = async () => json(404, { title: 'Not Found', status: 404 })
+  const error = await failure(createSession({ apiKey: KEY, fetch, retries: 0 }).token())
+  assert.is(error.code, 'UNEXPECTED_STATUS')
+  assert.match(error.message, 'check the base URL and its path')
+})
+
+notFound.run()
