@@ -7,7 +7,7 @@ import { isLifetime } from './options.js'
 import { jsonPayload } from './payloads.js'
 import { plainProblem } from './problems.js'
 import type { StandInCounts, StandInRequest } from './request-log.js'
-import { ANY_METHOD, type Call, type Route } from './route.js'
+import { ANY_METHOD, type Call, type Responder, type Route } from './route.js'
 
 /** What the control routes steer: the stand-in's own methods. */
 export interface Controls {
@@ -57,10 +57,10 @@ export function refuseOutsider({ request, url }: Call): Response | undefined {
  * `/_stand-in/` is a 404.
  */
 export function controlRoutes(controls: Controls): Route[] {
-  const route = (method: string, name: string, answer: Route['methods'][string]): Route => ({
+  const route = (method: string, name: string, respond: Responder): Route => ({
     path: `${CONTROL_PREFIX}${name}`,
     access: 'control',
-    methods: { [method]: answer },
+    methods: { [method]: respond },
   })
   return [
     route('GET', 'requests', () => json(200, controls.report())),

@@ -1,4 +1,4 @@
-// What a route is: a path, who may call it, and an answer per method. The stand-in dispatches over one list of them.
+// What a route is: a path, who may call it, and a responder per method. The stand-in dispatches over one list of them.
 import type { Authorization } from './credentials.js'
 import type { Bytes } from './http.js'
 
@@ -24,29 +24,29 @@ export interface Call {
   apiKey?: string
 }
 
-/** How a route answers one method. */
-export type Answer = (call: Call) => Response | Promise<Response>
+/** How a route responds to one method: its answer to a call. */
+export type Responder = (call: Call) => Response | Promise<Response>
 
-/** The method key of a route's answer to every method it does not name. */
+/** The method key of a route's responder to every method it does not name. */
 export const ANY_METHOD = '*'
 
 export interface Route {
   /** The path it serves: exactly, or by a pattern whose first group is the path's `{id}`. */
   path: string | RegExp
   access: Access
-  /** Its answer to each method; a method it does not answer goes on to the next route of the list. */
-  methods: Record<string, Answer>
+  /** Its responder to each method; a method it does not name goes on to the next route of the list. */
+  methods: Record<string, Responder>
 }
 
 /**
- * The first route of `routes` that answers this method on this path, with its answer and the path's `{id}`. The
- * stand-in's list ends with a catch-all, a pattern that matches every path with an answer to any method.
+ * The first route of `routes` that answers this method on this path, with its responder and the path's `{id}`. The
+ * stand-in's list ends with a catch-all, a pattern that matches every path with a responder to any method.
  */
-export function findRoute(routes: Route[], method: string, path: string): [Route, Answer, string] {
+export function findRoute(routes: Route[], method: string, path: string): [Route, Responder, string] {
   for (const route of routes) {
     const match = typeof route.path === 'string' ? route.path === path && [path] : route.path.exec(path)
-    const answer = match ? (route.methods[method] ?? route.methods[ANY_METHOD]) : undefined
-    if (match && answer) return [route, answer, pathParameter(match[1] ?? '')]
+    const respond = match ? (route.methods[method] ?? route.methods[ANY_METHOD]) : undefined
+    if (match && respond) return [route, respond, pathParameter(match[1] ?? '')]
   }
   throw new TypeError(`stand-in: no route answers ${method} ${path}`)
 }

@@ -120,7 +120,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
 
   async function dispatch(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    const [route, answer, id] = findRoute(routes, request.method, url.pathname)
+    const [route, respond, id] = findRoute(routes, request.method, url.pathname)
     const body = await readBody(request)
     const authorization: Authorization = readAuthorization(request.headers.get('authorization'))
     const call: Call = {
@@ -135,7 +135,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       const early = await step(call, route)
       if (early) return early
     }
-    return answer(call)
+    return respond(call)
   }
 
   /** Like fetch, the answer carries the request's URL, and an aborted request rejects with the signal's reason. */

@@ -3,7 +3,7 @@
 import type { TokenPair, Tokens } from '../credentials.js'
 import { type Json, isJson, json, parseJsonObject } from '../http.js'
 import { INVALID_CREDENTIALS, WRONG_CONTENT_TYPE, notFound } from '../problems.js'
-import { ANY_METHOD, type Answer, type Route } from '../route.js'
+import { ANY_METHOD, type Responder, type Route } from '../route.js'
 
 /**
  * The auth endpoints: each answers a JSON POST with a token pair, anything else with api.video's 400. Under a
@@ -12,7 +12,7 @@ import { ANY_METHOD, type Answer, type Route } from '../route.js'
  */
 export function authRoutes(tokens: Tokens): Route[] {
   const grant =
-    (exchange: (body: Json | undefined) => TokenPair | undefined): Answer =>
+    (exchange: (body: Json | undefined) => TokenPair | undefined): Responder =>
     ({ request, body }) => {
       if (request.method === 'POST' && !isJson(request)) return json(400, WRONG_CONTENT_TYPE)
       const pair = exchange(request.method === 'POST' ? parseJsonObject(body) : undefined)
