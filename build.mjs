@@ -1,7 +1,7 @@
 // Writes dist/: each entry as ESM (.js) and CJS (.cjs) with its comments kept, .d.ts and .d.cts declarations,
 // and the CLI bundle; then prints raw, gzip and min+gzip sizes.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
@@ -40,6 +40,11 @@ export async function bundle({ contents, dir }, platform = 'neutral', extra = {}
       .map(([file, { bytesInOutput }]) => ({ file, bytes: bytesInOutput }))
       .filter((i) => i.bytes),
   }
+}
+
+/** The files under `dir` (its subfolders' too) whose names end in `ending`, as paths relative to `dir`. */
+function filesUnder(dir, ending) {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith(ending))
 }
 
 /** Minified, gzipped bytes of an entry as a bundler ships it: everything `src/<entry>.ts` exports. */
@@ -110,11 +115,15 @@ async function main() {
     '--outDir',
     '.tmp/cjs',
   )
-  for (const entry of entries) copyFileSync(`.tmp/cjs/${entry}.js`, `dist/${entry}.cjs`)
+  // Each module as a .cjs beside its .js (an entry's parts too: src/testing/, src/internal/), requiring the others'.
+  for (const file of filesUnder('.tmp/cjs', '.js')) {
+    const text = readFileSync(`.tmp/cjs/${file}`, 'utf8').replace(/(require\("\.\.?\/[\w/.-]+)\.js"\)/g, '$1.cjs")')
+    writeFileSync(`dist/${file.replace(/\.js$/, '.cjs')}`, text)
+  }
   rmSync('.tmp/cjs', { recursive: true, force: true })
   tsc('-p', 'tsconfig.cli.json')
-  for (const file of readdirSync('dist').filter((f) => f.endsWith('.d.ts'))) {
-    const text = readFileSync(`dist/${file}`, 'utf8').replace(/(from '\.\/[\w-]+)\.js'/g, "$1.cjs'")
+  for (const file of filesUnder('dist', '.d.ts')) {
+    const text = readFileSync(`dist/${file}`, 'utf8').replace(/(from '\.\.?\/[\w/.-]+)\.js'/g, "$1.cjs'")
     writeFileSync(`dist/${file.replace(/\.d\.ts$/, '.d.cts')}`, text)
   }
   await buildCli()

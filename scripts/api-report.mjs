@@ -2,8 +2,11 @@
 // declares it, without doc comments and formatted by Prettier, so that a change to what users can import shows in
 // a diff. `npm run test:api` (in `npm test`, after the build) fails when a report differs from dist/, printing the
 // difference and the command that updates the reports. (API Extractor needs TypeScript's JavaScript API, which
-// TypeScript 7 does not have.)
+// TypeScript 7 does not have.) An entry that re-exports from the package's private modules (src/testing/,
+// src/internal/: no entry of package.json exports them) is reported with their declarations in place of the
+// re-export, so that the report says what users get whichever file declares it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { format, resolveConfig } from 'prettier'
 import { entries } from '../build.mjs'
@@ -11,10 +14,78 @@ import { entries } from '../build.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const API_DIR = `${root}api/`
 const UPDATE = 'npm run build && npm run api'
+const DIST = `${root}dist/`
+
+/** True for a module of the package that no entry exports: its declarations belong in the entry's report. */
+const isPrivate = (file) => !entries.some((entry) => relative(DIST, file) === `${entry}.d.ts`)
+
+/**
+ * The top-level statements of a .d.ts, each with the comments before it: a statement starts at a line in column 0
+ * that does not close or continue the one before (`}`, `)`, `]`, `|`, `&`).
+ */
+function statements(text) {
+  const found = []
+  let current = []
+  const isComment = (line) => /^\s*(\/\*|\*|\/\/)/.test(line)
+  for (const line of text.split('\n')) {
+    if (/^[^\s})\]|&]/.test(line) && current.some((l) => !isComment(l))) {
+      found.push(current.join('\n'))
+      current = []
+    }
+    current.push(line)
+  }
+  if (current.length) found.push(current.join('\n'))
+  return found
+}
+
+/**
+ * The declarations of a built .d.ts as its users see them: a re-export from a private module becomes the
+ * declarations it names (followed through their own re-exports), an import from one goes, and `(typeof NAME)[number]`
+ * over a tuple declared beside it becomes the union of the tuple's items.
+ */
+export function publicDeclarations(file) {
+  const text = readFileSync(file, 'utf8')
+  const kept = []
+  for (const statement of statements(text)) {
+    const from = /^(?:import|export)\b[^'"]*\bfrom '([^']+)';?$/m.exec(statement)?.[1]
+    const module = from && resolve(dirname(file), from.replace(/\.js$/, '.d.ts'))
+    if (!module || !isPrivate(module)) {
+      kept.push(statement)
+      continue
+    }
+    const names = /^export (?:type )?\{([^}]*)\}/m.exec(statement)?.[1]
+    for (const name of names
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean) ?? []) {
+      kept.push(...declarationsOf(module, name))
+    }
+  }
+  return kept.join('\n')
+}
+
+/** The statements of a private module that declare `name` (overloads included), its tuple types written out. */
+function declarationsOf(file, name) {
+  if (/\bas\b/.test(name)) throw new Error(`${file}: a renamed re-export (${name}) is not supported`)
+  const text = publicDeclarations(file)
+  const declares = new RegExp(`^export (?:declare )?(?:function|const|let|interface|type|class|enum) ${name}\\b`, 'm')
+  const found = statements(text).filter((statement) => declares.test(statement))
+  if (found.length === 0) throw new Error(`${relative(root, file)} declares no ${name}`)
+  const tupleItems = (tuple) =>
+    new RegExp(`^export declare const ${tuple}: readonly \\[([^\\]]*)\\];`, 'm').exec(text)?.[1]
+  return found.map((statement) =>
+    statement.replace(/\(typeof (\w+)\)\[number\]/g, (whole, tuple) =>
+      (tupleItems(tuple) ?? whole)
+        .split(',')
+        .map((item) => item.trim())
+        .join(' | '),
+    ),
+  )
+}
 
 /** The declarations of `dist/<entry>.d.ts` with comments dropped and whitespace made Prettier's. */
 async function report(entry) {
-  const declarations = readFileSync(`${root}dist/${entry}.d.ts`, 'utf8')
+  const declarations = publicDeclarations(`${DIST}${entry}.d.ts`)
     .replace(/^[ \t]*\/\*[\s\S]*?\*\/[ \t]*\n/gm, '')
     .replace(/^[ \t]*\/\/.*\n/gm, '')
   const options = await resolveConfig(`${root}src/${entry}.ts`)
@@ -59,31 +130,35 @@ function lineDiff(before, after) {
   return lines
 }
 
-const expected = new Map()
-for (const entry of entries) expected.set(`${entry}.api.md`, await report(entry))
-const present = existsSync(API_DIR) ? readdirSync(API_DIR).filter((file) => file.endsWith('.api.md')) : []
+async function main() {
+  const expected = new Map()
+  for (const entry of entries) expected.set(`${entry}.api.md`, await report(entry))
+  const present = existsSync(API_DIR) ? readdirSync(API_DIR).filter((file) => file.endsWith('.api.md')) : []
 
-if (process.argv.includes('--check')) {
-  let stale = 0
-  for (const [file, text] of expected) {
-    const committed = present.includes(file) ? readFileSync(`${API_DIR}${file}`, 'utf8') : ''
-    if (committed === text) continue
-    stale++
-    console.error(`api/${file} differs from dist/ (- committed, + built):`)
-    for (const line of lineDiff(committed, text)) console.error(`  ${line}`)
+  if (process.argv.includes('--check')) {
+    let stale = 0
+    for (const [file, text] of expected) {
+      const committed = present.includes(file) ? readFileSync(`${API_DIR}${file}`, 'utf8') : ''
+      if (committed === text) continue
+      stale++
+      console.error(`api/${file} differs from dist/ (- committed, + built):`)
+      for (const line of lineDiff(committed, text)) console.error(`  ${line}`)
+    }
+    for (const file of present.filter((file) => !expected.has(file))) {
+      stale++
+      console.error(`api/${file} has no entry in build.mjs any more`)
+    }
+    if (stale) {
+      console.error(`API report: ${stale} file(s) out of date. If the change is meant, update them: ${UPDATE}`)
+      process.exit(1)
+    }
+    console.log(`API report: ${expected.size} entries match api/`)
+  } else {
+    mkdirSync(API_DIR, { recursive: true })
+    for (const file of present.filter((file) => !expected.has(file))) rmSync(`${API_DIR}${file}`)
+    for (const [file, text] of expected) writeFileSync(`${API_DIR}${file}`, text)
+    console.log(`API report: wrote ${[...expected.keys()].map((file) => `api/${file}`).join(', ')}`)
   }
-  for (const file of present.filter((file) => !expected.has(file))) {
-    stale++
-    console.error(`api/${file} has no entry in build.mjs any more`)
-  }
-  if (stale) {
-    console.error(`API report: ${stale} file(s) out of date. If the change is meant, update them: ${UPDATE}`)
-    process.exit(1)
-  }
-  console.log(`API report: ${expected.size} entries match api/`)
-} else {
-  mkdirSync(API_DIR, { recursive: true })
-  for (const file of present.filter((file) => !expected.has(file))) rmSync(`${API_DIR}${file}`)
-  for (const [file, text] of expected) writeFileSync(`${API_DIR}${file}`, text)
-  console.log(`API report: wrote ${[...expected.keys()].map((file) => `api/${file}`).join(', ')}`)
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()

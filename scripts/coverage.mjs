@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 process.chdir(root)
 
-// Everything tsc writes for tsconfig.json: the entries' ESM files (the CLI is esbuild's).
-const files = readdirSync('dist')
-  .filter((file) => file.endsWith('.js') && file !== 'cli.js')
+// Everything tsc writes for tsconfig.json: the ESM files of the entries and of their parts in dist/testing/ and
+// dist/internal/ (the CLI and the node:http adapter are esbuild's).
+const files = readdirSync('dist', { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.js') && file !== 'cli.js' && file !== 'node-server.js')
   .map((file) => `dist/${file}`)
 const built = new Map(files.map((file) => [file, readFileSync(file)]))
 // The demo test runs the demo, some 7,000 calls, in a child process with a 60 s watchdog: under coverage it runs

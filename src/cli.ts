@@ -74,7 +74,8 @@ logs one line per request (time, method, path, status; never a secret). Its memo
 stays bounded however long it runs: it keeps the last 1,000 requests, and at most
 10,000 tokens of each kind, forgetting expired access tokens; a request body over
 1 MiB is answered 413 without being read. Tests in another language steer it over
-HTTP: POST /_stand-in/revoke, /_stand-in/fail, /_stand-in/expires-in, and
+HTTP: POST /_stand-in/revoke, /_stand-in/fail, /_stand-in/expires-in,
+/_stand-in/deliver (a webhook event to its subscriptions), and
 GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.

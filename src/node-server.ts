@@ -3,9 +3,9 @@
 // examples and the bench serve through it by way of scripts/loopback.mjs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-
-/** A request body over 1 MiB is refused with 413 and not read further, so the server's memory stays bounded. */
-const BODY_LIMIT = 1024 * 1024
+// A request body over the stand-in's limit (1 MiB) is refused with its 413 and not read further, so the server's
+// memory stays bounded whatever it serves.
+import { BODY_LIMIT, BODY_TOO_LARGE } from './testing/http.js'
 
 /** A server listening on 127.0.0.1. */
 export interface Listening {
@@ -99,7 +99,6 @@ function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer> | undef
 
 /** A 413 with a problem body; the connection closes once it is sent, so the rest of the body is never read. */
 function tooLarge(res: ServerResponse): void {
-  const problem = { type: 'about:blank', title: 'The request body is over 1 MiB.', status: 413 }
   res.writeHead(413, { 'content-type': 'application/problem+json', connection: 'close' })
-  res.end(JSON.stringify(problem), () => res.socket?.destroy())
+  res.end(JSON.stringify(BODY_TOO_LARGE), () => res.socket?.destroy())
 }

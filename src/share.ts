@@ -1,4 +1,7 @@
 import type { CachedToken, RateLimitKind, ShareCall, ShareContext, TokenShare } from './index.js'
+import { encode, hex } from './internal/bytes.js'
+import { badArgument } from './internal/errors.js'
+import { type Known, checkOptions } from './internal/options.js'
 
 /**
  * Somewhere instances share access tokens: Redis, Upstash, Cloudflare KV, Deno KV…
@@ -37,12 +40,11 @@ const CLOCK_SKEW = 60_000
  * base64); anything longer is refused before it is decoded, so whoever can write the store cannot stall a reader.
  */
 const VALUE_LIMIT = 16 * 1024
+const SHARE_OPTIONS: Known<ShareOptions> = { key: true }
 
-const encode = (value: string) => new TextEncoder().encode(value)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A whole number of milliseconds from 1 to MAX_DELAY (NaN stays NaN, and is refused where it matters). */
 const wholeMs = (ms: number) => Math.min(Math.max(Math.ceil(ms), 1), MAX_DELAY)
-const argumentError = (message: string) => Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARGUMENT' })
 
 /** `work`, or a rejection with `hung` once `ms` have passed; no timer is left behind either way. */
 async function within<T>(work: Promise<T>, ms: number, hung: Error): Promise<T> {
@@ -103,23 +105,38 @@ interface Renewal {
  */
 export function shareTokens(store: TokenStore, options?: ShareOptions): (context: ShareContext) => TokenShare {
   if (typeof store?.get !== 'function' || typeof store.set !== 'function')
-    throw argumentError('store must have get and set methods')
-  if (store.claim !== undefined && typeof store.claim !== 'function')
-    throw argumentError('store.claim must be a function')
+    badArgument('store must have get and set methods')
+  if (store.claim !== undefined && typeof store.claim !== 'function') badArgument('store.claim must be a function')
   if (store.increment !== undefined && typeof store.increment !== 'function')
-    throw argumentError('store.increment must be a function')
-  const given = options ?? {}
-  if (typeof given !== 'object') throw argumentError('options must be an object')
-  const { key: namespace = 'apivideo-auth', ...unknown } = given
-  const [extra] = Object.keys(unknown)
-  if (extra !== undefined)
-    throw Object.assign(new TypeError(`unknown option ${extra} of shareTokens`), { code: 'ERR_UNKNOWN_OPTION' })
-  if (typeof namespace !== 'string' || !namespace) throw argumentError('key must be a non-empty string')
+    badArgument('store.increment must be a function')
+  const { key: namespace = 'apivideo-auth' } = checkOptions(options ?? {}, SHARE_OPTIONS)
+  if (typeof namespace !== 'string' || !namespace) badArgument('key must be a non-empty string')
 
   return (context) => createShareHook(store, namespace, context)
 }
 
-/** The hook of one session: the share protocol, one `renew` per renewal, and its background writes. */
+/** What a session's store calls report a failure with: `share-failed`, naming the call. */
+type Report = (call: ShareCall, error: unknown) => void
+/** One store call of a session, bounded in time (createShareHook's `call`). */
+type StoreCall = <T>(
+  renewal: Renewal,
+  name: ShareCall,
+  run: (keys: Keys) => Promise<T>,
+  fallback: T,
+  limit?: number,
+) => Promise<T>
+/** A read of the store's token (createShareHook's `read`): the token if usable, and the tag of the value read. */
+type StoreRead = (
+  renewal: Renewal,
+  refused: string | undefined,
+  limit: number,
+) => Promise<[CachedToken | undefined, string]>
+
+/**
+ * The hook of one session: the share protocol, one `renew` per renewal, and its background writes. Its parts: its
+ * store calls and reads (here), the wait for the fleet's token (fleetTake), the write of a fresh one (write), and
+ * the fleet's budgets (fleetCount).
+ */
 function createShareHook(
   store: TokenStore,
   namespace: string,
@@ -127,10 +144,7 @@ function createShareHook(
 ): TokenShare {
   let keys: Promise<Keys> | undefined
   const writes = new Set<Promise<void>>()
-  // Read once, as shareTokens checked it: a getter is not read again where a throw would reach a caller.
-  const claims = store.claim !== undefined
-  const report = (call: ShareCall, error: unknown) =>
-    emit({ type: 'share-failed', call, error: describe(error, apiKey) })
+  const report: Report = (call, error) => emit({ type: 'share-failed', call, error: describe(error, apiKey) })
 
   /**
    * One store call, bounded by `limit` (the timeout, or what is left of the wait). A failure, or a hang past the
@@ -193,6 +207,78 @@ function createShareHook(
     return [{ ...shared, sentAt: Math.min(shared.sentAt, at) }, tag]
   }
 
+  const take = fleetTake(store, timeoutMs, now, call, read, report)
+
+  const hook: TokenShare = {
+    async renew(renewHere, { force, refused }) {
+      const found = force ? undefined : await take(refused)
+      if (found) {
+        emit({ type: 'shared-token-used', expiresAt: found.expiresAt })
+        return found
+      }
+      const fresh = await renewHere()
+      // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
+      const written = write(fresh, store, now, call).catch((error) => report('set', error))
+      writes.add(written)
+      void written.finally(() => writes.delete(written))
+      return fresh
+    },
+    async settled() {
+      await Promise.all(writes)
+    },
+  }
+  // Read once, as shareTokens checked it.
+  if (store.increment !== undefined) hook.take = fleetCount(store, now, call)
+  return hook
+}
+
+/**
+ * The fleet's budgets of one session: `take(kind, allowed, ttlMs)` counts a call of its kind in the store's window,
+ * and the store is skipped for the rest of a window after a failure.
+ */
+function fleetCount(store: TokenStore, now: () => number, call: StoreCall): Required<TokenShare>['take'] {
+  let countsLostUntil = -Infinity
+  return async function count(kind: RateLimitKind, allowed: number, ttlMs: number): Promise<boolean | undefined> {
+    if (now() < countsLostUntil) return undefined
+    const counting: Renewal = { lost: false }
+    const increment = (derived: Keys) =>
+      (store.increment as Required<TokenStore>['increment'])(`${derived.key}:rate:${kind}`, wholeMs(ttlMs))
+    const counted = await call(counting, 'increment', increment, undefined)
+    if (counting.lost) countsLostUntil = now() + ttlMs
+    return typeof counted === 'number' ? counted <= allowed : undefined
+  }
+}
+
+/**
+ * Shares a fresh token until it expires, unless it is already due. Kept past its due time, the value being
+ * replaced is what every instance reads at renewal time, so all of them claim the one lease named after it.
+ * Never rejects: a failure is an event.
+ */
+async function write(token: CachedToken, store: TokenStore, now: () => number, call: StoreCall): Promise<void> {
+  const at = now()
+  if (!usableToken(token, at) || !(token.dueAt - at >= 1)) return
+  const { token: value, sentAt, expiresAt, dueAt } = token
+  const ttl = wholeMs(expiresAt - at)
+  const set = async (derived: Keys) =>
+    store.set(derived.key, await seal(derived, { token: value, sentAt, expiresAt, dueAt }), ttl)
+  await call({ lost: false }, 'set', set, undefined)
+}
+
+/**
+ * The wait for the fleet's token of one session: `take(refused)` reads the store, claims the lease when there is
+ * one, and waits for the instance that holds it.
+ */
+function fleetTake(
+  store: TokenStore,
+  timeoutMs: number,
+  now: () => number,
+  call: StoreCall,
+  read: StoreRead,
+  report: Report,
+): (refused: string | undefined) => Promise<CachedToken | undefined> {
+  // Read once, as shareTokens checked it: a getter is not read again where a throw would reach a caller.
+  const claims = store.claim !== undefined
+
   /**
    * The fleet's token, or undefined once this session holds the lease, has waited 2 timeouts in all (store calls
    * included), found the lease held past its own TTL, or lost the store. The lease is on the value being
@@ -234,54 +320,7 @@ function createShareHook(
     return undefined
   }
 
-  /**
-   * Shares a fresh token until it expires, unless it is already due. Kept past its due time, the value being
-   * replaced is what every instance reads at renewal time, so all of them claim the one lease named after it.
-   * Never rejects: a failure is an event.
-   */
-  async function write(token: CachedToken): Promise<void> {
-    const at = now()
-    if (!usableToken(token, at) || !(token.dueAt - at >= 1)) return
-    const { token: value, sentAt, expiresAt, dueAt } = token
-    const ttl = wholeMs(expiresAt - at)
-    const set = async (derived: Keys) =>
-      store.set(derived.key, await seal(derived, { token: value, sentAt, expiresAt, dueAt }), ttl)
-    await call({ lost: false }, 'set', set, undefined)
-  }
-
-  /** The fleet's budgets: a count of calls per kind and window, skipped for the rest of a window after a failure. */
-  let countsLostUntil = -Infinity
-  async function count(kind: RateLimitKind, allowed: number, ttlMs: number): Promise<boolean | undefined> {
-    if (now() < countsLostUntil) return undefined
-    const counting: Renewal = { lost: false }
-    const increment = (derived: Keys) =>
-      (store.increment as Required<TokenStore>['increment'])(`${derived.key}:rate:${kind}`, wholeMs(ttlMs))
-    const counted = await call(counting, 'increment', increment, undefined)
-    if (counting.lost) countsLostUntil = now() + ttlMs
-    return typeof counted === 'number' ? counted <= allowed : undefined
-  }
-
-  const hook: TokenShare = {
-    async renew(renewHere, { force, refused }) {
-      const found = force ? undefined : await take(refused)
-      if (found) {
-        emit({ type: 'shared-token-used', expiresAt: found.expiresAt })
-        return found
-      }
-      const fresh = await renewHere()
-      // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
-      const written = write(fresh).catch((error) => report('set', error))
-      writes.add(written)
-      void written.finally(() => writes.delete(written))
-      return fresh
-    },
-    async settled() {
-      await Promise.all(writes)
-    },
-  }
-  // Read once, as shareTokens checked it.
-  if (store.increment !== undefined) hook.take = count
-  return hook
+  return take
 }
 
 interface Keys {
@@ -310,7 +349,7 @@ async function deriveKeys(apiKey: string, baseUrl: string, namespace: string): P
     'encrypt',
     'decrypt',
   ])
-  const key = `${namespace}:${Array.from(name, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  const key = `${namespace}:${hex(name)}`
   return { key, cipher, bound: encode(`${FORMAT}\n${key}`) }
 }
 

@@ -1,13 +1,10 @@
 import type { Session } from './index.js'
+import { encode, readWithin } from './internal/bytes.js'
+import { badArgument } from './internal/errors.js'
+import { type Known, checkOptions } from './internal/options.js'
+import type { WebhookEventType } from './internal/webhook-events.js'
 
-/** The events api.video sends to a webhook (its OpenAPI document's `webhook.events` enum). */
-export type WebhookEventType =
-  | 'live-stream.broadcast.started'
-  | 'live-stream.broadcast.ended'
-  | 'video.source.recorded'
-  | 'video.encoding.quality.completed'
-  | 'video.caption.generated'
-  | 'video.summary.generated'
+export type { WebhookEventType } from './internal/webhook-events.js'
 
 /** What every event carries: its type and the date api.video emitted it (ISO 8601), both signed. */
 export interface WebhookEventBase<T extends WebhookEventType = WebhookEventType> {
@@ -98,24 +95,17 @@ function refuse(code: WebhookErrorCode, why: string): never {
   })
 }
 
-function badArgument(message: string, code = 'ERR_INVALID_ARGUMENT'): never {
-  throw Object.assign(new TypeError(message), { code })
-}
+const VERIFY_OPTIONS: Known<VerifyWebhookOptions> = { secret: true, maxAge: true, now: true }
+const SECRETS_OPTIONS: Known<WebhookSecretsOptions> = { now: true, timeout: true }
 
 /**
- * `options` without a property outside `known` (a near miss, in case or an `Ms` suffix, is named), and with a
- * `now` that is a function when given.
+ * The clock of `options`, which must hold no property outside `known` (a near miss, in case or an `Ms` suffix, is
+ * named), and a `now` that is a function when given.
  */
-function checkOptions(options: unknown, known: string[]): () => number {
-  if (typeof options !== 'object' || options === null) badArgument('options must be an object')
-  for (const property of Object.keys(options)) {
-    const meant = known.find((name) => name.toLowerCase() === property.toLowerCase().replace(/ms$/, ''))
-    if (!known.includes(property))
-      badArgument(`unknown option ${property}${meant ? ` (did you mean ${meant}?)` : ''}`, 'ERR_UNKNOWN_OPTION')
-  }
-  const { now = Date.now } = options as { now?: unknown }
+function clockOf<T extends { now?: (() => number) | undefined }>(options: unknown, known: Known<T>): () => number {
+  const { now = Date.now } = checkOptions(options, known)
   if (typeof now !== 'function') badArgument('now must be a function')
-  return now as () => number
+  return now
 }
 
 const isSecret = (value: unknown) => typeof value === 'string' && value !== ''
@@ -129,26 +119,14 @@ function header(headers: WebhookInput['headers'], name: string): string {
   return [key === undefined ? '' : (headers as Record<string, string | string[]>)[key]].flat().join()
 }
 
-const encode = (text: string) => new TextEncoder().encode(text)
-
 /**
  * The body, at most 64 KiB: a stream is read only up to the limit (plus the chunk that crosses it), then cancelled.
  */
 async function readBody(body: unknown): Promise<Uint8Array<ArrayBuffer>> {
-  let bytes = (typeof body === 'string' ? encode(body) : body) as Uint8Array<ArrayBuffer>
+  let bytes = (typeof body === 'string' ? encode(body) : body) as Uint8Array<ArrayBuffer> | undefined
   if (typeof (body as ReadableStream | null)?.getReader === 'function') {
-    const reader = (body as ReadableStream<Uint8Array<ArrayBuffer>>).getReader()
-    const chunks = []
-    let size = 0
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      chunks.push(read.value)
-      size += read.value.length
-      if (size > BODY_LIMIT) {
-        await reader.cancel()
-        refuse('INVALID_WEBHOOK', 'body over 64 KiB')
-      }
-    }
-    bytes = new Uint8Array(await new Blob(chunks).arrayBuffer())
+    bytes = await readWithin(body as ReadableStream<Uint8Array<ArrayBuffer>>, BODY_LIMIT)
+    if (bytes === undefined) refuse('INVALID_WEBHOOK', 'body over 64 KiB')
   } else if (!(bytes instanceof Uint8Array)) {
     // What a body parser leaves on a request it skipped (another content type): undefined, or {} with Express 4's.
     const skipped = body == null || ((body as object).constructor === Object && !Object.keys(body).length)
@@ -219,7 +197,7 @@ async function signedByAny(secrets: string[], digest: BufferSource, body: Buffer
  * }
  */
 export async function verifyWebhook(input: WebhookInput, options: VerifyWebhookOptions = {}): Promise<WebhookEvent> {
-  const now = checkOptions(options, ['secret', 'maxAge', 'now'])
+  const now = clockOf(options, VERIFY_OPTIONS)
   const { secret = secretFromEnvironment(), maxAge } = options
   if (!(typeof secret === 'function' || isSecretList([secret].flat())))
     badArgument('secret must be a string, list or function')
@@ -276,7 +254,7 @@ export function webhookSecrets(
   options: WebhookSecretsOptions = {},
 ): (webhookId: string) => Promise<string | undefined> {
   if (typeof session?.fetch !== 'function') badArgument('session must be a session')
-  const clock = checkOptions(options, ['now', 'timeout'])
+  const clock = clockOf(options, SECRETS_OPTIONS)
   const { timeout = 10_000 } = options
   if (!(typeof timeout === 'number' && timeout >= 1 && timeout <= 2_147_483_647))
     badArgument('timeout must be 1 to 2147483647 ms')

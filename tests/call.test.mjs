@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, isApiVideoAuthError, refresh } from '../dist/index.js'
-import { JSON_HEADERS, KEY, failure, mock, overHttp, serve, tokenBody } from './helpers.mjs'
+import { JSON_HEADERS, KEY, failure, mock, overHttp, serve, tokenBody } from './helpers/index.mjs'
 
 const calls = suite('authenticate and refresh (MockAgent)')
 let m

@@ -6,7 +6,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { verifyWebhook } from '../dist/webhooks.js'
 import { exec } from '../scripts/exec.mjs'
-import { serve } from './helpers.mjs'
+import { serve } from './helpers/index.mjs'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SECRET = 'sig_sec_CLI_WEBHOOK_SECRET_0123'

@@ -16,7 +16,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
 import { exec } from '../scripts/exec.mjs'
-import { recordingIssuedTokens, serve } from './helpers.mjs'
+import { recordingIssuedTokens, serve } from './helpers/index.mjs'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SECRET_KEY = 'sk_live_CLI_SECRET_KEY_0123456789'

@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock } from './helpers.mjs'
+import { KEY, clock } from './helpers/index.mjs'
 
 const HOUR = 3_600_000
 

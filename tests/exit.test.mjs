@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
 import { exec } from '../scripts/exec.mjs'
-import { KEY, serve } from './helpers.mjs'
+import { KEY, serve } from './helpers/index.mjs'
 
 const CHILD = `
 import { createSession } from '../dist/index.js'

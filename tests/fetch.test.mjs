@@ -4,7 +4,17 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SANDBOX_URL, createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock, failure, json, recorder, recording, serve, sessionOnStandIn, tokenBody } from './helpers.mjs'
+import {
+  KEY,
+  clock,
+  failure,
+  json,
+  recorder,
+  recording,
+  serve,
+  sessionOnStandIn,
+  tokenBody,
+} from './helpers/index.mjs'
 
 async function* generatedBody() {
   yield new TextEncoder().encode('hello ')

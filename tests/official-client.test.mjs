@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, serve } from './helpers.mjs'
+import { KEY, serve } from './helpers/index.mjs'
 
 const official = suite('official @api.video/nodejs-client against the stand-in')
 

@@ -23,7 +23,7 @@ import {
   thrownBy,
   tokenBody,
   typeErrorNaming,
-} from './helpers.mjs'
+} from './helpers/index.mjs'
 
 // ---------------------------------------------------------------------------------------------
 const environment = suite('options: the key from the environment')

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFileSync } from 'node:fs'
 import { authenticateRequest, createSession } from '../dist/index.js'
-import { KEY, assertArgumentError, failure, json, settle, thrownBy, tokenBody } from './helpers.mjs'
+import { KEY, assertArgumentError, failure, json, settle, thrownBy, tokenBody } from './helpers/index.mjs'
 
 /**
  * An API whose answers carry api.video's rate-limit headers: `limits` per kind (read, write), a window per test that

@@ -8,7 +8,7 @@ import {
   isApiVideoAuthError,
   readAccessToken,
 } from '../dist/index.js'
-import { KEY, assertArgumentError, failure, json, scripted, tokenBody } from './helpers.mjs'
+import { KEY, assertArgumentError, failure, json, scripted, tokenBody } from './helpers/index.mjs'
 
 const KiB = 1024
 

@@ -10,7 +10,7 @@ import { createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
 import { exec } from '../scripts/exec.mjs'
 import { workerdConfig } from '../scripts/workerd.mjs'
-import { KEY, json, serve, tokenBody } from './helpers.mjs'
+import { KEY, json, serve, tokenBody } from './helpers/index.mjs'
 
 /** A fetch that grants auth and answers every other request with a 302 to `location`. */
 function recorderWithRedirect(location) {

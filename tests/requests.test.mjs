@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import { PRODUCTION_URL, SANDBOX_URL, authenticateRequest, refreshRequest } from '../dist/index.js'
-import { typeErrorNaming } from './helpers.mjs'
+import { typeErrorNaming } from './helpers/index.mjs'
 
 const spec = parse(readFileSync(new URL('./fixtures/auth-openapi.yaml', import.meta.url), 'utf8'))
 

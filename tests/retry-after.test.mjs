@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock, failure, withRandom } from './helpers.mjs'
+import { KEY, clock, failure, withRandom } from './helpers/index.mjs'
 
 // ---------------------------------------------------------------------------------------------
 const retryAfter = suite('Retry-After is bounded and parsed strictly')

@@ -4,7 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { authenticate, createSession, refresh } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { clock, failure, json, recordingIssuedTokens } from './helpers.mjs'
+import { clock, failure, json, recordingIssuedTokens } from './helpers/index.mjs'
 
 const KEY = 'sk_live_THEAPIKEY_0123456789'
 

@@ -4,7 +4,17 @@ import { runInNewContext } from 'node:vm'
 import * as assert from 'uvu/assert'
 import { createSession, isApiVideoAuthError } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
-import { KEY, clock, failure, json, scripted, sessionOnStandIn, settle, tokenBody, withRandom } from './helpers.mjs'
+import {
+  KEY,
+  clock,
+  failure,
+  json,
+  scripted,
+  sessionOnStandIn,
+  settle,
+  tokenBody,
+  withRandom,
+} from './helpers/index.mjs'
 
 const HOUR = 3_600_000
 const MARGIN = 300_000

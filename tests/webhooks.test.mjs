@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { createSession, isApiVideoAuthError } from '../dist/index.js'
 import { createStandIn } from '../dist/testing.js'
 import { verifyWebhook, webhookSecrets } from '../dist/webhooks.js'
-import { KEY, clock, failure, serve } from './helpers.mjs'
+import { KEY, clock, failure, serve } from './helpers/index.mjs'
 
 const FACTS = JSON.parse(readFileSync(new URL('fixtures/webhooks-facts.json', import.meta.url), 'utf8'))
 const SECRET = 'sig_sec_Abcd12348RLP7VPLi7nYVh'
@@ -613,10 +613,20 @@ secrets.run()
 
 const addOn = suite('webhooks add-on')
 
-addOn('is a separate entry: it imports nothing at run time from the core', () => {
+addOn('is a separate entry: it imports nothing at run time from the core, only the private dist/internal/', () => {
   for (const file of ['webhooks.js', 'webhooks.cjs']) {
     const code = readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8')
-    assert.not.match(code, /require\(|from '\.\/index\.js'|import\(/, file)
+    // An import statement (ESM) or a require at the top level (CJS); the doc comments' examples are neither.
+    const imported = [...code.matchAll(/^(?:import .* from |const \w+ = require\()['"]([^'"]+)['"]/gm)].map(
+      (m) => m[1],
+    )
+    assert.ok(imported.length > 0, `${file} imports the add-ons' shared helpers`)
+    assert.equal(
+      imported.filter((path) => !/^\.\/internal\/[\w-]+\.c?js$/.test(path)),
+      [],
+      file,
+    )
+    assert.not.match(code, /import\(/, file)
   }
 })
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStandIn } from '../../dist/testing.js'
-import { serve } from '../helpers.mjs'
+import { serve } from '../helpers/index.mjs'
 
 const INSTANCES = 4
 const CALLERS = 100

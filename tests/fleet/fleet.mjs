@@ -8,7 +8,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createClient } from 'redis'
 import { createStandIn } from '../../dist/testing.js'
-import { serve } from '../helpers.mjs'
+import { serve } from '../helpers/index.mjs'
 import { findRedis, freePort, startRedis } from './redis.mjs'
 import { derive, flip, unseal } from './sealed.mjs'
 

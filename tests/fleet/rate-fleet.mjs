@@ -4,7 +4,7 @@
 // stand-in gave (in all and per process), the budget used, the auth requests.
 import { execFile } from 'node:child_process'
 import { createStandIn } from '../../dist/testing.js'
-import { serve } from '../helpers.mjs'
+import { serve } from '../helpers/index.mjs'
 
 const INSTANCE = new URL('./rate-instance.mjs', import.meta.url).pathname
 

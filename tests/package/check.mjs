@@ -21,6 +21,15 @@ const filesOf = (folder, extensions) =>
     .map((name) => `${folder}/${name}`)
 
 /**
+ * The modules of a folder of src/ (its subfolders' too), as `folder/name` without the extension: the parts of an
+ * entry, which tsc builds beside it, four files each, and which no entry of package.json exports.
+ */
+const partsOf = (folder) =>
+  readdirSync(join(root, 'src', folder), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => `${folder}/${name.replace(/\.ts$/, '')}`)
+
+/**
  * Every file the tarball must hold, and nothing else:
  * a new file in dist/ belongs here on purpose, or not in the package. The docs the README links to ship with it
  * (every user document, the examples but their test runner, the bench's results), so that its relative links resolve
@@ -36,8 +45,8 @@ const FILES = [
   'bench/results.md',
   'dist/cli.js',
   'dist/node-server.js',
-  ...['index', 'share', 'testing', 'webhooks'].flatMap((entry) =>
-    ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${entry}${ext}`),
+  ...['index', 'share', 'testing', 'webhooks', ...partsOf('testing'), ...partsOf('internal')].flatMap((module) =>
+    ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${module}${ext}`),
   ),
   ...filesOf('docs', ['.md']),
   ...filesOf('examples', ['.md', '.js', '.mjs', '.ts']).filter((path) => path !== 'examples/run.mjs'),

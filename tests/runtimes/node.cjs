@@ -8,7 +8,7 @@ const testing = require(`${dist}/testing.cjs`)
 const webhooks = require(`${dist}/webhooks.cjs`)
 
 void (async () => {
-  const { serve } = await import('../helpers.mjs')
+  const { serve } = await import('../helpers/index.mjs')
   const { run } = await import('./suite.mjs')
   process.exitCode = (await run({ lib, testing, webhooks, serve })) ? 1 : 0
 })()

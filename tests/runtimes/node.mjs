@@ -1,7 +1,7 @@
 // Node entry, ESM: `node tests/runtimes/node.mjs <dist dir>` imports the built package
 // and runs the suite over node:http.
 import { pathToFileURL } from 'node:url'
-import { serve } from '../helpers.mjs'
+import { serve } from '../helpers/index.mjs'
 import { run } from './suite.mjs'
 
 const dist = pathToFileURL(`${process.argv[2]}/`)

@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { shareTokens } from '../../dist/share.js'
-import { KEY, assertArgumentError, clock, thrownBy } from '../helpers.mjs'
+import { KEY, assertArgumentError, clock, thrownBy } from '../helpers/index.mjs'
 
 const BASE = 'https://ws.api.video'
 const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}:rate:(read|write|upload)$/

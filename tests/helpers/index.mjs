@@ -1,9 +1,9 @@
 // Shared test parts: a loopback server for a fetch handler, a fake clock, MockAgent wiring.
 import * as assert from 'uvu/assert'
 import { MockAgent } from 'undici'
-import { createSession } from '../dist/index.js'
-import { createStandIn } from '../dist/testing.js'
-import { listen } from '../scripts/loopback.mjs'
+import { createSession } from '../../dist/index.js'
+import { createStandIn } from '../../dist/testing.js'
+import { listen } from '../../scripts/loopback.mjs'
 
 export const KEY = 'test-key'
 

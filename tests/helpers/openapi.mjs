@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 
-const read = (name) => parse(readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8'))
+const read = (name) => parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'))
 
 /** Both excerpts as one document: the webhooks and upload tokens one, and the video creation one. */
 export const openapi = (() => {
