@@ -6,6 +6,7 @@ import type { DeliverOptions, WebhookDelivery, WebhookEventInit } from './delive
 import { type Fault, createFaults } from './faults.js'
 import { readBody, tooLarge } from './http.js'
 import { type StandInOptions, readOptions } from './options.js'
+import { createRateLimits } from './rate-limits.js'
 import { type StandInCounts, type StandInRequest, createRequestLog } from './request-log.js'
 import { type Access, type Call, type Route, findRoute } from './route.js'
 import { authRoutes } from './routes/auth.js'
@@ -67,13 +68,14 @@ type Step = (call: Call, route: Route) => Response | undefined | Promise<Respons
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  const { apiKeys, now, keepRequests, controlRoutes: controlled, expiresIn } = readOptions(options)
+  const { apiKeys, now, keepRequests, controlRoutes: controlled, expiresIn, rateLimits } = readOptions(options)
   const tokens = createTokens(apiKeys, now, expiresIn)
   const faults = createFaults()
   const log = createRequestLog(keepRequests, now)
   const videos = createVideos(now)
   const uploadTokens = createUploadTokens(now, videos)
   const webhooks = createWebhooks(now)
+  const limits = createRateLimits(now, rateLimits)
   const report = () => ({ requests: log.requests, counts: log.counts() })
 
   /** Every route, in the order they are matched: the first that answers a request's method and path answers it. */
@@ -85,6 +87,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
           setExpiresIn: tokens.setExpiresIn,
           report,
           deliver: webhooks.deliver,
+          setRateLimits: limits.set,
         })
       : []),
     ...authRoutes(tokens),
@@ -105,6 +108,19 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     log.record(call)
     return undefined
   }
+  /**
+   * Counts the call against its key's budget, after its caller is known: past it, api.video's 429, and the route
+   * does not run (nothing is created). `POST /upload` counts against the key that minted its upload token.
+   */
+  const limit: Step = (call) => {
+    const uploader = call.url.pathname === '/upload' ? call.url.searchParams.get('token') : null
+    const apiKey = call.apiKey ?? uploadTokens.apiKeyOf(uploader)
+    if (apiKey !== undefined) call.apiKey = apiKey
+    const taken = limits.take(call)
+    if (taken instanceof Headers) call.rateLimit = taken
+    else log.countRateLimited()
+    return taken instanceof Headers ? undefined : taken
+  }
   const refuseOverLimit: Step = (call) => (call.overLimit ? tooLarge() : undefined)
   const playFault: Step = ({ request, url }) => faults.play(request, url.pathname)
 
@@ -113,8 +129,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
    * routes are neither recorded nor subject to faults.
    */
   const steps: Record<Access, Step[]> = {
-    api: [record, refuseOverLimit, playFault, authorize],
-    open: [record, refuseOverLimit, playFault],
+    api: [record, refuseOverLimit, playFault, authorize, limit],
+    open: [record, refuseOverLimit, playFault, limit],
     control: [refuseOutsider, refuseOverLimit],
   }
 
@@ -135,7 +151,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       const early = await step(call, route)
       if (early) return early
     }
-    return respond(call)
+    const response = await respond(call)
+    call.rateLimit?.forEach((value, name) => response.headers.set(name, value))
+    return response
   }
 
   /** Like fetch, the answer carries the request's URL, and an aborted request rejects with the signal's reason. */
