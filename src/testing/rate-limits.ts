@@ -60,7 +60,11 @@ export function kindOf(method: string, path: string): Kind {
  * Every answer of a limited route carries `X-RateLimit-Limit`, `-Remaining` and `-Retry-After` (whole seconds to
  * the window's end, at least 1); the request past the budget is a 429 with api.video's problem body, not processed.
  */
-export function createRateLimits(now: () => number, initial: Budgets | undefined) {
+export function createRateLimits(
+  now: () => number,
+  initial: Budgets | undefined,
+  { uploadKeyOf, refused }: { uploadKeyOf: (token: string | null) => string | undefined; refused: () => void },
+) {
   let limits = initial
   /** `apiKey kind` -> the window counted and the requests in it; at most one entry per key and kind. */
   const used = new Map<string, { window: number; count: number }>()
@@ -90,11 +94,28 @@ export function createRateLimits(now: () => number, initial: Budgets | undefined
     return headers
   }
 
-  return {
-    take,
-    /** Replaces the budgets (the control route); counts so far stand. */
-    set(next: Budgets | undefined): void {
-      limits = next
-    },
+  /**
+   * The dispatch's step: counts the call against its key's budget once its caller is known; past it, api.video's
+   * 429, and the route does not run (nothing is created). `POST /upload` counts against the key that minted its
+   * upload token.
+   */
+  function count(call: Call): Response | undefined {
+    const uploader = call.url.pathname === '/upload' ? call.url.searchParams.get('token') : null
+    const apiKey = call.apiKey ?? uploadKeyOf(uploader)
+    if (apiKey !== undefined) call.apiKey = apiKey
+    const taken = take(call)
+    if (taken instanceof Headers) {
+      call.rateLimit = taken
+      return undefined
+    }
+    refused()
+    return taken
   }
+
+  /** Replaces the budgets (the control route); counts so far stand. */
+  function set(next: Budgets | undefined): void {
+    limits = next
+  }
+
+  return { count, set }
 }

@@ -75,7 +75,10 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   const videos = createVideos(now)
   const uploadTokens = createUploadTokens(now, videos)
   const webhooks = createWebhooks(now)
-  const limits = createRateLimits(now, rateLimits)
+  const limits = createRateLimits(now, rateLimits, {
+    uploadKeyOf: uploadTokens.apiKeyOf,
+    refused: () => log.countRateLimited(),
+  })
   const report = () => ({ requests: log.requests, counts: log.counts() })
 
   /** Every route, in the order they are matched: the first that answers a request's method and path answers it. */
@@ -87,7 +90,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
           setExpiresIn: tokens.setExpiresIn,
           report,
           deliver: webhooks.deliver,
-          setRateLimits: limits.set,
+          setRateLimits: (next) => limits.set(next),
         })
       : []),
     ...authRoutes(tokens),
@@ -108,19 +111,6 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     log.record(call)
     return undefined
   }
-  /**
-   * Counts the call against its key's budget, after its caller is known: past it, api.video's 429, and the route
-   * does not run (nothing is created). `POST /upload` counts against the key that minted its upload token.
-   */
-  const limit: Step = (call) => {
-    const uploader = call.url.pathname === '/upload' ? call.url.searchParams.get('token') : null
-    const apiKey = call.apiKey ?? uploadTokens.apiKeyOf(uploader)
-    if (apiKey !== undefined) call.apiKey = apiKey
-    const taken = limits.take(call)
-    if (taken instanceof Headers) call.rateLimit = taken
-    else log.countRateLimited()
-    return taken instanceof Headers ? undefined : taken
-  }
   const refuseOverLimit: Step = (call) => (call.overLimit ? tooLarge() : undefined)
   const playFault: Step = ({ request, url }) => faults.play(request, url.pathname)
 
@@ -129,8 +119,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
    * routes are neither recorded nor subject to faults.
    */
   const steps: Record<Access, Step[]> = {
-    api: [record, refuseOverLimit, playFault, authorize, limit],
-    open: [record, refuseOverLimit, playFault, limit],
+    api: [record, refuseOverLimit, playFault, authorize, limits.count],
+    open: [record, refuseOverLimit, playFault, limits.count],
     control: [refuseOutsider, refuseOverLimit],
   }
 
