@@ -33,6 +33,8 @@ Options of token and header:
 Options of stand-in:
   --port N              port on 127.0.0.1 (default 0: any free port)
   --expires-in S        lifetime of the tokens it issues, in seconds (default 3600)
+  --rate-limits         play api.video's production rate limits (500 reads, 200 writes,
+                        100 uploads a minute, per key); POST /_stand-in/rate-limits sets others
 
 Options of send-webhook:
   --url URL             where to send it (http: or https:), e.g. http://127.0.0.1:3000/webhooks
@@ -75,13 +77,23 @@ stays bounded however long it runs: it keeps the last 1,000 requests, and at mos
 10,000 tokens of each kind, forgetting expired access tokens; a request body over
 1 MiB is answered 413 without being read. Tests in another language steer it over
 HTTP: POST /_stand-in/revoke, /_stand-in/fail, /_stand-in/expires-in,
-/_stand-in/deliver (a webhook event to its subscriptions), and
+/_stand-in/deliver (a webhook event to its subscriptions), /_stand-in/rate-limits, and
 GET /_stand-in/requests (loopback clients only; see docs/testing.md).
 
 Exit status: 0 done, 1 failed (the error code is on stderr), 2 usage error.
 `
 
-const FLAGS = new Set(['--json', '--sandbox', '--no-cache', '--verbose', '--help', '-h', '--version', '--retry'])
+const FLAGS = new Set([
+  '--json',
+  '--sandbox',
+  '--no-cache',
+  '--verbose',
+  '--help',
+  '-h',
+  '--version',
+  '--retry',
+  '--rate-limits',
+])
 const VALUED = new Set([
   '--base-url',
   '--api-key-file',
@@ -95,7 +107,7 @@ const VALUED = new Set([
 const ALLOWED: Record<string, string[]> = {
   token: ['--json', '--sandbox', '--base-url', '--api-key-file', '--no-cache', '--verbose'],
   header: ['--sandbox', '--base-url', '--api-key-file', '--no-cache', '--verbose'],
-  'stand-in': ['--port', '--expires-in'],
+  'stand-in': ['--port', '--expires-in', '--rate-limits'],
   'send-webhook': ['--url', '--type', '--webhook-id', '--webhook-secret-file', '--retry'],
 }
 
@@ -345,6 +357,7 @@ async function standIn(options: Map<string, string>): Promise<void> {
     apiKeys: [process.env.APIVIDEO_API_KEY || 'test-key'],
     expiresIn,
     controlRoutes: true,
+    rateLimits: options.has('--rate-limits'),
   })
   const logged = async (request: Request): Promise<Response> => {
     const line = `${new Date().toISOString().slice(11, 19)} ${request.method} ${new URL(request.url).pathname}`
