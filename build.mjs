@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
-/** The package's entries: the core (one file, no imports), the stand-in, the share add-on. */
-export const entries = ['index', 'testing', 'share', 'webhooks'].filter((entry) => existsSync(`src/${entry}.ts`))
+/** The package's entries: the core (one file, no imports), the stand-in, and the add-ons. */
+export const entries = ['index', 'testing', 'share', 'webhooks', 'private'].filter((entry) =>
+  existsSync(`src/${entry}.ts`),
+)
 const ROOT = fileURLToPath(new URL('.', import.meta.url))
 const tsc = (...args) =>
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', ...args], { stdio: 'inherit' })

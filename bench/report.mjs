@@ -105,6 +105,14 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       verdict: size.webhooks.gzip > 2240 ? 'MISS' : 'PASS',
     },
     {
+      figure: 'the private-video add-on (apivideo-auth/private), min+gzip',
+      ours: bytes(size.private.gzip),
+      peers: '–',
+      must: '–',
+      aim: '–',
+      verdict: '–',
+    },
+    {
       figure: 'webhook verifications per second, 1 KiB event: `verifyWebhook` / `createHmac` + `timingSafeEqual`',
       ours:
         `${ratio(webhooks.ratio)} (${n(webhooks.perSecond.verifyWebhook)} vs ` +

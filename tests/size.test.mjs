@@ -21,6 +21,8 @@ const HOOK_LIMIT = 120
 // one 149 B, the lookup's failures as errors, not refusals (their codes and statuses) about 230 B, its time limit
 // 104 B (abort and race) and the `timeout` option 42 B.
 const WEBHOOKS_LIMIT = 2_240
+// The private-video add-on: just above its measured size (1,846 B), so that it cannot creep.
+const PRIVATE_LIMIT = 1_900
 
 const size = suite('size')
 
@@ -109,6 +111,20 @@ size(
       [],
     )
     assert.match(code, /x-api-video-signature/, 'the measure is of the add-on')
+    assert.not.match(code, /auth\/api-key|createSession/, 'core code in the add-on')
+  },
+)
+
+size(
+  `the private-video add-on is at most ${PRIVATE_LIMIT.toLocaleString('en-US')} B min+gzip, and holds no core`,
+  async () => {
+    const { gzip, code, inputs } = await bundle(ENTRIES.private)
+    assert.ok(gzip <= PRIVATE_LIMIT, `the add-on is ${gzip} B, over ${PRIVATE_LIMIT} B by ${gzip - PRIVATE_LIMIT} B`)
+    assert.equal(
+      inputs.map((i) => i.file),
+      ['src/private.ts'],
+    )
+    assert.match(code, /\/session/, 'the measure is of the add-on')
     assert.not.match(code, /auth\/api-key|createSession/, 'core code in the add-on')
   },
 )
