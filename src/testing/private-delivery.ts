@@ -11,8 +11,10 @@ const SESSION_MS = 24 * 3600_000
 /** At most this many private tokens, and as many sessions, are kept; the oldest are forgotten first. */
 const MAX_TOKENS = 10_000
 const VIDEO_ID = '(vi[0-9A-Za-z]+)'
-/** The assets a video has, by their path after `/vod/{videoId}` (and `/token/{token}` for a private video). */
-const ASSETS: Record<string, { type: string; body: string }> = {
+/** An asset's content type and body: the stand-in serves a few bytes in its place. */
+type Asset = { type: string; body: string }
+/** The assets a video has (the routes' patterns name only these), by their path after its `/vod/{videoId}`. */
+const ASSETS: Record<string, Asset> = {
   'hls/manifest.m3u8': { type: 'application/vnd.apple.mpegurl', body: '#EXTM3U\n#EXT-X-VERSION:3\n' },
   'thumbnail.jpg': { type: 'image/jpeg', body: 'stand-in thumbnail' },
   'mp4/source.mp4': { type: 'video/mp4', body: 'stand-in video' },
@@ -133,7 +135,7 @@ function deliveryRoutes(
           const asset = url.pathname.split('/').slice(5).join('/')
           const playable =
             isPrivate(id) && hasAsset(id, asset) && admit(id, segment(url, 4), url.searchParams.get('avh'))
-          return playable ? serve(ASSETS[asset]) : spent()
+          return playable ? serve(ASSETS[asset] as Asset) : spent()
         },
       },
     },
@@ -144,7 +146,7 @@ function deliveryRoutes(
       methods: {
         GET: ({ id, url }) => {
           const asset = url.pathname.split('/').slice(3).join('/')
-          return videoOf(id)?.public === true && hasAsset(id, asset) ? serve(ASSETS[asset]) : spent()
+          return videoOf(id)?.public === true && hasAsset(id, asset) ? serve(ASSETS[asset] as Asset) : spent()
         },
       },
     },
@@ -155,7 +157,8 @@ function deliveryRoutes(
 
 /** The path's `index`th segment, decoded (a malformed escape kept as sent, so it matches no token). */
 function segment(url: URL, index: number): string {
-  const raw = url.pathname.split('/')[index] ?? ''
+  // The route's pattern matched: the segment is there.
+  const raw = String(url.pathname.split('/')[index])
   try {
     return decodeURIComponent(raw)
   } catch {
@@ -163,9 +166,8 @@ function segment(url: URL, index: number): string {
   }
 }
 
-/** An asset's answer; one the video does not have is a 404. */
-const serve = (asset: { type: string; body: string } | undefined) =>
-  asset ? new Response(asset.body, { status: 200, headers: { 'content-type': asset.type } }) : spent()
+/** An asset's answer. */
+const serve = (asset: Asset) => new Response(asset.body, { status: 200, headers: { 'content-type': asset.type } })
 
 /** A spent, expired, unknown or foreign token, a missing asset or video: api.video's delivery answers 404. */
 const spent = () =>

@@ -158,17 +158,21 @@ delivery('the delivery origins answer delivery only; the record says which reque
   const { standIn, call, videoId } = await withVideo()
   const { assets } = await call(`/videos/${videoId}`)
   assert.is(await status(standIn, 'https://vod.api.video/videos'), 404, 'the API is not on a delivery origin')
+  assert.is(await status(standIn, `https://embed.api.video/vod/${videoId}`), 404, 'a private player without token')
+  assert.is(await status(standIn, `https://ws.api.video/vod/${videoId}/token/x/other.bin`), 404, 'no such asset')
   await standIn.fetch(assets.thumbnail, { headers: { authorization: 'Bearer at.leaked' } })
   const delivered = standIn.requests.filter((r) => r.delivery)
   assert.equal(
     delivered.map((r) => [r.path, r.credential]),
     [
       ['/videos', 'none'],
+      [`/vod/${videoId}`, 'none'],
+      [`/vod/${videoId}/token/x/other.bin`, 'none'],
       [new URL(assets.thumbnail).pathname, 'bearer'],
     ],
   )
   assert.ok(standIn.requests.filter((r) => !r.delivery).every((r) => r.credential === 'basic'))
-  assert.is(standIn.counts.delivery, 2)
+  assert.is(standIn.counts.delivery, 4)
 })
 
 delivery('over HTTP, the stand-in serves delivery on its own URL under the same paths', async () => {

@@ -89,7 +89,7 @@ function apply(video: Json, payload: Json, at: number): Json {
  * The videos of one stand-in, and their routes; `show` is how an answer shows a video (a private one with a new
  * token in its assets).
  */
-export function createVideos(now: () => number, show: (video: Json) => Json = (video) => video) {
+export function createVideos(now: () => number, show: (video: Json) => Json) {
   const videos = new Map<string, Json>() // videoId -> video, oldest first
 
   /** A new video object, remembered (the oldest forgotten beyond 1,000). */
