@@ -125,7 +125,10 @@ async function main() {
   rmSync('.tmp/cjs', { recursive: true, force: true })
   tsc('-p', 'tsconfig.cli.json')
   for (const file of filesUnder('dist', '.d.ts')) {
-    const text = readFileSync(`dist/${file}`, 'utf8').replace(/(from '\.\.?\/[\w/.-]+)\.js'/g, "$1.cjs'")
+    // Both `from './x.js'` and the `import("./x.js")` types TypeScript writes for an inferred type.
+    const text = readFileSync(`dist/${file}`, 'utf8')
+      .replace(/(from '\.\.?\/[\w/.-]+)\.js'/g, "$1.cjs'")
+      .replace(/(import\("\.\.?\/[\w/.-]+)\.js"\)/g, '$1.cjs")')
     writeFileSync(`dist/${file.replace(/\.d\.ts$/, '.d.cts')}`, text)
   }
   await buildCli()
