@@ -695,6 +695,30 @@ serveCommand(
   },
 )
 
+serveCommand("--rate-limits plays production's budgets: every answer of a resource carries them", async () => {
+  const standIn = startStandIn(['--port=0', '--rate-limits'])
+  try {
+    const url = await standIn.url
+    const basic = { authorization: `Basic ${Buffer.from('test-key:').toString('base64')}` }
+    const read = await fetch(`${url}/videos`, { headers: basic })
+    assert.equal(
+      [read.status, read.headers.get('x-ratelimit-limit'), read.headers.get('x-ratelimit-remaining')],
+      [200, '500', '499'],
+    )
+    const plain = startStandIn(['--port=0'])
+    try {
+      const unlimited = await fetch(`${await plain.url}/videos`, { headers: basic })
+      assert.is(unlimited.headers.get('x-ratelimit-limit'), null, 'without the flag, no rate limits')
+    } finally {
+      plain.child.kill('SIGTERM')
+    }
+    await plain.exited
+  } finally {
+    standIn.child.kill('SIGTERM')
+  }
+  assert.equal(await standIn.exited, { code: 0, signal: null })
+})
+
 serveCommand('takes its key from APIVIDEO_API_KEY and never prints it', async () => {
   const standIn = startStandIn(['--port=0'], { APIVIDEO_API_KEY: SECRET_KEY })
   try {

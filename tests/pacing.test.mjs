@@ -2,6 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { readFileSync } from 'node:fs'
 import { authenticateRequest, createSession } from '../dist/index.js'
+import { createStandIn } from '../dist/testing.js'
 import { KEY, assertArgumentError, failure, json, settle, thrownBy, tokenBody } from './helpers/index.mjs'
 
 /**
@@ -177,6 +178,67 @@ pacing(
 )
 
 pacing.run()
+
+const onStandIn = suite("session.fetch: the stand-in's budgets, with the session's defaults")
+
+/** A session with its defaults on a stand-in with `rateLimits`, both on the real clock (waits are real). */
+function budgetedStandIn(rateLimits) {
+  const standIn = createStandIn({ apiKeys: [KEY], rateLimits, keepRequests: Infinity })
+  const events = []
+  const session = createSession({ apiKey: KEY, fetch: standIn.fetch, onEvent: (e) => events.push(e) })
+  const resources = () => standIn.requests.filter((r) => !r.path.startsWith('/auth/'))
+  return { standIn, session, events, resources }
+}
+
+onStandIn('30 concurrent reads on a budget of 10 a second all get a 200, in at most 4 windows', async () => {
+  const { session, resources } = budgetedStandIn({ reads: 10, windowMs: 1_000 })
+  const answers = await Promise.all(Array.from({ length: 30 }, () => session.fetch('/videos')))
+  assert.equal(statuses(answers), Array(30).fill(200))
+  const windows = new Set(resources().map((r) => Math.floor(r.at / 1_000)))
+  assert.ok(windows.size <= 4, `the reads took ${windows.size} windows of 1 s`)
+})
+
+onStandIn('two concurrent JSON writes on a budget of 1 both get a 201, each video created once', async () => {
+  const { session, standIn } = budgetedStandIn({ writes: 1, windowMs: 1_000 })
+  const create = (title) => session.fetch('/videos', { ...json201, body: JSON.stringify({ title }) })
+  assert.equal(statuses(await Promise.all([create('one'), create('two')])), [201, 201])
+  const { data } = await (
+    await standIn.fetch('https://ws.api.video/videos', { headers: await bearer(session) })
+  ).json()
+  assert.equal(data.map((v) => v.title).sort(), ['one', 'two'])
+})
+
+onStandIn('a stream body on a spent budget is sent once: never created twice', async () => {
+  const { session, standIn, resources } = budgetedStandIn({ writes: 1, windowMs: 1_000 })
+  assert.is((await session.fetch('/videos', json201)).status, 201)
+  const stream = new Blob(['{"title":"streamed"}']).stream()
+  const answer = await session.fetch('/videos', { ...json201, body: stream, duplex: 'half' })
+  assert.ok([201, 429].includes(answer.status), `${answer.status}`)
+  assert.is(resources().filter((r) => r.method === 'POST').length, 2, 'the stream was sent once')
+  const { data } = await (
+    await standIn.fetch('https://ws.api.video/videos', { headers: await bearer(session) })
+  ).json()
+  assert.ok(data.filter((v) => v.title === 'streamed').length <= 1)
+})
+
+onStandIn('a signal that fires 300 ms into a 5 s wait ends it, with its reason; nothing more is sent', async () => {
+  const { session, resources, events } = budgetedStandIn({ writes: 1, windowMs: 5_000 })
+  // The window's end is up to 5 s away: the first write spends it, and the next one waits.
+  assert.is((await session.fetch('/videos', json201)).status, 201)
+  const controller = new AbortController()
+  const reason = new Error('the caller gave up')
+  const waiting = failure(session.fetch('/videos', { ...json201, signal: controller.signal }))
+  await settle()
+  assert.is(events.filter((e) => e.type === 'rate-limit-wait').length, 1, 'the second write waits')
+  setTimeout(() => controller.abort(reason), 300)
+  assert.is(await waiting, reason)
+  assert.is(resources().filter((r) => r.method === 'POST').length, 1, 'the held write was never sent')
+})
+
+/** The session's `Authorization` value, for a request made around it. */
+const bearer = async (session) => ({ authorization: await session.authorization() })
+
+onStandIn.run()
 
 const fleet = suite("session.fetch: the fleet's count")
 

@@ -6,6 +6,7 @@ import { json } from './http.js'
 import { isLifetime } from './options.js'
 import { jsonPayload } from './payloads.js'
 import { plainProblem } from './problems.js'
+import { type Budgets, readRateLimits } from './rate-limits.js'
 import type { StandInCounts, StandInRequest } from './request-log.js'
 import { ANY_METHOD, type Call, type Responder, type Route } from './route.js'
 
@@ -16,6 +17,7 @@ export interface Controls {
   setExpiresIn(seconds: number): void
   report(): { requests: StandInRequest[]; counts: StandInCounts }
   deliver(event: WebhookEventInit, options: DeliverOptions): Promise<WebhookDelivery[]>
+  setRateLimits(limits: Budgets | undefined): void
 }
 
 /** The body of `POST /_stand-in/deliver`. */
@@ -53,8 +55,9 @@ export function refuseOutsider({ request, url }: Call): Response | undefined {
 
 /**
  * `GET /_stand-in/requests`, `POST /_stand-in/revoke`, `POST /_stand-in/fail {"path", "faults"}`,
- * `POST /_stand-in/expires-in {"expiresIn"}` and `POST /_stand-in/deliver {"event", "retry"}`; any other path under
- * `/_stand-in/` is a 404.
+ * `POST /_stand-in/expires-in {"expiresIn"}`, `POST /_stand-in/deliver {"event", "retry"}` and
+ * `POST /_stand-in/rate-limits {"rateLimits"}` (as the option takes it); any other path under `/_stand-in/` is a
+ * 404.
  */
 export function controlRoutes(controls: Controls): Route[] {
   const route = (method: string, name: string, respond: Responder): Route => ({
@@ -86,6 +89,16 @@ export function controlRoutes(controls: Controls): Route[] {
       controls.setExpiresIn(payload.expiresIn)
       return json(204, null)
     }),
+    route('POST', 'rate-limits', ({ request, body }) => {
+      const payload = jsonPayload(request, body)
+      if (payload instanceof Response) return payload
+      try {
+        controls.setRateLimits(readRateLimits(payload.rateLimits))
+      } catch (error) {
+        return controlProblem(400, (error as Error).message)
+      }
+      return json(204, null)
+    }),
     // A test in another process triggers a webhook: the deliveries say what was sent, never the secret.
     route('POST', 'deliver', async ({ request, body }) => {
       const payload = jsonPayload(request, body)
@@ -103,7 +116,10 @@ export function controlRoutes(controls: Controls): Route[] {
       access: 'control',
       methods: {
         [ANY_METHOD]: () =>
-          controlProblem(404, 'No such control route: GET requests, POST revoke, fail, expires-in or deliver.'),
+          controlProblem(
+            404,
+            'No such control route: GET requests, POST revoke, fail, expires-in, deliver or rate-limits.',
+          ),
       },
     },
   ]

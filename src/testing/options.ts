@@ -1,6 +1,7 @@
 // The stand-in's options: their registry, their checks and their defaults.
 import { badArgument } from '../internal/errors.js'
 import { type Known, checkOptions } from '../internal/options.js'
+import { type RateLimits, readRateLimits } from './rate-limits.js'
 
 export interface StandInOptions {
   /** Keys that `/auth/api-key` and `Basic` credentials accept; `['test-key']` by default. */
@@ -16,6 +17,11 @@ export interface StandInOptions {
    * for tests in another language or process; `false` by default. The CLI's `apivideo-auth stand-in` turns them on.
    */
   controlRoutes?: boolean | undefined
+  /**
+   * Plays api.video's rate limits: `true` for production's budgets (500 reads, 200 writes, 100 uploads a minute),
+   * or budgets of one's own, `{ reads, writes, uploads, windowMs }` (each absent one production's). Off by default.
+   */
+  rateLimits?: boolean | RateLimits | undefined
 }
 
 const STAND_IN_OPTIONS: Known<StandInOptions> = {
@@ -24,6 +30,7 @@ const STAND_IN_OPTIONS: Known<StandInOptions> = {
   now: true,
   keepRequests: true,
   controlRoutes: true,
+  rateLimits: true,
 }
 
 /** The options, checked whole, with their defaults. */
@@ -34,6 +41,7 @@ export function readOptions(options: StandInOptions) {
     now = Date.now,
     keepRequests = 1000,
     controlRoutes = false,
+    rateLimits,
   } = checkOptions(options, STAND_IN_OPTIONS)
   if (!Array.isArray(apiKeys) || !apiKeys.every((k) => typeof k === 'string'))
     badArgument('apiKeys must be an array of strings')
@@ -47,7 +55,7 @@ export function readOptions(options: StandInOptions) {
   ) {
     badArgument('keepRequests must be a whole number of requests, or Infinity')
   }
-  return { apiKeys, expiresIn, now, keepRequests, controlRoutes }
+  return { apiKeys, expiresIn, now, keepRequests, controlRoutes, rateLimits: readRateLimits(rateLimits) }
 }
 
 /** A token lifetime in seconds: positive and finite. */

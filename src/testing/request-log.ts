@@ -26,6 +26,8 @@ export interface StandInCounts {
   resource: number
   /** Requests that carried an API key, in an `/auth/api-key` body or a `Basic` header. */
   carriedApiKey: number
+  /** Requests answered 429 by the rate limits (`rateLimits`), not processed. */
+  rateLimited: number
   /** Requests by the kind of credential they carried. */
   credentials: Record<Credential, number>
 }
@@ -41,6 +43,7 @@ export function createRequestLog(keep: number, now: () => number) {
     auth: 0,
     resource: 0,
     carriedApiKey: 0,
+    rateLimited: 0,
     credentials: Object.fromEntries(CREDENTIALS.map((c) => [c, 0])) as Record<Credential, number>,
   }
 
@@ -64,6 +67,8 @@ export function createRequestLog(keep: number, now: () => number) {
   return {
     requests,
     record,
+    /** Counts a request the rate limits answered 429. */
+    countRateLimited: (): void => void counts.rateLimited++,
     /** A copy of the totals, so that a caller's change does not reach them. */
     counts: (): StandInCounts => ({ ...counts, credentials: { ...counts.credentials } }),
   }

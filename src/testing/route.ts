@@ -20,8 +20,13 @@ export interface Call {
   /** The path's `{id}` when the route has one, decoded; a malformed escape is kept as sent, so it matches nothing. */
   id: string
   authorization: Authorization
-  /** The API key the request's credential belongs to, once an `'api'` route's caller is authorized. */
+  /**
+   * The API key the request's credential belongs to, once an `'api'` route's caller is authorized (for
+   * `POST /upload`, the key that minted its upload token).
+   */
   apiKey?: string
+  /** The rate-limit headers its answer carries, once its budget counted it. */
+  rateLimit?: Headers
 }
 
 /** How a route responds to one method: its answer to a call. */

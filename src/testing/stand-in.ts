@@ -6,6 +6,7 @@ import type { DeliverOptions, WebhookDelivery, WebhookEventInit } from './delive
 import { type Fault, createFaults } from './faults.js'
 import { readBody, tooLarge } from './http.js'
 import { type StandInOptions, readOptions } from './options.js'
+import { createRateLimits } from './rate-limits.js'
 import { type StandInCounts, type StandInRequest, createRequestLog } from './request-log.js'
 import { type Access, type Call, type Route, findRoute } from './route.js'
 import { authRoutes } from './routes/auth.js'
@@ -67,13 +68,17 @@ type Step = (call: Call, route: Route) => Response | undefined | Promise<Respons
  * standIn.counts.carriedApiKey                                       // 1: the first /auth/api-key
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
-  const { apiKeys, now, keepRequests, controlRoutes: controlled, expiresIn } = readOptions(options)
+  const { apiKeys, now, keepRequests, controlRoutes: controlled, expiresIn, rateLimits } = readOptions(options)
   const tokens = createTokens(apiKeys, now, expiresIn)
   const faults = createFaults()
   const log = createRequestLog(keepRequests, now)
   const videos = createVideos(now)
   const uploadTokens = createUploadTokens(now, videos)
   const webhooks = createWebhooks(now)
+  const limits = createRateLimits(now, rateLimits, {
+    uploadKeyOf: uploadTokens.apiKeyOf,
+    refused: () => log.countRateLimited(),
+  })
   const report = () => ({ requests: log.requests, counts: log.counts() })
 
   /** Every route, in the order they are matched: the first that answers a request's method and path answers it. */
@@ -85,6 +90,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
           setExpiresIn: tokens.setExpiresIn,
           report,
           deliver: webhooks.deliver,
+          setRateLimits: (next) => limits.set(next),
         })
       : []),
     ...authRoutes(tokens),
@@ -113,8 +119,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
    * routes are neither recorded nor subject to faults.
    */
   const steps: Record<Access, Step[]> = {
-    api: [record, refuseOverLimit, playFault, authorize],
-    open: [record, refuseOverLimit, playFault],
+    api: [record, refuseOverLimit, playFault, authorize, limits.count],
+    open: [record, refuseOverLimit, playFault, limits.count],
     control: [refuseOutsider, refuseOverLimit],
   }
 
@@ -135,7 +141,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       const early = await step(call, route)
       if (early) return early
     }
-    return respond(call)
+    const response = await respond(call)
+    call.rateLimit?.forEach((value, name) => response.headers.set(name, value))
+    return response
   }
 
   /** Like fetch, the answer carries the request's URL, and an aborted request rejects with the signal's reason. */

@@ -38,7 +38,15 @@ import type {
 import { shareTokens } from 'apivideo-auth/share'
 import type { ShareOptions, TokenStore } from 'apivideo-auth/share'
 import { createStandIn } from 'apivideo-auth/testing'
-import type { Credential, Fault, StandIn, StandInCounts, StandInOptions, StandInRequest } from 'apivideo-auth/testing'
+import type {
+  Credential,
+  Fault,
+  RateLimits,
+  StandIn,
+  StandInCounts,
+  StandInOptions,
+  StandInRequest,
+} from 'apivideo-auth/testing'
 import { WEBHOOK_EVENTS, deliverWebhook, signWebhook } from 'apivideo-auth/testing'
 import type {
   DeliverOptions,
@@ -62,7 +70,8 @@ import type {
 } from 'apivideo-auth/webhooks'
 
 export async function main(): Promise<string[]> {
-  const standInOptions: StandInOptions = { apiKeys: ['test-key'], expiresIn: 3599, now: Date.now }
+  const rateLimits: RateLimits = { reads: 500, windowMs: 60_000 }
+  const standInOptions: StandInOptions = { apiKeys: ['test-key'], expiresIn: 3599, now: Date.now, rateLimits }
   const standIn: StandIn = createStandIn(standInOptions)
   const faults: Fault[] = [{ status: 503, headers: { 'retry-after': '1' } }, { delay: 10 }, { networkError: true }]
   standIn.fail('/auth/refresh', ...faults)

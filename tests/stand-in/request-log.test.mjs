@@ -42,6 +42,7 @@ log(
       auth: 5,
       resource: 4,
       carriedApiKey: 4,
+      rateLimited: 0,
       credentials: { 'api-key': 3, 'refresh-token': 1, basic: 1, bearer: 1, other: 1, none: 2 },
     })
   },

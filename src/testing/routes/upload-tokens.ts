@@ -14,7 +14,8 @@ const MAX_TTL = 2_147_483_647
 
 /** The upload tokens of one stand-in, and their routes; an upload creates a video in `videos`. */
 export function createUploadTokens(now: () => number, videos: Videos) {
-  const tokens = new Map<string, { ttl: number; createdAt: number }>() // oldest first
+  // Each with the API key that minted it: an upload counts against that key's budget.
+  const tokens = new Map<string, { ttl: number; createdAt: number; apiKey: string | undefined }>() // oldest first
 
   /** The token if it is live: known, not deleted, not expired (a `ttl` of 0 never expires). */
   function live(token: string): Json | undefined {
@@ -34,14 +35,14 @@ export function createUploadTokens(now: () => number, videos: Videos) {
   }
 
   /** `POST /upload-tokens`: a token that lives `ttl` seconds (0, the default: forever). */
-  function mint({ request, body }: Call): Response {
+  function mint({ request, body, apiKey }: Call): Response {
     const payload = jsonPayload(request, body)
     if (payload instanceof Response) return payload
     const { ttl = 0 } = payload
     if (!(Number.isInteger(ttl) && (ttl as number) >= 0 && (ttl as number) <= MAX_TTL))
       return badRequest([invalid('ttl', `This attribute must be an integer from 0 to ${MAX_TTL}.`)])
     const token = id('to')
-    tokens.set(token, { ttl: ttl as number, createdAt: now() })
+    tokens.set(token, { ttl: ttl as number, createdAt: now(), apiKey })
     keepNewest(tokens, MAX_UPLOAD_TOKENS)
     return json(200, live(token))
   }
@@ -78,6 +79,10 @@ export function createUploadTokens(now: () => number, videos: Videos) {
     return video ? json(201, video) : notFound('videoId')
   }
 
+  /** The API key that minted a live upload token, if it is one. */
+  const apiKeyOf = (token: string | null): string | undefined =>
+    token !== null && live(token) ? tokens.get(token)?.apiKey : undefined
+
   const routes: Route[] = [
     { path: '/upload-tokens', access: 'api', methods: { POST: mint, GET: list } },
     {
@@ -97,5 +102,5 @@ export function createUploadTokens(now: () => number, videos: Videos) {
     },
     { path: '/upload', access: 'open', methods: { POST: upload } },
   ]
-  return { routes }
+  return { routes, apiKeyOf }
 }
