@@ -10,9 +10,6 @@ import { KEY, clock, recordingIssuedTokens } from './index.mjs'
 export const HOUR = 3_600_000
 export const MARGIN = 300_000
 export const BASE = 'https://ws.api.video'
-// The ceiling holds the measured figure (2,236 B with the fleet's rate-limit count) so the add-on cannot creep; the
-// rate-limit issue's budget is 2,600 B.
-export const SHARE_LIMIT = 2_250
 export const VALUE_LIMIT = 16 * 1024
 export const never = () => new Promise(() => {})
 export const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}$/

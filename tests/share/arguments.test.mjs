@@ -2,9 +2,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { shareTokens } from '../../dist/share.js'
-import { minGzip } from '../../build.mjs'
 import { clock } from '../helpers/index.mjs'
-import { SHARE_LIMIT, context, memoryStore } from '../helpers/share.mjs'
+import { context, memoryStore } from '../helpers/share.mjs'
 
 const args = suite('share: arguments')
 
@@ -52,10 +51,5 @@ args(
     assert.equal(log, [])
   },
 )
-
-args(`the add-on alone is at most ${SHARE_LIMIT} B min+gzip`, async () => {
-  const bytes = await minGzip('share')
-  assert.ok(bytes <= SHARE_LIMIT, `the add-on is ${bytes} B, over ${SHARE_LIMIT} B by ${bytes - SHARE_LIMIT} B`)
-})
 
 args.run()

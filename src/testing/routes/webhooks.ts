@@ -25,6 +25,9 @@ export interface StandInWebhook {
   signatureSecret: string
 }
 
+// api.video documents that these are refused, not its wording: the attribute is named, its title says no more.
+const INVALID = 'This attribute is invalid.'
+
 /** The subscriptions of one stand-in, their routes, and deliveries to them. */
 export function createWebhooks(now: () => number) {
   const webhooks = new Map<string, StandInWebhook>()
@@ -35,11 +38,10 @@ export function createWebhooks(now: () => number) {
     if (payload instanceof Response) return payload
     const { url, events } = payload
     if (url === undefined) return badRequest([required('url')])
-    if (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url))
-      return badRequest([invalid('url', 'This attribute must be an http or https URL.')])
+    if (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url)) return badRequest([invalid('url', INVALID)])
     if (events === undefined) return badRequest([required('events')])
     if (!Array.isArray(events) || events.length === 0 || !events.every((e) => WEBHOOK_EVENTS.includes(e)))
-      return badRequest([invalid('events', `This attribute must be a list of ${WEBHOOK_EVENTS.join(', ')}.`)])
+      return badRequest([invalid('events', INVALID)])
     const webhook: StandInWebhook = {
       webhookId: webhookId(),
       createdAt: atom(now()),
