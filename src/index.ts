@@ -1435,15 +1435,16 @@ function createAuthorizedFetch(
     for (let sent = request; ; sent = again()) {
       // Paced first: a token taken before a long wait could be near its end when the call goes.
       waitedMs += await pacing.before(kind, request.signal, rateLimitWaitMs - waitedMs, tooMany)
-      const used = await tokenFor(request.signal)
       const sentAt = clock()
-      let answer: [Response, boolean] | undefined
+      let answer: [Response, boolean, CachedToken] | undefined
       try {
-        answer = await send(sent, { bearer: used.token, body, follow })
+        // Counted in flight from here: a token that cannot be had ends the call, and its count, as a failed send does.
+        const used = await tokenFor(request.signal)
+        answer = [...(await send(sent, { bearer: used.token, body, follow })), used]
       } finally {
         pacing.after(kind, sentAt, answer?.[1] ? answer[0] : undefined)
       }
-      const [response, first] = answer
+      const [response, first, used] = answer
       // Only the first request's answer is about the token and the budget: a later hop's may come from another origin
       // that never had it, or answer a request the redirect changed (a POST that became a GET).
       if (!first) return response

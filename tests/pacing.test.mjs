@@ -177,6 +177,25 @@ pacing(
   },
 )
 
+pacing('a call whose token cannot be had leaves the budget as it was: later calls are not held', async () => {
+  const api = budgeted({ limits: { read: 3, write: 3 }, windowMs: 30_000 })
+  let refuse = false
+  const fetch = (request) =>
+    refuse && new URL(request.url).pathname.startsWith('/auth/')
+      ? json(400, { title: 'The user credentials were incorrect.', status: 400 })
+      : api.fetch(request)
+  const { session, waits } = sessionOn({ fetch }, { retries: 0 })
+  assert.is((await session.fetch('/videos')).status, 200) // the budget is described: 3 a window, 2 left
+  refuse = true
+  for (let i = 0; i < 5; i++) {
+    session.invalidate()
+    assert.is((await failure(session.fetch('/videos'))).code, 'INVALID_CREDENTIALS')
+  }
+  refuse = false
+  assert.equal(statuses(await Promise.all([session.fetch('/videos'), session.fetch('/videos')])), [200, 200])
+  assert.equal(waits(), [], 'no call was held for the calls that never went out')
+})
+
 pacing.run()
 
 const onStandIn = suite("session.fetch: the stand-in's budgets, with the session's defaults")
