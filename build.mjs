@@ -123,7 +123,10 @@ async function main() {
   rmSync('.tmp/cjs', { recursive: true, force: true })
   tsc('-p', 'tsconfig.cli.json')
   for (const file of filesUnder('dist', '.d.ts')) {
-    const text = readFileSync(`dist/${file}`, 'utf8').replace(/(from '\.\.?\/[\w/.-]+)\.js'/g, "$1.cjs'")
+    // Every relative module a declaration names, by an import or a type's import("…"), is the .cjs one's.
+    const text = readFileSync(`dist/${file}`, 'utf8')
+      .replace(/(from '\.\.?\/[\w/.-]+)\.js'/g, "$1.cjs'")
+      .replace(/(import\("\.\.?\/[\w/.-]+)\.js"\)/g, '$1.cjs")')
     writeFileSync(`dist/${file.replace(/\.d\.ts$/, '.d.cts')}`, text)
   }
   await buildCli()
