@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
-/** The package's entries: the core (one file, no imports), the stand-in, the share add-on. */
-export const entries = ['index', 'testing', 'share', 'webhooks'].filter((entry) => existsSync(`src/${entry}.ts`))
+/** The package's entries: the core (one file, no imports), the stand-in, and the add-ons. */
+export const entries = ['index', 'testing', 'share', 'webhooks', 'private'].filter((entry) =>
+  existsSync(`src/${entry}.ts`),
+)
 const ROOT = fileURLToPath(new URL('.', import.meta.url))
 const tsc = (...args) =>
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', ...args], { stdio: 'inherit' })
@@ -123,7 +125,7 @@ async function main() {
   rmSync('.tmp/cjs', { recursive: true, force: true })
   tsc('-p', 'tsconfig.cli.json')
   for (const file of filesUnder('dist', '.d.ts')) {
-    // Every relative module a declaration names, by an import or a type's import("…"), is the .cjs one's.
+    // Both `from './x.js'` and the `import("./x.js")` types TypeScript writes for an inferred type.
     const text = readFileSync(`dist/${file}`, 'utf8')
       .replace(/(from '\.\.?\/[\w/.-]+)\.js'/g, "$1.cjs'")
       .replace(/(import\("\.\.?\/[\w/.-]+)\.js"\)/g, '$1.cjs")')

@@ -100,9 +100,17 @@ export function rows({ size, importCost: ic, hot, fetchOverhead: fo, webhooks, c
       ours: bytes(size.webhooks.gzip),
       peers: '–',
       // The 1.1 budget (tests/size.test.mjs says what each part costs); 1.0's was 1,536 B.
-      must: `≤ ${bytes(2240)}`,
+      must: `≤ ${bytes(2280)} (receivers in real frameworks, the helpers shared in src/internal/)`,
       aim: '–',
-      verdict: size.webhooks.gzip > 2240 ? 'MISS' : 'PASS',
+      verdict: size.webhooks.gzip > 2280 ? 'MISS' : 'PASS',
+    },
+    {
+      figure: 'the private-video add-on (apivideo-auth/private), min+gzip',
+      ours: bytes(size.private.gzip),
+      peers: '–',
+      must: '–',
+      aim: '–',
+      verdict: '–',
     },
     {
       figure: 'webhook verifications per second, 1 KiB event: `verifyWebhook` / `createHmac` + `timingSafeEqual`',

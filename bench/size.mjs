@@ -12,6 +12,7 @@ export const ENTRIES = {
   builders: { contents: `export { authenticateRequest, refreshRequest } from '${CORE}'`, dir: ROOT },
   webhooks: { contents: `export * from '${ROOT}src/webhooks.ts'`, dir: ROOT },
   share: { contents: `export * from '${ROOT}src/share.ts'`, dir: ROOT },
+  private: { contents: `export * from '${ROOT}src/private.ts'`, dir: ROOT },
   official: {
     contents: [
       `import ApiVideoClient from '@api.video/nodejs-client'`,
@@ -46,6 +47,7 @@ export async function measureSizes() {
     builders: await bundle(ENTRIES.builders),
     webhooks: await bundle(ENTRIES.webhooks),
     share: await bundle(ENTRIES.share),
+    private: await bundle(ENTRIES.private),
     // Neutral with main fields, so that package resolution is not what fails: the Node built-ins axios needs are.
     officialNeutral: await attempt(ENTRIES.official, 'neutral', { mainFields: ['module', 'main'] }),
     official: await bundle(ENTRIES.official, 'node'),

@@ -293,6 +293,8 @@ export type ErrorCode =
   // Refusals of `verifyWebhook` (apivideo-auth/webhooks): never from an auth call.
   | 'INVALID_SIGNATURE'
   | 'INVALID_WEBHOOK'
+  // From `privateVideo` (apivideo-auth/private): no video has that id.
+  | 'VIDEO_NOT_FOUND'
 
 /** The `code` of every `TypeError` the package throws for a bad argument. */
 export type ArgumentErrorCode = 'ERR_INVALID_ARGUMENT' | 'ERR_UNKNOWN_OPTION' | 'ERR_MISSING_API_KEY'

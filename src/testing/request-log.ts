@@ -14,6 +14,11 @@ export interface StandInRequest {
   credential: Credential
   /** True when it carried an API key, known or not: in an `/auth/api-key` body or as a `Basic` user name. */
   carriedApiKey: boolean
+  /**
+   * True when it went to a delivery origin (`embed.api.video`, `vod.api.video`, `cdn.api.video`) or a delivery path
+   * (`/vod/…`): its `credential` should be `'none'`, since an access token never belongs there.
+   */
+  delivery: boolean
 }
 
 /** Running totals since the stand-in was created; unlike `requests`, they forget nothing. */
@@ -22,8 +27,10 @@ export interface StandInCounts {
   requests: number
   /** Requests to `/auth/api-key` or `/auth/refresh`. */
   auth: number
-  /** Requests to any other path. */
+  /** Requests to any other path, delivery aside. */
   resource: number
+  /** Requests to a delivery origin or path (players, assets, viewer sessions). */
+  delivery: number
   /** Requests that carried an API key, in an `/auth/api-key` body or a `Basic` header. */
   carriedApiKey: number
   /** Requests answered 429 by the rate limits (`rateLimits`), not processed. */
@@ -42,13 +49,17 @@ export function createRequestLog(keep: number, now: () => number) {
     requests: 0,
     auth: 0,
     resource: 0,
+    delivery: 0,
     carriedApiKey: 0,
     rateLimited: 0,
     credentials: Object.fromEntries(CREDENTIALS.map((c) => [c, 0])) as Record<Credential, number>,
   }
 
-  /** Records a request: the kind of credential it carried, and whether it carried an API key. */
-  function record({ request, url, body, authorization }: Call): void {
+  /**
+   * Records a request: the kind of credential it carried, whether it carried an API key, and whether it went to
+   * delivery.
+   */
+  function record({ request, url, body, authorization }: Call, delivery = false): undefined {
     const path = url.pathname
     // The body is read whatever its content type, so that the record tells which secrets were on the wire.
     const fields = AUTH_PATHS.includes(path) ? parseJsonObject(body) : undefined
@@ -56,12 +67,15 @@ export function createRequestLog(keep: number, now: () => number) {
     const keyInBody = path === '/auth/api-key' && typeof fields?.apiKey === 'string' && fields.apiKey !== ''
     const carriedApiKey = keyInBody || (authorization.kind === 'basic' && authorization.user !== '')
     counts.requests++
-    counts[AUTH_PATHS.includes(path) ? 'auth' : 'resource']++
+    let kind: 'auth' | 'resource' | 'delivery' = AUTH_PATHS.includes(path) ? 'auth' : 'resource'
+    if (delivery) kind = 'delivery'
+    counts[kind]++
     counts.credentials[credential]++
     if (carriedApiKey) counts.carriedApiKey++
-    if (keep === 0) return
-    requests.push({ method: request.method, path, at: now(), credential, carriedApiKey })
+    if (keep === 0) return undefined
+    requests.push({ method: request.method, path, at: now(), credential, carriedApiKey, delivery })
     if (requests.length > keep) requests.shift()
+    return undefined
   }
 
   return {

@@ -5,9 +5,10 @@ import type { Bytes } from './http.js'
 /**
  * Who may call a route: `'api'`, a live `Bearer` token or `Basic` credentials of a known key, as every api.video
  * resource; `'open'`, anyone (the auth endpoints, and `POST /upload`, which takes an upload token in its query);
- * `'control'`, a loopback client only, never recorded nor subject to faults (the stand-in's own routes).
+ * `'control'`, a loopback client only, never recorded nor subject to faults (the stand-in's own routes);
+ * `'delivery'`, anyone, as api.video's delivery origins (players, assets, viewer sessions), recorded as delivery.
  */
-export type Access = 'api' | 'open' | 'control'
+export type Access = 'api' | 'open' | 'control' | 'delivery'
 
 /** A request as every route sees it, read once before any route answers. */
 export interface Call {

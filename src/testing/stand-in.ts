@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth.js'
 import { catchAll } from './routes/catch-all.js'
 import { createUploadTokens } from './routes/upload-tokens.js'
 import { createVideos } from './routes/videos.js'
+import { DELIVERY_ORIGINS, createPrivateDelivery } from './private-delivery.js'
 import { createWebhooks } from './routes/webhooks.js'
 
 /**
@@ -72,7 +73,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   const tokens = createTokens(apiKeys, now, expiresIn)
   const faults = createFaults()
   const log = createRequestLog(keepRequests, now)
-  const videos = createVideos(now)
+  const videos = createVideos(now, (video) => delivery.show(video))
+  const delivery = createPrivateDelivery(now, (videoId) => videos.get(videoId))
   const uploadTokens = createUploadTokens(now, videos)
   const webhooks = createWebhooks(now)
   const limits = createRateLimits(now, rateLimits, {
@@ -94,6 +96,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
         })
       : []),
     ...authRoutes(tokens),
+    ...delivery.routes,
     ...videos.routes,
     ...uploadTokens.routes,
     ...webhooks.routes,
@@ -107,10 +110,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     call.apiKey = apiKey
     return undefined
   }
-  const record: Step = (call) => {
-    log.record(call)
-    return undefined
-  }
+  // A request to a delivery origin finds a delivery route only (see dispatch).
+  const record: Step = (call, route) => log.record(call, route.access === 'delivery')
   const refuseOverLimit: Step = (call) => (call.overLimit ? tooLarge() : undefined)
   const playFault: Step = ({ request, url }) => faults.play(request, url.pathname)
 
@@ -122,11 +123,13 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     api: [record, refuseOverLimit, playFault, authorize, limits.count],
     open: [record, refuseOverLimit, playFault, limits.count],
     control: [refuseOutsider, refuseOverLimit],
+    delivery: [record, refuseOverLimit, playFault],
   }
 
   async function dispatch(request: Request): Promise<Response> {
     const url = new URL(request.url)
-    const [route, respond, id] = findRoute(routes, request.method, url.pathname)
+    const candidates = DELIVERY_ORIGINS.includes(url.origin) ? delivery.originRoutes : routes
+    const [route, respond, id] = findRoute(candidates, request.method, url.pathname)
     const body = await readBody(request)
     const authorization: Authorization = readAuthorization(request.headers.get('authorization'))
     const call: Call = {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import * as assert from 'uvu/assert'
 import { suite } from 'uvu'
-import { extractBlocks, kindOf, optOut, receivesWebhooks } from './run.mjs'
+import { extractBlocks, kindOf, optOut, playsPrivateVideos, receivesWebhooks } from './run.mjs'
 
 const extraction = suite('doc test: block extraction')
 
@@ -101,6 +101,14 @@ runtimes('a block that calls verifyWebhook is a webhook receiver, driven with si
   assert.ok(receivesWebhooks('const event = await verifyWebhook(request, { secret })'))
   assert.not.ok(receivesWebhooks("import { webhookSecrets } from 'apivideo-auth/webhooks'"))
   assert.not.ok(receivesWebhooks('const verifyWebhooks = 1'))
+})
+
+runtimes('a block that imports apivideo-auth/private plays private videos, under each name it is imported by', () => {
+  assert.ok(playsPrivateVideos("import { privateVideo } from 'apivideo-auth/private'"))
+  assert.ok(playsPrivateVideos('import { privateVideo } from "npm:apivideo-auth/private"'))
+  assert.ok(playsPrivateVideos("import { privateVideo } from 'jsr:@apivideo-auth/apivideo-auth/private'"))
+  assert.not.ok(playsPrivateVideos("import { createSession } from 'apivideo-auth'"))
+  assert.not.ok(playsPrivateVideos('const privateVideo = 1'))
 })
 
 runtimes.run()

@@ -1,11 +1,18 @@
 // Imported before each documentation block by the doc test (tests/docs/run.mjs), on Node, Deno, Bun and workerd.
 // The block runs unchanged; only where its requests land changes:
-// - fetch to api.video's production or sandbox origin goes to the stand-in on 127.0.0.1 (path and query kept);
+// - fetch to api.video's production or sandbox origin, or to a delivery origin (embed, vod, cdn), goes to the
+//   stand-in on 127.0.0.1 (path and query kept), which serves delivery on its own URL under the same paths;
 //   loopback URLs go to the runtime's own fetch, and any other URL is a network error: nothing leaves the machine;
 // - a server the block starts with Bun.serve or Deno.serve listens on 127.0.0.1, on a free port, and is recorded
 //   for the driver, which sends it requests and stops it.
 const STAND_IN = '__STAND_IN_URL__'
-const API_ORIGINS = new Set(['https://ws.api.video', 'https://sandbox.api.video'])
+const API_ORIGINS = new Set([
+  'https://ws.api.video',
+  'https://sandbox.api.video',
+  'https://embed.api.video',
+  'https://vod.api.video',
+  'https://cdn.api.video',
+])
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const servers = (globalThis[Symbol.for('doc-test.servers')] = [])
 

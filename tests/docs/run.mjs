@@ -4,11 +4,12 @@
 //
 // What each block gets:
 // - APIVIDEO_API_KEY=test-key, the key the stand-in accepts.
-// - A fetch that sends https://ws.api.video/* and https://sandbox.api.video/* to a fresh stand-in on 127.0.0.1
+// - A fetch that sends https://ws.api.video/* and https://sandbox.api.video/*, and the delivery origins
+//   (https://embed.api.video, https://vod.api.video, https://cdn.api.video), to a fresh stand-in on 127.0.0.1
 //   (tests/docs/route.mjs, imported before the block): the block keeps its production URLs,
 //   nothing leaves the machine.
 // - APIVIDEO_WEBHOOK_SECRET, the secret the webhook deliveries below are signed with.
-// - 'apivideo-auth', 'apivideo-auth/testing', 'apivideo-auth/share' and 'apivideo-auth/webhooks' resolve to the
+// - 'apivideo-auth' and its entries ('apivideo-auth/testing', '/share', '/webhooks', '/private') resolve to the
 //   built dist/, as users receive it; beside the block lie apivideo-auth.ts (src/index.ts) and apivideo-auth.js
 //   (dist/index.js), the copy-paste install.
 // The runtime follows from the code: Deno.*, an npm:/jsr: import or a comment saying `deno run` runs under Deno,
@@ -20,6 +21,9 @@
 // A webhook receiver (a block that calls verifyWebhook) so driven gets what api.video sends: each call is a delivery
 // signed with APIVIDEO_WEBHOOK_SECRET (in its env, and a Worker's), and must answer 2xx; one more, forged, must
 // answer 4xx. A Lambda gets API Gateway's event, its body in base64; a server gets them on /webhooks.
+// A block that imports apivideo-auth/private plays private videos: the stand-in holds a private video before it runs,
+// whose ID is APIVIDEO_VIDEO_ID (in its env, and a Worker's), and a route it exports (a Worker, a GET) is called on
+// /play/{videoId}, a GET with the params Next.js gives it ({ params: Promise<{ videoId }> }).
 // A block opts out only with a comment naming why: `// doc-test: skip (needs a real Redis)`.
 import { createHmac } from 'node:crypto'
 import {
@@ -113,6 +117,29 @@ export function kindOf(code) {
 /** True for a block that receives webhooks: the driver sends it signed deliveries, and a forged one. */
 export const receivesWebhooks = (code) => /\bverifyWebhook\b/.test(code)
 
+/** True for a block that plays private videos: it gets a private video on the stand-in, and is called on its route. */
+export const playsPrivateVideos = (code) => /['"](npm:|jsr:[^'"]*)?apivideo-auth\/private['"]/.test(code)
+
+/** The path a private-video route is called on, and the params Next.js hands a route handler for it. */
+const playPath = (videoId) => `/play/${videoId}`
+const nextContext = (videoId) => `{ params: Promise.resolve(${JSON.stringify({ videoId })}) }`
+
+/**
+ * The driver's check of a private-video route's answers (`answers`, read by the caller): each is 2xx, marked
+ * `Cache-Control: no-store`, and carries a private token of its own, as docs/private-videos.md promises.
+ */
+const viewerLinksCheck = (what) => [
+  `const tokens = new Set()`,
+  `for (const answer of answers) {`,
+  `  expect2xx(answer.status, '${what}')`,
+  `  if (!/\\bno-store\\b/.test(answer.headers.get('cache-control') ?? ''))`,
+  `    throw new Error('${what} answered without Cache-Control: no-store')`,
+  `  const { token } = await answer.json()`,
+  `  if (typeof token !== 'string' || tokens.has(token)) throw new Error('${what} answered a spent or no token')`,
+  `  tokens.add(token)`,
+  `}`,
+]
+
 /**
  * A delivery as api.video sends it (its header names, a JSON body), signed with the doc test's secret, and the same
  * signed with another: `init(forged)` is the fetch init of one.
@@ -145,6 +172,8 @@ function webhookDelivery() {
 
 /** The driver module: the route first, then the block, then whatever calls the block the way its platform would. */
 function driver(kind, blockFile) {
+  const url = kind.videoId ? `http://localhost${playPath(kind.videoId)}` : 'http://localhost/api/videos'
+  const context = kind.videoId ? `, ${nextContext(kind.videoId)}` : ''
   const lines = [
     `import './route.mjs'`,
     ...(kind.runtime === 'node' && kind.server ? [`import './node-servers.mjs'`] : []),
@@ -182,15 +211,18 @@ function driver(kind, blockFile) {
     lines.push(`const GET = block.GET ?? block.POST`)
     lines.push(
       `const answers = await Promise.all(`,
-      `  Array.from({ length: ${CALLS} }, () => GET(new Request('http://localhost/api/videos'))),`,
+      `  Array.from({ length: ${CALLS} }, () => GET(new Request('${url}')${context})),`,
       `)`,
     )
-    lines.push(
-      `for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`,
-    )
+    if (kind.videoId) lines.push(...viewerLinksCheck('the route handler'))
+    else
+      lines.push(
+        `for (const answer of answers) expect2xx(answer.status, 'the route handler'), await answer.arrayBuffer()`,
+      )
   } else if (kind.server) {
     // Deliveries go to /webhooks, the path the receivers of examples/webhooks/ serve (the others take any path).
-    const call = kind.webhook ? `fetch(new URL('/webhooks', server.url), init(false))` : 'fetch(server.url)'
+    let call = kind.webhook ? `fetch(new URL('/webhooks', server.url), init(false))` : 'fetch(server.url)'
+    if (kind.videoId) call = `fetch(new URL('${playPath(kind.videoId)}', server.url))`
     const forged = `fetch(new URL('/webhooks', server.url), init(true))`
     lines.push(`const servers = globalThis[Symbol.for('doc-test.servers')]`)
     lines.push(`if (!servers.length) throw new Error('the block started no server')`)
@@ -198,7 +230,9 @@ function driver(kind, blockFile) {
     // A node:http server is recorded when it is asked to listen, and is ready once it does.
     lines.push(`  await server.ready`)
     lines.push(`  const answers = await Promise.all(Array.from({ length: ${CALLS} }, () => ${call}))`)
-    lines.push(`  for (const answer of answers) expect2xx(answer.status, 'the server'), await answer.arrayBuffer()`)
+    if (kind.videoId) lines.push(...viewerLinksCheck('the server').map((line) => `  ${line}`))
+    else
+      lines.push(`  for (const answer of answers) expect2xx(answer.status, 'the server'), await answer.arrayBuffer()`)
     if (kind.webhook) lines.push(`  expect4xx((await ${forged}).status, 'the server')`)
     lines.push(`  await server.stop()`)
     lines.push(`}`)
@@ -224,6 +258,8 @@ const ENV = {
   DENO_NO_UPDATE_CHECK: '1',
   NODE_NO_WARNINGS: '1',
 }
+/** A block's environment: ENV, and the private video's ID for a block that plays one. */
+const envOf = (kind) => (kind.videoId ? { ...ENV, APIVIDEO_VIDEO_ID: kind.videoId } : ENV)
 const typescript = (block) => block.language === 'ts' || block.language === 'typescript'
 
 const runners = {
@@ -233,14 +269,14 @@ const runners = {
       : block.code
     writeFileSync(join(dir, 'block.mjs'), code)
     writeFileSync(join(dir, 'main.mjs'), driver(kind, 'block.mjs'))
-    return exec(process.execPath, ['main.mjs'], { cwd: dir, env: ENV })
+    return exec(process.execPath, ['main.mjs'], { cwd: dir, env: envOf(kind) })
   },
 
   async bun(block, kind, dir) {
     const file = typescript(block) ? 'block.ts' : 'block.mjs'
     writeFileSync(join(dir, file), block.code)
     writeFileSync(join(dir, 'main.mjs'), driver(kind, file))
-    return exec(bin('bun'), ['run', 'main.mjs'], { cwd: dir, env: ENV })
+    return exec(bin('bun'), ['run', 'main.mjs'], { cwd: dir, env: envOf(kind) })
   },
 
   async deno(block, kind, dir) {
@@ -255,6 +291,7 @@ const runners = {
       ['/testing', 'testing.js'],
       ['/share', 'share.js'],
       ['/webhooks', 'webhooks.js'],
+      ['/private', 'private.js'],
     ]) {
       for (const name of ['apivideo-auth', 'npm:apivideo-auth', `jsr:${jsr}`])
         imports[name + entry] = `file://${root}/dist/${dist}`
@@ -271,7 +308,7 @@ const runners = {
     const allow = ['--allow-env', '--allow-net=127.0.0.1', `--allow-read=${dir},${root}/dist`, `--allow-write=${dir}`]
     return exec(bin('deno'), ['run', ...flags, ...allow, 'main.mjs'], {
       cwd: dir,
-      env: { ...ENV, DENO_DIR: join(dir, '.deno') },
+      env: { ...envOf(kind), DENO_DIR: join(dir, '.deno') },
     })
   },
 
@@ -279,24 +316,29 @@ const runners = {
   async workerd(block, kind, dir) {
     const file = typescript(block) ? 'block.ts' : 'block.mjs'
     writeFileSync(join(dir, file), block.code)
-    const request = kind.webhook ? `new Request('http://worker/', init(false))` : `new Request('http://worker/')`
+    const target = `http://worker${kind.videoId ? playPath(kind.videoId) : '/'}`
+    const request = kind.webhook ? `new Request('${target}', init(false))` : `new Request('${target}')`
     const forged = kind.webhook
       ? `expect4xx((await worker.fetch(new Request('http://worker/', init(true)), env, ctx)).status, 'the Worker')`
       : ''
+    const checks = kind.videoId
+      ? viewerLinksCheck('the Worker').join('\n    ')
+      : `for (const answer of answers) expect2xx(answer.status, 'the Worker'), await answer.arrayBuffer()`
+    const expect2xx = `const expect2xx = (status, what) => {
+  if (status < 200 || status > 299) throw new Error(what + ' answered ' + status)
+}`
     writeFileSync(
       join(dir, 'main.mjs'),
       `import './route.mjs'
 import worker from './${file}'
+${expect2xx}
 ${kind.webhook ? webhookDelivery().join('\n') : ''}
 export default {
   async test(controller, env, ctx) {
     const answers = await Promise.all(
       Array.from({ length: ${CALLS} }, () => worker.fetch(${request}, env, ctx)),
     )
-    for (const answer of answers) {
-      if (answer.status < 200 || answer.status > 299) throw new Error('the Worker answered ' + answer.status)
-      await answer.arrayBuffer()
-    }
+    ${checks}
     ${forged}
   },
 }
@@ -315,9 +357,10 @@ export default {
       logLevel: 'silent',
     })
     const bindings = { APIVIDEO_API_KEY: API_KEY, APIVIDEO_WEBHOOK_SECRET: WEBHOOK_SECRET }
+    if (kind.videoId) bindings.APIVIDEO_VIDEO_ID = kind.videoId
     const config = workerdConfig({ modules: { 'worker.js': 'worker.js' }, bindings })
     writeFileSync(join(dir, 'config.capnp'), config)
-    return exec(bin('workerd'), ['test', 'config.capnp'], { cwd: dir, env: ENV })
+    return exec(bin('workerd'), ['test', 'config.capnp'], { cwd: dir, env: envOf(kind) })
   },
 }
 
@@ -326,6 +369,17 @@ function outcomeOf(result) {
   if (result.failed) return 'failed'
   if (result.skipped) return 'skipped'
   return 'passed'
+}
+
+/** A private video created on the stand-in, as a user's own would be: its ID. */
+async function privateVideoOn(standIn) {
+  const created = await standIn.fetch('https://ws.api.video/videos', {
+    method: 'POST',
+    headers: { authorization: `Basic ${btoa(`${API_KEY}:`)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Doc test private video', public: false }),
+  })
+  if (created.status !== 201) throw new Error(`the stand-in answered ${created.status} to the private video`)
+  return (await created.json()).videoId
 }
 
 /** Runs one block against a fresh stand-in; returns its line. */
@@ -341,6 +395,7 @@ async function check(block, work) {
   const label = kind.drive ?? (kind.server ? `${kind.runtime} server` : kind.runtime)
   const { createStandIn } = await import(join(root, 'dist/testing.js'))
   const standIn = createStandIn({ apiKeys: [API_KEY] })
+  if (playsPrivateVideos(block.code)) kind.videoId = await privateVideoOn(standIn)
   const server = await listen(standIn.handler)
   const dir = mkdtempSync(join(work, 'block-'))
   try {
@@ -354,7 +409,8 @@ async function check(block, work) {
       output: error.message,
     }))
     const auth = standIn.requests.filter((r) => r.path.startsWith('/auth/')).length
-    const seen = `stand-in: ${auth} auth, ${standIn.requests.length - auth} other`
+    // The private video's creation is the doc test's, not the block's.
+    const seen = `stand-in: ${auth} auth, ${standIn.requests.length - auth - (kind.videoId ? 1 : 0)} other`
     const title = `${label.padEnd(12)} ${block.heading.slice(0, 40)}`
     if (code === 0) return { line: `ok    ${where.padEnd(26)} ${title} (${seen})` }
     const why = signal ? `killed after ${BOUND_MS / 1000} s` : `exit ${code}`

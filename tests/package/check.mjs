@@ -45,8 +45,8 @@ const FILES = [
   'bench/results.md',
   'dist/cli.js',
   'dist/node-server.js',
-  ...['index', 'share', 'testing', 'webhooks', ...partsOf('testing'), ...partsOf('internal')].flatMap((module) =>
-    ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${module}${ext}`),
+  ...['index', 'private', 'share', 'testing', 'webhooks', ...partsOf('testing'), ...partsOf('internal')].flatMap(
+    (module) => ['.cjs', '.d.cts', '.d.ts', '.js'].map((ext) => `dist/${module}${ext}`),
   ),
   ...filesOf('docs', ['.md']),
   ...filesOf('examples', ['.md', '.js', '.mjs', '.ts']).filter((path) => path !== 'examples/run.mjs'),
@@ -195,19 +195,24 @@ try {
     },
   )
 
-  await check('ESM import of the installed package (and its CJS copy recognised by isApiVideoAuthError)', () => {
-    copyFileSync(join(here, 'import.mjs'), join(project, 'import.mjs'))
-    const out = JSON.parse(clean(node, ['import.mjs'], project))
-    deepStrictEqual(out, {
-      exports: EXPORTS,
-      testing: ['WEBHOOK_EVENTS', 'createStandIn', 'deliverWebhook', 'signWebhook'],
-      webhooks: ['verifyWebhook', 'webhookSecrets'],
-      token: true,
-      requests: ['/auth/api-key', '/auth/api-key'],
-      crossCopy: [true, false, 'INVALID_CREDENTIALS'],
-      webhookError: [true, 'INVALID_SIGNATURE'],
-    })
-  })
+  await check(
+    'ESM import of the installed package (its CJS copy recognised by isApiVideoAuthError, a public video)',
+    () => {
+      copyFileSync(join(here, 'import.mjs'), join(project, 'import.mjs'))
+      const out = JSON.parse(clean(node, ['import.mjs'], project))
+      deepStrictEqual(out, {
+        exports: EXPORTS,
+        testing: ['WEBHOOK_EVENTS', 'createStandIn', 'deliverWebhook', 'signWebhook'],
+        webhooks: ['verifyWebhook', 'webhookSecrets'],
+        private: ['privateVideo'],
+        token: true,
+        requests: ['/auth/api-key', '/auth/api-key', '/videos', '/videos/{videoId}'],
+        crossCopy: [true, false, 'INVALID_CREDENTIALS'],
+        webhookError: [true, 'INVALID_SIGNATURE'],
+        privateVideo: [true, null, true, 'ERR_INVALID_ARGUMENT'],
+      })
+    },
+  )
 
   await check('CJS require of the installed package', () => {
     copyFileSync(join(here, 'require.cjs'), join(project, 'require.cjs'))
@@ -216,6 +221,7 @@ try {
       exports: EXPORTS,
       testing: ['WEBHOOK_EVENTS', 'createStandIn', 'deliverWebhook', 'signWebhook'],
       webhooks: ['verifyWebhook', 'webhookSecrets'],
+      private: ['privateVideo'],
       version: pkg.version,
       token: true,
       requests: ['/auth/api-key'],
@@ -233,7 +239,7 @@ try {
 
   await check('the type-test consumer uses every export of every entry point', () => {
     const consumer = readFileSync(join(here, 'consumer.ts'), 'utf8')
-    const names = ['index.d.ts', 'share.d.ts', 'testing.d.ts', 'webhooks.d.ts'].flatMap((f) =>
+    const names = ['index.d.ts', 'private.d.ts', 'share.d.ts', 'testing.d.ts', 'webhooks.d.ts'].flatMap((f) =>
       declaredExports(join(project, 'node_modules/apivideo-auth/dist', f)),
     )
     ok(names.length > EXPORTS.length, `found ${names.length} exports`)
@@ -262,6 +268,7 @@ try {
       './share': './src/share.ts',
       './testing': './src/testing.ts',
       './webhooks': './src/webhooks.ts',
+      './private': './src/private.ts',
     })
     for (const file of Object.values(jsr.exports)) ok(existsSync(join(root, file)), file)
   })

@@ -35,6 +35,13 @@ import type {
   ShareContext,
   TokenShare,
 } from 'apivideo-auth'
+import { privateVideo } from 'apivideo-auth/private'
+import type {
+  PrivateVideo,
+  PrivateVideoError,
+  PrivateVideoErrorCode,
+  PrivateVideoOptions,
+} from 'apivideo-auth/private'
 import { shareTokens } from 'apivideo-auth/share'
 import type { ShareOptions, TokenStore } from 'apivideo-auth/share'
 import { createStandIn } from 'apivideo-auth/testing'
@@ -192,6 +199,15 @@ export async function main(): Promise<string[]> {
       webhookFacts.push(code)
     },
   )
+  const privateOptions: PrivateVideoOptions = { sessionToken: true, fetch: standIn.fetch, signal: undefined }
+  const videoLinks: PrivateVideo = await privateVideo(session, 'vi4blUQJFrYWbaG44NChkH27', privateOptions)
+  const privateFacts: string[] = [videoLinks.player, videoLinks.token ?? 'public', videoLinks.sessionToken ?? '']
+  await privateVideo(session, 'vi4blUQJFrYWbaG44NChkH27').catch((error: PrivateVideoError) => {
+    const code: PrivateVideoErrorCode = error.code
+    privateFacts.push(code, String(error.retryable), String(error.status ?? error.retryAfter))
+  })
+  // @ts-expect-error: a misspelt option is refused
+  await privateVideo(session, 'vi4blUQJFrYWbaG44NChkH27', { sessiontoken: true }).catch(() => undefined)
   // @ts-expect-error: not an event type
   const notAType: WebhookEventType = 'video.deleted'
   // @ts-expect-error: a misspelt option is refused
@@ -224,5 +240,6 @@ export async function main(): Promise<string[]> {
     ...shareCalls,
     ...waitedKinds,
     ...shareEvents.map((event) => event.type),
+    ...privateFacts,
   ]
 }

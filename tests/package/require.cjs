@@ -2,6 +2,7 @@
 const lib = require('apivideo-auth')
 const testing = require('apivideo-auth/testing')
 const webhooks = require('apivideo-auth/webhooks')
+const privateVideos = require('apivideo-auth/private')
 const { version } = require('apivideo-auth/package.json')
 
 void (async () => {
@@ -12,6 +13,7 @@ void (async () => {
       exports: Object.keys(lib).sort(),
       testing: Object.keys(testing).sort(),
       webhooks: Object.keys(webhooks).sort(),
+      private: Object.keys(privateVideos).sort(),
       version,
       token: (await session.token()).length > 0,
       requests: standIn.requests.map((r) => r.path),

@@ -85,8 +85,11 @@ function apply(video: Json, payload: Json, at: number): Json {
   return video
 }
 
-/** The videos of one stand-in, and their routes. */
-export function createVideos(now: () => number) {
+/**
+ * The videos of one stand-in, and their routes; `show` is how an answer shows a video (a private one with a new
+ * token in its assets).
+ */
+export function createVideos(now: () => number, show: (video: Json) => Json) {
   const videos = new Map<string, Json>() // videoId -> video, oldest first
 
   /** A new video object, remembered (the oldest forgotten beyond 1,000). */
@@ -128,7 +131,8 @@ export function createVideos(now: () => number) {
         (title === null || (v.title as string).includes(title)) &&
         tags.every((tag) => (v.tags as string[]).includes(tag)),
     )
-    return json(200, page(url, sorted(found, sort)))
+    const shown = page(url, sorted(found, sort))
+    return json(200, { ...shown, data: shown.data.map((video) => show(video as Json)) })
   }
 
   /** `POST /videos`: a `video-creation-payload`, `title` required. */
@@ -137,7 +141,7 @@ export function createVideos(now: () => number) {
     if (payload instanceof Response) return payload
     const problems = check(payload, CREATION_RULES)
     if (payload.title === undefined || payload.title === '') problems.unshift(required('title'))
-    return problems.length > 0 ? badRequest(problems) : json(201, create(payload))
+    return problems.length > 0 ? badRequest(problems) : json(201, show(create(payload)))
   }
 
   /** Answers a request on `/videos/{videoId}` with `found(video)`, or api.video's 404 for an unknown id. */
@@ -153,7 +157,7 @@ export function createVideos(now: () => number) {
     const payload = jsonPayload(request, body)
     if (payload instanceof Response) return payload
     const problems = check(payload, UPDATE_RULES)
-    return problems.length > 0 ? badRequest(problems) : json(200, apply(video, payload, now()))
+    return problems.length > 0 ? badRequest(problems) : json(200, show(apply(video, payload, now())))
   }
 
   const routes: Route[] = [
@@ -162,7 +166,7 @@ export function createVideos(now: () => number) {
       path: /^\/videos\/([^/]+)$/,
       access: 'api',
       methods: {
-        GET: one((video) => json(200, video)),
+        GET: one((video) => json(200, show(video))),
         PATCH: one(update),
         DELETE: one((video) => {
           videos.delete(video.videoId as string)
