@@ -1,4 +1,6 @@
 import type { FetchFunction, Session } from './index.js'
+import { badArgument } from './internal/errors.js'
+import { type Known, checkOptions as checkKnown } from './internal/options.js'
 
 /** Options of `privateVideo`. */
 export interface PrivateVideoOptions {
@@ -74,13 +76,9 @@ export interface PrivateVideoError extends Error {
  * `session.fetch` to another path of the API.
  */
 const VIDEO_ID = /^vi[0-9A-Za-z]{22}$/
-const OPTIONS = ['sessionToken', 'fetch', 'signal']
+const PRIVATE_VIDEO_OPTIONS: Known<PrivateVideoOptions> = { sessionToken: true, fetch: true, signal: true }
 /** The assets a video answer must hold, each an `https:` URL; `mp4` only when the video has one. */
 const REQUIRED_ASSETS = ['player', 'hls', 'thumbnail'] as const
-
-function badArgument(message: string, code = 'ERR_INVALID_ARGUMENT'): never {
-  throw Object.assign(new TypeError(message), { code })
-}
 
 function refuse(code: PrivateVideoErrorCode, detail: string, status?: number, retryAfter?: number): never {
   const http = status === undefined ? '' : ` (HTTP ${status})`
@@ -114,13 +112,7 @@ function refuseStatus(response: Response, what: string, notFound: PrivateVideoEr
 }
 
 function checkOptions(options: unknown): PrivateVideoOptions {
-  if (typeof options !== 'object' || options === null) badArgument('options must be an object')
-  for (const property of Object.keys(options)) {
-    const meant = OPTIONS.find((name) => name.toLowerCase() === property.toLowerCase())
-    if (!OPTIONS.includes(property))
-      badArgument(`unknown option ${property}${meant ? ` (did you mean ${meant}?)` : ''}`, 'ERR_UNKNOWN_OPTION')
-  }
-  const { sessionToken, fetch, signal } = options as PrivateVideoOptions
+  const { sessionToken, fetch, signal } = checkKnown(options, PRIVATE_VIDEO_OPTIONS)
   if (sessionToken !== undefined && typeof sessionToken !== 'boolean') badArgument('sessionToken must be a boolean')
   if (fetch !== undefined && typeof fetch !== 'function') badArgument('fetch must be a function')
   if (signal !== undefined && Object.prototype.toString.call(signal) !== '[object AbortSignal]')

@@ -329,10 +329,19 @@ errors.run()
 
 const addOn = suite('private add-on')
 
-addOn('is a separate entry: it imports nothing at run time from the core', () => {
-  for (const file of ['private.js', 'private.cjs']) {
+addOn('is a separate entry: at run time it imports the shared helpers (internal/) only, never the core', () => {
+  for (const [file, from] of [
+    ['private.js', /from '(\.[^']+)'/g],
+    ['private.cjs', /require\("(\.[^"]+)"\)/g],
+  ]) {
     const code = readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8')
-    assert.not.match(code, /require\(|from '\.\/index\.js'|import\(/, file)
+    const imported = [...code.matchAll(from)].map((match) => match[1])
+    assert.ok(imported.length > 0, `${file} imports the shared helpers`)
+    assert.ok(
+      imported.every((path) => path.startsWith('./internal/')),
+      `${file} imports ${imported.join(', ')}`,
+    )
+    assert.not.match(code, /import\(/, file)
   }
 })
 
