@@ -1340,6 +1340,36 @@ function redirectedRequest(from: Request, status: number, location: string, body
   })
 }
 
+/**
+ * Sends with the token, and says whether the answer is the first request's (no redirect followed). With `follow`
+ * (the caller left `redirect` at its default, and the request was built with `manual`), redirects are followed
+ * here, at most 20, and the token goes only to the session's origin: once a redirect leaves it, no later request
+ * carries it. Runtimes that strip it themselves on a cross-origin redirect do not all do so (Workers before
+ * 2025-09-01).
+ */
+async function sendWithToken(
+  { fetch, origin }: Settings,
+  request: Request,
+  { bearer, body, follow }: { bearer: string; body: BodyInit | null | undefined; follow: boolean },
+): Promise<[Response, boolean]> {
+  let sent = request
+  let trusted = true
+  for (let redirects = 0; ; redirects++) {
+    if (trusted) sent.headers.set('authorization', `Bearer ${bearer}`)
+    if (trusted && !sent.headers.has('av-origin-sdk')) sent.headers.set('av-origin-sdk', ORIGIN_SDK)
+    const response = (await (fetch ?? globalThis.fetch)(sent)) as Response
+    const location = response.headers.get('location')
+    const next =
+      follow && REDIRECTS.includes(response.status) && location !== null && redirects < MOST_REDIRECTS
+        ? redirectedRequest(sent, response.status, location, body)
+        : undefined
+    if (!next) return [response, redirects === 0]
+    await cancelBody(response)
+    trusted &&= new URL(next.url).origin === origin
+    sent = next
+  }
+}
+
 /** `fetch` on the session's API, with its token, paced by its rate limits. */
 function createAuthorizedFetch(
   settings: Settings,
@@ -1380,38 +1410,9 @@ function createAuthorizedFetch(
     return true
   }
 
-  /**
-   * Sends with the token, and says whether the answer is the first request's (no redirect followed). With `follow`
-   * (the caller left `redirect` at its default, and the request was built with `manual`), redirects are followed
-   * here, at most 20, and the token goes only to the session's origin: once a redirect leaves it, no later request
-   * carries it. Runtimes that strip it themselves on a cross-origin redirect do not all do so (Workers before
-   * 2025-09-01).
-   */
-  async function send(
-    request: Request,
-    { bearer, body, follow }: { bearer: string; body: BodyInit | null | undefined; follow: boolean },
-  ): Promise<[Response, boolean]> {
-    let sent = request
-    let trusted = true
-    for (let redirects = 0; ; redirects++) {
-      if (trusted) sent.headers.set('authorization', `Bearer ${bearer}`)
-      if (trusted && !sent.headers.has('av-origin-sdk')) sent.headers.set('av-origin-sdk', ORIGIN_SDK)
-      const response = (await (settings.fetch ?? globalThis.fetch)(sent)) as Response
-      const location = response.headers.get('location')
-      const next =
-        follow && REDIRECTS.includes(response.status) && location !== null && redirects < MOST_REDIRECTS
-          ? redirectedRequest(sent, response.status, location, body)
-          : undefined
-      if (!next) return [response, redirects === 0]
-      await cancelBody(response)
-      trusted &&= new URL(next.url).origin === origin
-      sent = next
-    }
-  }
-
   return async function authorizedFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     if (init !== undefined && (typeof init !== 'object' || init === null)) fail('init', 'be an object')
-    // Redirects left at their default are followed by the session (see `send`): the request is built not to.
+    // Redirects left at their default are followed by the session (see `sendWithToken`): the request is built not to.
     const chosen = init?.redirect ?? (input instanceof Request ? input.redirect : undefined)
     const follow = chosen === undefined || chosen === 'follow'
     // Built at once, as fetch builds it: a URL or a buffer the caller changes after this call changes nothing sent,
@@ -1440,7 +1441,7 @@ function createAuthorizedFetch(
       try {
         // Counted in flight from here: a token that cannot be had ends the call, and its count, as a failed send does.
         const used = await tokenFor(request.signal)
-        answer = [...(await send(sent, { bearer: used.token, body, follow })), used]
+        answer = [...(await sendWithToken(settings, sent, { bearer: used.token, body, follow })), used]
       } finally {
         pacing.after(kind, sentAt, answer?.[1] ? answer[0] : undefined)
       }
