@@ -1190,7 +1190,8 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
   budget.limit = number('limit') ?? budget.limit ?? Infinity
   if (seconds !== undefined) {
     const endsAt = at + Math.max(seconds, 1) * 1000
-    budget.windowMs = Math.max(budget.windowMs, endsAt - at)
+    // A 429's Retry-After is when this call may go again, which says nothing of how long a window is.
+    if (status !== 429) budget.windowMs = Math.max(budget.windowMs, endsAt - at)
     // A 429 says when this call may go again; other answers narrow down when the window ends.
     budget.resetAt = status === 429 || budget.resetAt <= at ? endsAt : Math.min(budget.resetAt, endsAt)
   }
@@ -1253,6 +1254,8 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       let timedOut = false
       for (;;) {
         const at = clock()
+        // A clock that went back: the answers to come are of this window, not of an earlier one.
+        if (at < budget.startedAt) budget.startedAt = at
         // A window that has ended: the next starts with the whole limit, and its answers will say when it ends.
         if (budget.limit !== undefined && at >= budget.resetAt) {
           budget.remaining = budget.limit
@@ -1265,7 +1268,8 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
         if (delayMs === 0 || waited + delayMs > leftMs || (timedOut && budget.limit === undefined)) {
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
-          if (delayMs > 0 || (await fleetAllows(budget, kind, at))) return waited
+          // With nothing that may be waited (rateLimitWait 0), the fleet's count is not asked either.
+          if (delayMs > 0 || leftMs <= 0 || (await fleetAllows(budget, kind, at))) return waited
           budget.inFlight--
           continue
         }
@@ -1354,9 +1358,12 @@ async function sendWithToken(
 ): Promise<[Response, boolean]> {
   let sent = request
   let trusted = true
+  // The attribution header is for the API: another origin gets it only when the caller set it.
+  const callersSdk = request.headers.has('av-origin-sdk')
   for (let redirects = 0; ; redirects++) {
     if (trusted) sent.headers.set('authorization', `Bearer ${bearer}`)
-    if (trusted && !sent.headers.has('av-origin-sdk')) sent.headers.set('av-origin-sdk', ORIGIN_SDK)
+    if (trusted && !callersSdk) sent.headers.set('av-origin-sdk', ORIGIN_SDK)
+    if (!trusted && !callersSdk) sent.headers.delete('av-origin-sdk')
     const response = (await (fetch ?? globalThis.fetch)(sent)) as Response
     const location = response.headers.get('location')
     const next =

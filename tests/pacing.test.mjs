@@ -196,6 +196,23 @@ pacing('a call whose token cannot be had leaves the budget as it was: later call
   assert.equal(waits(), [], 'no call was held for the calls that never went out')
 })
 
+pacing('the attribution header stays on the API: a redirect to another origin does not carry it', async () => {
+  const seen = []
+  const fetch = async (request) => {
+    const url = new URL(request.url)
+    if (url.pathname.startsWith('/auth/')) return json(200, tokenBody(1))
+    seen.push([url.host, request.headers.get('av-origin-sdk'), request.headers.get('authorization')])
+    return url.host === 'ws.api.video'
+      ? new Response(null, { status: 302, headers: { location: 'https://cdn.example.com/file' } })
+      : json(200, {})
+  }
+  const session = createSession({ apiKey: KEY, fetch })
+  assert.is((await session.fetch('/videos/vi1/source')).status, 200)
+  assert.equal(seen[1], ['cdn.example.com', null, null])
+  await session.fetch('/videos/vi1/source', { headers: { 'av-origin-sdk': 'wrapper:2.0.0' } })
+  assert.equal(seen[3], ['cdn.example.com', 'wrapper:2.0.0', null], "the caller's own goes where the caller sends it")
+})
+
 pacing.run()
 
 const onStandIn = suite("session.fetch: the stand-in's budgets, with the session's defaults")

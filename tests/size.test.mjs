@@ -9,9 +9,9 @@ import { minGzip } from '../build.mjs'
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
 // The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
 // rate-limit issue's budget for a core that paces session.fetch (6,600 B) is not met: pacing by the three budgets,
-// with its probe, its windows and the fleet's count, is about 1,200 B of the 7,458 B (see bench/results.md); the
+// with its probe, its windows and the fleet's count, is about 1,200 B of the 7,490 B (see bench/results.md); the
 // builders carry the attribution header (AV-Origin-Sdk), 31 B.
-const CORE_LIMIT = 7_470
+const CORE_LIMIT = 7_500
 const BUILDERS_LIMIT = 990
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
@@ -35,8 +35,8 @@ const SHARE_LIMIT = 2_400
 // auth paths under a prefix 27 B, the suggestion in an unknown option's message 58 B; the one list of routes with
 // its steps, the API key of every credential and the split into files 191 B. api.video's rate limits (their step,
 // budgets, headers and control route) bring it to 8,562 B, private delivery (a token a play, avh sessions) to
-// 9,529 B.
-const TESTING_LIMIT = 9_540
+// 9,544 B.
+const TESTING_LIMIT = 9_560
 // The private-video add-on: just above its measured size (1,869 B, the argument error and option check shared with
 // the other add-ons in src/internal/), so that it cannot creep.
 const PRIVATE_LIMIT = 1_900

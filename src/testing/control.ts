@@ -20,6 +20,9 @@ export interface Controls {
   setRateLimits(limits: Budgets | undefined): void
 }
 
+/** The body of `POST /_stand-in/rate-limits`: the option as createStandIn takes it. */
+const RATE_LIMITS_BODY: Known<{ rateLimits?: unknown }> = { rateLimits: true }
+
 /** The body of `POST /_stand-in/deliver`. */
 interface DeliverBody {
   event: WebhookEventInit
@@ -93,7 +96,9 @@ export function controlRoutes(controls: Controls): Route[] {
       const payload = jsonPayload(request, body)
       if (payload instanceof Response) return payload
       try {
-        controls.setRateLimits(readRateLimits(payload.rateLimits))
+        const { rateLimits } = checkOptions(payload, RATE_LIMITS_BODY)
+        if (rateLimits === undefined) throw new TypeError('rateLimits is missing: true, false or budgets')
+        controls.setRateLimits(readRateLimits(rateLimits))
       } catch (error) {
         return controlProblem(400, (error as Error).message)
       }

@@ -164,6 +164,8 @@ limits('over HTTP, the control route changes the budgets; the requests report co
     const { counts } = await (await fetch(`${server.url}/_stand-in/requests`)).json()
     assert.is(counts.rateLimited, 1)
     assert.is((await post('/_stand-in/rate-limits', { rateLimits: { reads: 'many' } })).status, 400)
+    assert.is((await post('/_stand-in/rate-limits', { reads: 5 })).status, 400, 'the budgets go under rateLimits')
+    assert.is((await read()).status, 429, 'a refused body changes nothing')
     assert.is((await post('/_stand-in/rate-limits', { rateLimits: false })).status, 204)
     assert.is((await read()).status, 200)
   } finally {
