@@ -1130,7 +1130,7 @@ interface Budget {
   remaining: number
   /** When the window ends, on the session's clock: the earliest end its answers' Retry-After allow. */
   resetAt: number
-  /** A window's length: the longest Retry-After seen on an answer that was not a 429. */
+  /** A window's length: the longest Retry-After seen. */
   windowMs: number
   /** When this window began here; answers to calls sent before it say nothing of it. */
   startedAt: number
@@ -1190,8 +1190,9 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
   budget.limit = number('limit') ?? budget.limit ?? Infinity
   if (seconds !== undefined) {
     const endsAt = at + Math.max(seconds, 1) * 1000
-    // A 429 says when this call may go again, not how long a window is; other answers narrow down when it ends.
+    // A 429's Retry-After is when this call may go again, which says nothing of how long a window is.
     if (status !== 429) budget.windowMs = Math.max(budget.windowMs, endsAt - at)
+    // A 429 says when this call may go again; other answers narrow down when the window ends.
     budget.resetAt = status === 429 || budget.resetAt <= at ? endsAt : Math.min(budget.resetAt, endsAt)
   }
   const remaining = status === 429 ? 0 : number('remaining')
@@ -1246,8 +1247,8 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
      * with the ms it waited. `tooMany`: the call got a 429 and is to be sent again.
      */
     async before(kind: RateLimitKind, signal: AbortSignal, leftMs: number, tooMany: boolean): Promise<number> {
-      let budget = budgets.get(kind)
-      if (!budget) budgets.set(kind, (budget = newBudget()))
+      const budget = budgets.get(kind) ?? newBudget()
+      budgets.set(kind, budget)
       const started = Date.now()
       let reported = false
       let timedOut = false
