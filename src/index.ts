@@ -42,7 +42,6 @@ const MOST_REDIRECTS = 20 // The fetch standard's limit
 const FIRST_ANSWER_WAIT_MS = 1_000
 const GUESSED_WINDOW_MS = 60_000 // api.video's window, until a Retry-After shows the length of this one
 // The fleet's count is still spent past this session's reset: another instance saw the window end later. Ask again.
-const FLEET_RECHECK_MS = 100
 const FLEET_COUNTS_WINDOWS = 3 // The fleet's count goes on this many windows after its budget last ran short
 /** What every request to the API says of its sender (api.video's attribution header); the build checks the version. */
 const ORIGIN_SDK = 'apivideo-auth:1.1.0'
@@ -213,10 +212,11 @@ export interface TokenShare {
   /** Resolves once every background write has ended. */
   settled(): Promise<void>
   /**
-   * Counts one call of `kind` against the fleet's budget: true when it may be sent (at most `allowed` calls in a count
-   * kept `ttlMs`), false when the fleet has spent the window, undefined when the store could not say. Optional.
+   * Counts one call of `kind` against the fleet's count of the window that ends at `endsAt` (on the session's clock):
+   * true when it may be sent (at most `allowed` calls), false when the fleet has spent the window, undefined when the
+   * store could not say. Optional.
    */
-  take?(kind: RateLimitKind, allowed: number, ttlMs: number): Promise<boolean | undefined>
+  take?(kind: RateLimitKind, allowed: number, endsAt: number): Promise<boolean | undefined>
 }
 
 /** Options of `createSession`; only `apiKey` matters, and it may come from `APIVIDEO_API_KEY`. */
@@ -1128,8 +1128,11 @@ interface Budget {
   limit: number | undefined
   /** What the window has left, as its answers last said. */
   remaining: number
-  /** When the window ends, on the session's clock: the earliest end its answers' Retry-After allow. */
+  /** When the window ends, on the session's clock: as its answers say, or a whole window after the last one ended. */
   resetAt: number
+  /** What this window's answers say of its end: after `endsAfter`, by `endsBy`. */
+  endsAfter: number
+  endsBy: number
   /** A window's length: the longest Retry-After seen. */
   windowMs: number
   /** When this window began here; answers to calls sent before it say nothing of it. */
@@ -1146,6 +1149,8 @@ const newBudget = (): Budget => ({
   limit: undefined,
   remaining: Infinity,
   resetAt: 0,
+  endsAfter: -Infinity,
+  endsBy: Infinity,
   windowMs: 0,
   startedAt: -Infinity,
   shortAt: -Infinity,
@@ -1176,7 +1181,24 @@ function paceDelay(budget: Budget, at: number): number {
  */
 const fleetCounts = (budget: Budget, at: number) =>
   Number.isFinite(budget.limit) &&
-  (budget.startedAt === -Infinity || at - budget.shortAt < FLEET_COUNTS_WINDOWS * budget.windowMs)
+  (budget.startedAt === -Infinity || at - budget.shortAt < FLEET_COUNTS_WINDOWS * windowLength(budget))
+
+/** A window's length: the longest Retry-After its answers gave, or api.video's minute until one says. */
+const windowLength = (budget: Budget) => budget.windowMs || GUESSED_WINDOW_MS
+
+/**
+ * Starts a budget's next window with the whole limit. Windows follow each other at one length, so it ends a whole
+ * number of windows after the last one, until its answers say; at least one window later, as a clock that stood still
+ * (a test's) has not moved past the end.
+ */
+function startWindow(budget: Budget, at: number): void {
+  const windowMs = windowLength(budget)
+  budget.remaining = budget.limit as number
+  budget.startedAt = at
+  budget.endsAfter = -Infinity
+  budget.endsBy = Infinity
+  budget.resetAt += Math.max(Math.floor((at - budget.resetAt) / windowMs) + 1, 1) * windowMs
+}
 
 /** Reads what an answer says of its budget; an answer to a call sent in an earlier window changes nothing. */
 function readBudget(budget: Budget, headers: Headers, answer: { status: number; sentAt: number; at: number }): void {
@@ -1189,11 +1211,19 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
   const seconds = retryAfterOf(headers)
   budget.limit = number('limit') ?? budget.limit ?? Infinity
   if (seconds !== undefined) {
-    const endsAt = at + Math.max(seconds, 1) * 1000
-    // A 429's Retry-After is when this call may go again, which says nothing of how long a window is.
-    if (status !== 429) budget.windowMs = Math.max(budget.windowMs, endsAt - at)
-    // A 429 says when this call may go again; other answers narrow down when the window ends.
-    budget.resetAt = status === 429 || budget.resetAt <= at ? endsAt : Math.min(budget.resetAt, endsAt)
+    const waitMs = Math.max(seconds, 1) * 1000
+    // Time to the window's end says the window is at least that long. A 429's is when this call may go again, which
+    // may be a penalty longer than any window: it says no more than api.video's minute.
+    budget.windowMs = Math.max(budget.windowMs, status === 429 ? Math.min(waitMs, GUESSED_WINDOW_MS) : waitMs)
+    // The server counted the seconds up (a whole one at least) from when it took the call, between `sentAt` and
+    // `at`: its window ends after `sentAt + waitMs - 1 s`, and by `at + waitMs`.
+    budget.endsAfter = Math.max(budget.endsAfter, sentAt + waitMs - 1000)
+    budget.endsBy = Math.min(budget.endsBy, at + waitMs)
+    // api.video's windows (and the stand-in's) end on whole seconds: the whole second in that span is the end, which
+    // every instance of a fleet works out alike, so the fleet's count follows it. Windows that end between seconds
+    // leave no whole second in the span of enough answers: then the latest end they allow.
+    const second = Math.floor(budget.endsBy / 1000) * 1000
+    budget.resetAt = second > budget.endsAfter ? second : budget.endsBy
   }
   const remaining = status === 429 ? 0 : number('remaining')
   if (remaining !== undefined) budget.remaining = Math.min(budget.remaining, remaining)
@@ -1232,12 +1262,11 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
     if (!take || !fleetCounts(budget, at)) return true
     let allowed: boolean | undefined
     try {
-      allowed = await take(kind, budget.limit as number, Math.max(budget.resetAt - at, 1))
+      allowed = await take(kind, budget.limit as number, budget.resetAt)
     } catch {}
     if (allowed !== false) return true
     budget.remaining = 0
     budget.shortAt = clock()
-    budget.resetAt = Math.max(budget.resetAt, budget.shortAt + FLEET_RECHECK_MS)
     return false
   }
 
@@ -1251,21 +1280,18 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       budgets.set(kind, budget)
       const started = Date.now()
       let reported = false
-      let timedOut = false
+      let waitedForFirstAnswer = false
+      let windowRanOut = false
       for (;;) {
         const at = clock()
         // A clock that went back: the answers to come are of this window, not of an earlier one.
         if (at < budget.startedAt) budget.startedAt = at
-        // A window that has ended: the next starts with the whole limit, and its answers will say when it ends.
-        if (budget.limit !== undefined && at >= budget.resetAt) {
-          budget.remaining = budget.limit
-          budget.startedAt = at
-          budget.resetAt = at + (budget.windowMs || GUESSED_WINDOW_MS)
-        }
+        if (budget.limit !== undefined && (at >= budget.resetAt || windowRanOut)) startWindow(budget, at)
+        windowRanOut = false
         const waited = Date.now() - started
         const delayMs = paceDelay(budget, at)
         // A call that has waited its time for the first answer goes without it.
-        if (delayMs === 0 || waited + delayMs > leftMs || (timedOut && budget.limit === undefined)) {
+        if (delayMs === 0 || waited + delayMs > leftMs || (waitedForFirstAnswer && budget.limit === undefined)) {
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
           // With nothing that may be waited (rateLimitWait 0), the fleet's count is not asked either.
@@ -1279,19 +1305,24 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
           const reason = tooMany ? 'too-many-requests' : 'budget-spent'
           emit({ type: 'rate-limit-wait', kind, delayMs: Math.ceil(delayMs), remaining: budget.remaining, reason })
         }
-        timedOut = await hold(budget, delayMs, signal)
-        // The wait ran its time on a real timer: the window is over, even by a clock that stood still (a test's).
-        if (timedOut) budget.resetAt = Math.min(budget.resetAt, clock())
+        const waitingFor = budget.limit === undefined ? undefined : budget.resetAt
+        const timedOut = await hold(budget, delayMs, signal)
+        waitedForFirstAnswer = timedOut && waitingFor === undefined
+        // A wait for the window's end that ran its time on a real timer: the window is over, even by a clock that
+        // stood still (a test's), unless an answer moved its end meanwhile.
+        windowRanOut = timedOut && waitingFor === budget.resetAt
       }
     },
     /** Reads the answer of a call counted in flight (none when it failed). */
     after(kind: RateLimitKind, sentAt: number, response: Response | undefined): void {
       const budget = budgets.get(kind) as Budget
-      const { resetAt } = budget
+      const { resetAt, limit } = budget
       budget.inFlight--
       if (response) readBudget(budget, response.headers, { status: response.status, sentAt, at: clock() })
-      // The calls held look again when the answer may let one go: a call no longer in flight, an earlier end.
-      if (paceDelay(budget, clock()) === 0 || budget.resetAt < resetAt) for (const wake of budget.held) wake()
+      // The calls held look again when the answer may let one go (a call no longer in flight, an earlier end) or
+      // when it is the first to say what the budget is.
+      const woken = paceDelay(budget, clock()) === 0 || budget.resetAt < resetAt || limit !== budget.limit
+      if (woken) for (const wake of budget.held) wake()
     },
   }
 }

@@ -233,16 +233,20 @@ function createShareHook(
 }
 
 /**
- * The fleet's budgets of one session: `take(kind, allowed, ttlMs)` counts a call of its kind in the store's window,
- * and the store is skipped for the rest of a window after a failure.
+ * The fleet's budgets of one session: `take(kind, allowed, endsAt)` counts a call of its kind in the store's count
+ * of the window that ends at `endsAt`, one key a window, kept until it ends; the store is skipped for the rest of a
+ * window after a failure.
  */
 function fleetCount(store: TokenStore, now: () => number, call: StoreCall): Required<TokenShare>['take'] {
   let countsLostUntil = -Infinity
-  return async function count(kind: RateLimitKind, allowed: number, ttlMs: number): Promise<boolean | undefined> {
-    if (now() < countsLostUntil) return undefined
+  return async function count(kind: RateLimitKind, allowed: number, endsAt: number): Promise<boolean | undefined> {
+    const at = now()
+    if (at < countsLostUntil) return undefined
+    const ttlMs = Math.max(endsAt - at, 1)
     const counting: Renewal = { lost: false }
+    // Named by the window's end, which every instance works out alike: a count begun late still counts that window.
     const increment = (derived: Keys) =>
-      (store.increment as Required<TokenStore>['increment'])(`${derived.key}:rate:${kind}`, wholeMs(ttlMs))
+      (store.increment as Required<TokenStore>['increment'])(`${derived.key}:rate:${kind}:${endsAt}`, wholeMs(ttlMs))
     const counted = await call(counting, 'increment', increment, undefined)
     if (counting.lost) countsLostUntil = now() + ttlMs
     return typeof counted === 'number' ? counted <= allowed : undefined

@@ -6,13 +6,15 @@ import { createStandIn } from '../dist/testing.js'
 import { KEY, assertArgumentError, failure, json, settle, thrownBy, tokenBody } from './helpers/index.mjs'
 
 /**
- * An API whose answers carry api.video's rate-limit headers: `limits` per kind (read, write), a window per test that
- * ends when `reset()` is called or after `windowMs` of real time. `hold` keeps the first resource answer until
- * `release()`. Records every resource request and the most in flight at once.
+ * An API whose answers carry api.video's rate-limit headers: `limits` per kind (read, write) in windows of `windowMs`
+ * (whole seconds) of real time, each starting on the whole second of the answer that finds the last one over, so that
+ * they end on whole seconds as the stand-in's (and api.video's) do. `hold`
+ * keeps the first resource answer until `release()`. Records every resource request and the most in flight at once.
  */
 function budgeted({ limits = { read: 100, write: 100 }, windowMs = 1_000, headers = true, hold = false } = {}) {
   const used = { read: 0, write: 0 }
-  let windowEnds = Date.now() + windowMs
+  const nextEnd = () => Math.floor(Date.now() / 1000) * 1000 + windowMs
+  let windowEnds = nextEnd()
   let inFlight = 0
   let release
   const gate = hold ? new Promise((resolve) => (release = resolve)) : undefined
@@ -28,7 +30,7 @@ function budgeted({ limits = { read: 100, write: 100 }, windowMs = 1_000, header
       // An answer takes a turn of the event loop, so that calls sent together are in flight together.
       await settle()
       if (Date.now() >= windowEnds) {
-        windowEnds = Date.now() + windowMs
+        windowEnds = nextEnd()
         used.read = used.write = 0
       }
       const kind = request.method === 'GET' ? 'read' : 'write'
@@ -284,8 +286,8 @@ function countingShare(answers) {
   const share = () => ({
     renew: (renewHere) => renewHere(),
     settled: async () => {},
-    async take(kind, allowed, ttlMs) {
-      takes.push({ kind, allowed, ttlMs })
+    async take(kind, allowed, endsAt) {
+      takes.push({ kind, allowed, endsAt })
       const answer = answers.shift()
       if (answer instanceof Error) throw answer
       return answer
@@ -296,6 +298,7 @@ function countingShare(answers) {
 
 fleet("the first answer's call is not counted; the next are, against the limit, until the window ends", async () => {
   const api = budgeted({ limits: { read: 5, write: 5 } })
+  const startedAt = Date.now()
   const { share, takes } = countingShare([true, true])
   const { session } = sessionOn(api, { share })
   await session.fetch('/videos')
@@ -309,7 +312,9 @@ fleet("the first answer's call is not counted; the next are, against the limit, 
       ['read', 5],
     ],
   )
-  assert.ok(takes.every(({ ttlMs }) => ttlMs >= 1 && ttlMs <= 1_000))
+  // The window's end, a whole second: every instance of a fleet names the window alike.
+  const endedBy = Date.now() + 1_000
+  assert.ok(takes.every(({ endsAt }) => endsAt % 1_000 === 0 && endsAt > startedAt && endsAt <= endedBy))
 })
 
 fleet('a fleet that has spent the window holds the call; a count that fails lets it go', async () => {
@@ -326,6 +331,31 @@ fleet('a fleet that has spent the window holds the call; a count that fails lets
   assert.is((await session.fetch('/videos')).status, 200, 'a rejected count: sent')
   assert.is((await session.fetch('/videos')).status, 200, 'an unknown count: sent')
   assert.is(api.seen.requests.length, 4)
+})
+
+fleet('calls that waited for a first answer that was a 429 are counted by the fleet before they go', async () => {
+  const api = budgeted({ limits: { read: 3, write: 3 } })
+  // Another instance spends the window; this one's first answer is then a 429.
+  const other = sessionOn(api)
+  await Promise.all([1, 2, 3].map(() => other.session.fetch('/videos')))
+  const { share, takes } = countingShare(Array(20).fill(true))
+  const { session } = sessionOn(api, { share })
+  const answers = await Promise.all(Array.from({ length: 5 }, () => session.fetch('/videos')))
+  assert.equal(statuses(answers), Array(5).fill(200))
+  // The first call went alone, before any answer: its resend and the 4 that waited for it are counted.
+  assert.is(takes.length, 5, 'every call after the first answer was counted')
+})
+
+fleet('a call the fleet refuses waits for the window to end before the fleet is asked again', async () => {
+  const api = budgeted({ limits: { read: 50, write: 50 } })
+  const { share, takes } = countingShare(Array(1_000).fill(false))
+  const { session } = sessionOn(api, { share, rateLimitWait: 2_500 })
+  await session.fetch('/videos')
+  assert.is((await session.fetch('/videos')).status, 200, 'sent once the wait it may have has gone')
+  // One ask a window in the 2.5 s the call may wait, each of the next window: never a loop of asks.
+  assert.ok(takes.length <= 4, `${takes.length} asks`)
+  const ends = takes.map(({ endsAt }) => endsAt)
+  assert.equal(ends, [...new Set(ends)], 'each ask of another window')
 })
 
 fleet.run()

@@ -4,7 +4,7 @@ import { shareTokens } from '../../dist/share.js'
 import { KEY, assertArgumentError, clock, thrownBy } from '../helpers/index.mjs'
 
 const BASE = 'https://ws.api.video'
-const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}:rate:(read|write|upload)$/
+const STORE_KEY = /^apivideo-auth:[0-9a-f]{64}:rate:(read|write|upload):\d+$/
 
 /** A fake session context: the hook sees only this. `events` is what it emitted. */
 function context(time = clock()) {
@@ -33,19 +33,26 @@ function countingStore() {
 const count = suite("share: the fleet's rate-limit count")
 
 count(
-  'take() counts each call at a key derived from the API key, one a kind, and says whether it may go',
+  'take() counts each call at a key derived from the API key, one a kind and a window, and says whether it may go',
   async () => {
+    const time = clock()
     const store = countingStore()
-    const hook = shareTokens(store)(context())
-    assert.equal(await Promise.all([1, 2, 3].map(() => hook.take('read', 2, 1_000.4))), [true, true, false])
-    assert.is(await hook.take('write', 2, 500), true)
+    const hook = shareTokens(store)(context(time))
+    const endsAt = time.now() + 1_000
+    assert.equal(await Promise.all([1, 2, 3].map(() => hook.take('read', 2, endsAt))), [true, true, false])
+    time.tick(0.4)
+    assert.is(await hook.take('write', 2, endsAt - 500), true)
     const [read, , , write] = store.calls
     assert.match(read.key, STORE_KEY)
-    assert.ok(read.key.endsWith(':rate:read') && write.key.endsWith(':rate:write'))
-    assert.is(read.key.replace(':rate:read', ''), write.key.replace(':rate:write', ''))
+    assert.ok(read.key.endsWith(`:rate:read:${endsAt}`), 'named by the kind and the window end')
+    assert.ok(write.key.endsWith(`:rate:write:${endsAt - 500}`))
+    assert.is(read.key.replace(/:rate:.*/, ''), write.key.replace(/:rate:.*/, ''))
     assert.not.ok(read.key.includes(KEY), 'the key says nothing of the API key')
-    assert.is(read.ttlMs, 1_001, 'a whole number of ms')
-    assert.is(write.ttlMs, 500)
+    assert.is(read.ttlMs, 1_000, 'kept until the window ends')
+    assert.is(write.ttlMs, 500, 'a whole number of ms')
+    // The next window is another count, whatever the last one's was.
+    time.tick(1_000)
+    assert.is(await hook.take('read', 2, endsAt + 1_000), true)
   },
 )
 
@@ -68,8 +75,8 @@ count('a count that fails is share-failed `increment`, and skipped for the rest 
     },
   }
   const hook = shareTokens(store)(ctx)
-  assert.is(await hook.take('read', 10, 2_000), undefined)
-  assert.is(await hook.take('read', 10, 2_000), undefined)
+  assert.is(await hook.take('read', 10, time.now() + 2_000), undefined)
+  assert.is(await hook.take('read', 10, time.now() + 2_000), undefined)
   assert.is(calls, 1, 'not asked again within the window')
   assert.equal(
     ctx.events.map(({ type, call }) => [type, call]),
@@ -77,7 +84,7 @@ count('a count that fails is share-failed `increment`, and skipped for the rest 
   )
   assert.not.ok(JSON.stringify(ctx.events).includes(KEY), 'the key is scrubbed from the event')
   time.tick(2_000)
-  assert.is(await hook.take('read', 10, 2_000), undefined)
+  assert.is(await hook.take('read', 10, time.now() + 2_000), undefined)
   assert.is(calls, 2, 'asked again once the window ended')
 })
 
