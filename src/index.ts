@@ -1257,12 +1257,15 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       if (signal.aborted) wake()
     })
 
-  /** Whether the fleet's count lets the call go; when it says the window is spent, this budget is spent too. */
-  async function fleetAllows(budget: Budget, kind: RateLimitKind, at: number): Promise<boolean> {
+  /**
+   * Whether the fleet's count lets the call go; when it says the window is spent, this budget is spent too. The
+   * caller's abort ends the wait for the store at once (the call then goes nowhere).
+   */
+  async function fleetAllows(budget: Budget, kind: RateLimitKind, at: number, signal: AbortSignal): Promise<boolean> {
     if (!take || !fleetCounts(budget, at)) return true
     let allowed: boolean | undefined
     try {
-      allowed = await take(kind, budget.limit as number, budget.resetAt)
+      allowed = await untilAborted(take(kind, budget.limit as number, budget.resetAt), signal)
     } catch {}
     if (allowed !== false) return true
     budget.remaining = 0
@@ -1295,8 +1298,10 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
           // With nothing that may be waited (rateLimitWait 0), the fleet's count is not asked either.
-          if (delayMs > 0 || leftMs <= 0 || (await fleetAllows(budget, kind, at))) return waited
+          const allowed = delayMs > 0 || leftMs <= 0 || (await fleetAllows(budget, kind, at, signal))
+          if (allowed && !signal.aborted) return waited
           budget.inFlight--
+          signal.throwIfAborted()
           continue
         }
         // One event for a call's wait on a spent budget, however often it wakes to look again.

