@@ -41,9 +41,12 @@ export function readRateLimits(value: unknown): Budgets | undefined {
   for (const name of Object.keys(RATE_LIMITS) as (keyof RateLimits)[]) {
     const n = given[name]
     if (n === undefined) continue
-    const least = name === 'windowMs' ? 1 : 0
-    if (!(typeof n === 'number' && Number.isInteger(n) && n >= least && n <= MOST))
-      badArgument(`rateLimits.${name} must be a whole number from ${least} to ${MOST}`)
+    if (!(typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MOST))
+      badArgument(`rateLimits.${name} must be a whole number from 0 to ${MOST}`)
+    // Whole seconds, as api.video's windows: its Retry-After counts whole seconds to the end, and a session takes a
+    // window to end on one.
+    if (name === 'windowMs' && (n === 0 || n % 1000 !== 0))
+      badArgument('rateLimits.windowMs must be whole seconds (a multiple of 1000)')
     limits[name] = n
   }
   return limits

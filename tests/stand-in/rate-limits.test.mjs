@@ -137,7 +137,7 @@ limits('without rateLimits, no header and no 429: the answers of 1.0', async () 
 })
 
 limits('a bad rateLimits is a TypeError naming it, and nothing is created', async () => {
-  for (const value of ['yes', 1, { reads: -1 }, { windowMs: 0 }, { reads: 1.5 }]) {
+  for (const value of ['yes', 1, { reads: -1 }, { windowMs: 0 }, { windowMs: 1_500 }, { reads: 1.5 }]) {
     const error = await thrownBy(() => createStandIn({ rateLimits: value }))
     assertArgumentError(error, 'rateLimits')
   }
