@@ -1133,6 +1133,10 @@ interface Budget {
   /** What this window's answers say of its end: after `endsAfter`, by `endsBy`. */
   endsAfter: number
   endsBy: number
+  /** Whether an answer to a call sent in this window has come: until one does, its end is a guess. */
+  answered: boolean
+  /** A 429's Retry-After: no call goes before it, even when it outlasts the window (a penalty). */
+  notBefore: number
   /** A window's length: the longest Retry-After seen. */
   windowMs: number
   /** When this window began here; answers to calls sent before it say nothing of it. */
@@ -1151,6 +1155,8 @@ const newBudget = (): Budget => ({
   resetAt: 0,
   endsAfter: -Infinity,
   endsBy: Infinity,
+  answered: false,
+  notBefore: -Infinity,
   windowMs: 0,
   startedAt: -Infinity,
   shortAt: -Infinity,
@@ -1166,13 +1172,19 @@ function rateLimitKind(method: string, url: string, baseUrl: string): RateLimitK
 }
 
 /**
- * The pacing rule: how long a call waits before it is sent (0: now).
- * - A budget no answer has described yet lets one call out at a time: its answer says the limit.
+ * The pacing rule: how long a call waits before it is sent (0: now), and whether it waits for an answer (which may
+ * end the wait sooner).
+ * - After a 429, no call goes before its Retry-After.
+ * - A window no answer has described yet lets one call out at a time: its answer says the limit and the window's
+ *   end. That holds for a session's first window, and for each new one while the budget runs short, whose end is
+ *   only a guess until then (and a wrong guess would count the fleet's calls under another window's name).
  * - Calls in flight count against what the window has left; once that is spent, calls wait for the window's end.
  */
-function paceDelay(budget: Budget, at: number): number {
-  if (budget.limit === undefined) return budget.inFlight > 0 ? FIRST_ANSWER_WAIT_MS : 0
-  return budget.remaining - budget.inFlight > 0 ? 0 : Math.max(budget.resetAt - at, 1)
+function paceWait(budget: Budget, at: number): { delayMs: number; forAnswer: boolean } {
+  if (at < budget.notBefore) return { delayMs: budget.notBefore - at, forAnswer: false }
+  if (budget.remaining - budget.inFlight <= 0) return { delayMs: Math.max(budget.resetAt - at, 1), forAnswer: false }
+  const forAnswer = !budget.answered && (budget.limit === undefined || fleetCounts(budget, at))
+  return { delayMs: forAnswer && budget.inFlight > 0 ? FIRST_ANSWER_WAIT_MS : 0, forAnswer }
 }
 
 /**
@@ -1197,8 +1209,16 @@ function startWindow(budget: Budget, at: number): void {
   budget.startedAt = at
   budget.endsAfter = -Infinity
   budget.endsBy = Infinity
+  budget.answered = false
   budget.resetAt += Math.max(Math.floor((at - budget.resetAt) / windowMs) + 1, 1) * windowMs
 }
+
+/**
+ * api.video's windows (and the stand-in's) end on whole seconds: a time its answers place after `after` and by `by`
+ * is the whole second nearest the middle of that span. It stays so when answers are slow or the clocks are a fraction
+ * of a second apart, and every instance of a fleet works it out alike, so that the fleet's count follows it.
+ */
+const nearestSecond = (after: number, by: number) => Math.round((after + by) / 2 / 1000) * 1000
 
 /** Reads what an answer says of its budget; an answer to a call sent in an earlier window changes nothing. */
 function readBudget(budget: Budget, headers: Headers, answer: { status: number; sentAt: number; at: number }): void {
@@ -1210,20 +1230,26 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
   }
   const seconds = retryAfterOf(headers)
   budget.limit = number('limit') ?? budget.limit ?? Infinity
+  budget.answered = true
   if (seconds !== undefined) {
-    const waitMs = Math.max(seconds, 1) * 1000
-    // Time to the window's end says the window is at least that long. A 429's is when this call may go again, which
-    // may be a penalty longer than any window: it says no more than api.video's minute.
-    budget.windowMs = Math.max(budget.windowMs, status === 429 ? Math.min(waitMs, GUESSED_WINDOW_MS) : waitMs)
+    // Counted up to whole seconds, as the server counts them (a Retry-After that is an HTTP date is a fraction).
+    const waitMs = Math.max(Math.ceil(seconds), 1) * 1000
     // The server counted the seconds up (a whole one at least) from when it took the call, between `sentAt` and
-    // `at`: its window ends after `sentAt + waitMs - 1 s`, and by `at + waitMs`.
-    budget.endsAfter = Math.max(budget.endsAfter, sentAt + waitMs - 1000)
-    budget.endsBy = Math.min(budget.endsBy, at + waitMs)
-    // api.video's windows (and the stand-in's) end on whole seconds: the whole second in that span is the end, which
-    // every instance of a fleet works out alike, so the fleet's count follows it. Windows that end between seconds
-    // leave no whole second in the span of enough answers: then the latest end they allow.
-    const second = Math.floor(budget.endsBy / 1000) * 1000
-    budget.resetAt = second > budget.endsAfter ? second : budget.endsBy
+    // `at`: the time it gave is after `sentAt + waitMs - 1 s`, and by `at + waitMs`.
+    const after = sentAt + waitMs - 1000
+    const by = at + waitMs
+    // A 429's is when this call may go again, at the latest it may mean: it may be a penalty that outlasts the
+    // window, and that need not end on a whole second.
+    if (status === 429) budget.notBefore = Math.max(budget.notBefore, by)
+    // Time to the window's end says the window is at least that long; a 429's says no more than api.video's minute.
+    budget.windowMs = Math.max(budget.windowMs, status === 429 ? Math.min(waitMs, GUESSED_WINDOW_MS) : waitMs)
+    // Each answer narrows the span the window's end is in; a 429's that ends after what the others allow is a
+    // penalty, not the window's end.
+    if (status !== 429 || Math.max(budget.endsAfter, after) < budget.endsBy) {
+      budget.endsAfter = Math.max(budget.endsAfter, after)
+      budget.endsBy = Math.min(budget.endsBy, by)
+      budget.resetAt = nearestSecond(budget.endsAfter, budget.endsBy)
+    }
   }
   const remaining = status === 429 ? 0 : number('remaining')
   if (remaining !== undefined) budget.remaining = Math.min(budget.remaining, remaining)
@@ -1283,18 +1309,21 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       budgets.set(kind, budget)
       const started = Date.now()
       let reported = false
-      let waitedForFirstAnswer = false
-      let windowRanOut = false
+      let waitedForAnswer = false
+      // Where a clock that stood still (a test's) through a wait that ran its time on a real timer is taken to be:
+      // at the wait's end. A clock that moved says itself, as a timer may fire a little early.
+      let ranTo = -Infinity
       for (;;) {
         const at = clock()
+        const reached = Math.max(at, ranTo)
         // A clock that went back: the answers to come are of this window, not of an earlier one.
         if (at < budget.startedAt) budget.startedAt = at
-        if (budget.limit !== undefined && (at >= budget.resetAt || windowRanOut)) startWindow(budget, at)
-        windowRanOut = false
+        if (budget.limit !== undefined && reached >= budget.resetAt) startWindow(budget, at)
+        if (reached >= budget.notBefore) budget.notBefore = -Infinity
         const waited = Date.now() - started
-        const delayMs = paceDelay(budget, at)
-        // A call that has waited its time for the first answer goes without it.
-        if (delayMs === 0 || waited + delayMs > leftMs || (waitedForFirstAnswer && budget.limit === undefined)) {
+        const { delayMs, forAnswer } = paceWait(budget, reached)
+        // A call that has waited its time for the window's first answer goes without it.
+        if (delayMs === 0 || waited + delayMs > leftMs || (waitedForAnswer && forAnswer)) {
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
           // With nothing that may be waited (rateLimitWait 0), the fleet's count is not asked either.
@@ -1304,29 +1333,27 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
           signal.throwIfAborted()
           continue
         }
-        // One event for a call's wait on a spent budget, however often it wakes to look again.
-        if (!reported && budget.limit !== undefined) {
+        // One event for a call's wait on a spent budget (or a 429's), however often it wakes to look again.
+        if (!reported && !forAnswer) {
           reported = true
           const reason = tooMany ? 'too-many-requests' : 'budget-spent'
           emit({ type: 'rate-limit-wait', kind, delayMs: Math.ceil(delayMs), remaining: budget.remaining, reason })
         }
-        const waitingFor = budget.limit === undefined ? undefined : budget.resetAt
         const timedOut = await hold(budget, delayMs, signal)
-        waitedForFirstAnswer = timedOut && waitingFor === undefined
-        // A wait for the window's end that ran its time on a real timer: the window is over, even by a clock that
-        // stood still (a test's), unless an answer moved its end meanwhile.
-        windowRanOut = timedOut && waitingFor === budget.resetAt
+        waitedForAnswer = timedOut && forAnswer
+        ranTo = timedOut && clock() === at ? reached + delayMs : -Infinity
       }
     },
     /** Reads the answer of a call counted in flight (none when it failed). */
     after(kind: RateLimitKind, sentAt: number, response: Response | undefined): void {
       const budget = budgets.get(kind) as Budget
-      const { resetAt, limit } = budget
+      const { resetAt, answered } = budget
       budget.inFlight--
       if (response) readBudget(budget, response.headers, { status: response.status, sentAt, at: clock() })
       // The calls held look again when the answer may let one go (a call no longer in flight, an earlier end) or
-      // when it is the first to say what the budget is.
-      const woken = paceDelay(budget, clock()) === 0 || budget.resetAt < resetAt || limit !== budget.limit
+      // when it is the first of its window, which says what the budget is.
+      const woken =
+        paceWait(budget, clock()).delayMs === 0 || budget.resetAt < resetAt || answered !== budget.answered
       if (woken) for (const wake of budget.held) wake()
     },
   }

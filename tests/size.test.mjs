@@ -10,9 +10,9 @@ import { minGzip } from '../build.mjs'
 // The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
 // rate-limit issue's budget for a core that paces session.fetch (6,600 B) is not met: pacing by the three budgets,
 // with its probe, its windows (their ends worked out alike across a fleet) and the fleet's count, is about 1,300 B of
-// the 7,606 B (see bench/results.md); the
+// the 7,739 B (see bench/results.md); the
 // builders carry the attribution header (AV-Origin-Sdk), 31 B.
-const CORE_LIMIT = 7_610
+const CORE_LIMIT = 7_745
 const BUILDERS_LIMIT = 990
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
@@ -37,8 +37,8 @@ const SHARE_LIMIT = 2_420
 // auth paths under a prefix 27 B, the suggestion in an unknown option's message 58 B; the one list of routes with
 // its steps, the API key of every credential and the split into files 191 B. api.video's rate limits (their step,
 // budgets, headers and control route) bring it to 8,562 B, private delivery (a token a play, avh sessions) to
-// 9,544 B.
-const TESTING_LIMIT = 9_560
+// 9,544 B, and windows of whole seconds only (as api.video's, and as sessions take them) to 9,573 B.
+const TESTING_LIMIT = 9_580
 // The private-video add-on: just above its measured size (1,869 B, the argument error and option check shared with
 // the other add-ons in src/internal/), so that it cannot creep.
 const PRIVATE_LIMIT = 1_900
