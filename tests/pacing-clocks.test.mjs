@@ -7,7 +7,8 @@ import { KEY, json, tokenBody } from './helpers/index.mjs'
 /**
  * An API of fixed windows of `windowMs` on its own clock (`serverNow`), as api.video's: `limit` calls a window, the
  * rate-limit headers on every answer, the Retry-After written by `retryAfter(end, at)` (whole seconds up by default).
- * `penaltyMs`: a 429 also locks every call out that long, and its Retry-After says so. Counts what it took and refused.
+ * `penaltyMs`: a 429 also locks every call out that long, and its Retry-After says so. Counts what it took and
+ * refused.
  */
 function windowed({ limit, windowMs, serverNow = Date.now, penaltyMs = 0, retryAfter = secondsTo }) {
   const used = new Map()
