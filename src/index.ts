@@ -664,6 +664,12 @@ function scrub(problem: object, secret: string | undefined): ProblemDetails {
   return JSON.parse(secret ? json.replaceAll(JSON.stringify(secret).slice(1, -1), '[redacted]') : json)
 }
 
+/**
+ * A Retry-After's wait in ms: counted up to whole seconds, as the server counts them (one that is an HTTP date is a
+ * fraction), and a whole one at least.
+ */
+const waitOf = (seconds: number) => Math.max(Math.ceil(seconds), 1) * 1000
+
 /** Seconds to wait from api.video's `X-RateLimit-Retry-After`, or a standard `Retry-After`. */
 const retryAfterOf = (headers: Headers) =>
   retryAfterSeconds(headers.get('x-ratelimit-retry-after') ?? headers.get('retry-after'))
@@ -1232,8 +1238,7 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
   budget.limit = number('limit') ?? budget.limit ?? Infinity
   budget.answered = true
   if (seconds !== undefined) {
-    // Counted up to whole seconds, as the server counts them (a Retry-After that is an HTTP date is a fraction).
-    const waitMs = Math.max(Math.ceil(seconds), 1) * 1000
+    const waitMs = waitOf(seconds)
     // The server counted the seconds up (a whole one at least) from when it took the call, between `sentAt` and
     // `at`: the time it gave is after `sentAt + waitMs - 1 s`, and by `at + waitMs`.
     const after = sentAt + waitMs - 1000
@@ -1241,13 +1246,15 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
     // A 429's is when this call may go again, at the latest it may mean: it may be a penalty that outlasts the
     // window, and that need not end on a whole second.
     if (status === 429) budget.notBefore = Math.max(budget.notBefore, by)
-    // Time to the window's end says the window is at least that long; a 429's says no more than api.video's minute.
-    budget.windowMs = Math.max(budget.windowMs, status === 429 ? Math.min(waitMs, GUESSED_WINDOW_MS) : waitMs)
-    // Each answer narrows the span the window's end is in; a 429's that ends after what the others allow is a
-    // penalty, not the window's end.
-    if (status !== 429 || Math.max(budget.endsAfter, after) < budget.endsBy) {
-      budget.endsAfter = Math.max(budget.endsAfter, after)
-      budget.endsBy = Math.min(budget.endsBy, by)
+    // Each answer narrows the span the window's end is in. One outside it is newer news: the window moved on, or
+    // the clock went back. A 429's that ends after the span is a penalty, not the window's end.
+    const penalty = status === 429 && after >= budget.endsBy
+    if (!penalty) {
+      const outside = after >= budget.endsBy || by <= budget.endsAfter
+      // Time to the window's end says the window is at least that long; a 429's says no more than api.video's minute.
+      budget.windowMs = Math.max(budget.windowMs, status === 429 ? Math.min(waitMs, GUESSED_WINDOW_MS) : waitMs)
+      budget.endsAfter = outside ? after : Math.max(budget.endsAfter, after)
+      budget.endsBy = outside ? by : Math.min(budget.endsBy, by)
       budget.resetAt = nearestSecond(budget.endsAfter, budget.endsBy)
     }
   }
@@ -1257,31 +1264,31 @@ function readBudget(budget: Budget, headers: Headers, answer: { status: number; 
 }
 
 /**
+ * Waits `ms` (true), or until the budget's next answer wakes it (false); the caller's abort rejects with its
+ * reason. No timer or listener is left behind.
+ */
+const hold = (budget: Budget, ms: number, signal: AbortSignal) =>
+  new Promise<boolean>((resolve, reject) => {
+    const end = (timedOut: boolean) => {
+      clearTimeout(timer)
+      budget.held.delete(wake)
+      signal.removeEventListener('abort', wake)
+      if (signal.aborted) reject(signal.reason)
+      else resolve(timedOut)
+    }
+    const wake = () => end(false)
+    const timer = setTimeout(() => end(true), ms)
+    budget.held.add(wake)
+    signal.addEventListener('abort', wake)
+    if (signal.aborted) wake()
+  })
+
+/**
  * Paces a session's calls by api.video's rate limits, one budget per kind, and with `take`, by the fleet's count.
  * Waits end with the caller's signal; a store that fails or hangs costs pacing, never the call.
  */
 function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take: TokenShare['take'] }) {
   const budgets = new Map<RateLimitKind, Budget>()
-
-  /**
-   * Waits `ms` (true), or until the budget's next answer wakes it (false); the caller's abort rejects with its
-   * reason. No timer or listener is left behind.
-   */
-  const hold = (budget: Budget, ms: number, signal: AbortSignal) =>
-    new Promise<boolean>((resolve, reject) => {
-      const end = (timedOut: boolean) => {
-        clearTimeout(timer)
-        budget.held.delete(wake)
-        signal.removeEventListener('abort', wake)
-        if (signal.aborted) reject(signal.reason)
-        else resolve(timedOut)
-      }
-      const wake = () => end(false)
-      const timer = setTimeout(() => end(true), ms)
-      budget.held.add(wake)
-      signal.addEventListener('abort', wake)
-      if (signal.aborted) wake()
-    })
 
   /**
    * Whether the fleet's count lets the call go; when it says the window is spent, this budget is spent too. The
@@ -1326,8 +1333,10 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
         if (delayMs === 0 || waited + delayMs > leftMs || (waitedForAnswer && forAnswer)) {
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
-          // With nothing that may be waited (rateLimitWait 0), the fleet's count is not asked either.
-          const allowed = delayMs > 0 || leftMs <= 0 || (await fleetAllows(budget, kind, at, signal))
+          // The fleet's count is asked for a call that may wait if it refuses: not one that goes because it cannot
+          // wait (rateLimitWait 0, or spent).
+          const mayWait = leftMs > 0 && (delayMs === 0 || forAnswer)
+          const allowed = !mayWait || (await fleetAllows(budget, kind, at, signal))
           if (allowed && !signal.aborted) return waited
           budget.inFlight--
           signal.throwIfAborted()
@@ -1506,11 +1515,13 @@ function createAuthorizedFetch(
     for (let sent = request; ; sent = again()) {
       // Paced first: a token taken before a long wait could be near its end when the call goes.
       waitedMs += await pacing.before(kind, request.signal, rateLimitWaitMs - waitedMs, tooMany)
-      const sentAt = clock()
+      // When the call went, after its token: an answer's Retry-After counts from then, not from an auth request.
+      let sentAt = clock()
       let answer: [Response, boolean, CachedToken] | undefined
       try {
         // Counted in flight from here: a token that cannot be had ends the call, and its count, as a failed send does.
         const used = await tokenFor(request.signal)
+        sentAt = clock()
         answer = [...(await sendWithToken(settings, sent, { bearer: used.token, body, follow })), used]
       } finally {
         pacing.after(kind, sentAt, answer?.[1] ? answer[0] : undefined)
@@ -1543,7 +1554,7 @@ function createAuthorizedFetch(
  */
 function resendAfter429(headers: Headers, body: BodyInit | null | undefined, leftMs: number): boolean {
   const seconds = retryAfterOf(headers)
-  return body !== undefined && seconds !== undefined && Math.max(seconds, 1) * 1000 <= leftMs
+  return body !== undefined && seconds !== undefined && waitOf(seconds) <= leftMs
 }
 
 async function cancelBody(response: Response): Promise<void> {
