@@ -1317,8 +1317,8 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       const started = Date.now()
       let reported = false
       let waitedForAnswer = false
-      // Where a clock that stood still (a test's) through a wait that ran its time on a real timer is taken to be:
-      // at the wait's end. A clock that moved says itself, as a timer may fire a little early.
+      // Where a clock that stood still (a test's) through a wait that ran its time is taken to be: at the wait's end.
+      // A clock that moved says itself, as a timer may fire a little early.
       let ranTo = -Infinity
       for (;;) {
         const at = clock()
@@ -1348,9 +1348,12 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
           const reason = tooMany ? 'too-many-requests' : 'budget-spent'
           emit({ type: 'rate-limit-wait', kind, delayMs: Math.ceil(delayMs), remaining: budget.remaining, reason })
         }
+        const heldAt = Date.now()
         const timedOut = await hold(budget, delayMs, signal)
         waitedForAnswer = timedOut && forAnswer
-        ranTo = timedOut && clock() === at ? reached + delayMs : -Infinity
+        // Stood still: the wait's time passed in real time, and not on the clock.
+        const stoodStill = timedOut && clock() === at && Date.now() - heldAt >= delayMs
+        ranTo = stoodStill ? reached + delayMs : -Infinity
       }
     },
     /** Reads the answer of a call counted in flight (none when it failed). */

@@ -10,9 +10,9 @@ import { minGzip } from '../build.mjs'
 // The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
 // rate-limit issue's budget for a core that paces session.fetch (6,600 B) is not met: pacing by the three budgets,
 // with its probe, its windows (their ends worked out alike across a fleet) and the fleet's count, is about 1,460 B of
-// the 7,762 B (see bench/results.md); the
+// the 7,771 B (see bench/results.md); the
 // builders carry the attribution header (AV-Origin-Sdk), 31 B.
-const CORE_LIMIT = 7_770
+const CORE_LIMIT = 7_780
 const BUILDERS_LIMIT = 990
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
