@@ -842,8 +842,11 @@ function defaultClock(): () => number {
   // How far the wall clock got ahead of the monotonic one. It only grows, so the clock never runs backwards.
   let lead = 0
   return () => {
+    // The wall first: a pause between the two reads (the thread preempted) then makes the lead seem smaller, which
+    // the next read mends, never larger, which would put the clock ahead of the wall for good.
+    const wall = Date.now()
     const monotonic = origin + performance.now()
-    lead = Math.max(lead, Date.now() - monotonic)
+    lead = Math.max(lead, wall - monotonic)
     return monotonic + lead
   }
 }

@@ -94,6 +94,39 @@ clocks(
   },
 )
 
+clocks('a pause between its two reads does not put the clock ahead of the wall clock', async () => {
+  await withClocks(async (clocks) => {
+    const { standIn } = minuteTokens()
+    // The two clocks agree; then the thread loses the CPU for 7 ms just after its first read of performance.now().
+    clocks.elapsed = clocks.wall - performance.timeOrigin
+    let paused = false
+    performance.now = () => {
+      const elapsed = clocks.elapsed
+      if (!paused) {
+        paused = true
+        clocks.elapsed += 7
+        clocks.wall += 7
+      }
+      return elapsed
+    }
+    const ahead = []
+    const session = createSession({
+      apiKey: KEY,
+      fetch: standIn.fetch,
+      onEvent: (e) => ahead.push(e.at - Date.now()),
+    })
+    await session.token()
+    clocks.elapsed += 1_000
+    clocks.wall += 1_000
+    await session.token({ forceRefresh: true })
+    assert.ok(ahead.length >= 2, `${ahead.length} events`)
+    assert.ok(
+      ahead.every((ms) => ms < 1),
+      `ms ahead of Date.now(): ${ahead.map((ms) => ms.toFixed(1))}`,
+    )
+  })
+})
+
 clocks('without performance (or its timeOrigin), the default clock is Date.now', async () => {
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'performance')
   for (const stand of [undefined, { now: () => 0 }]) {
