@@ -142,6 +142,13 @@ export interface ProblemDetails {
  */
 export type RateLimitKind = 'read' | 'write' | 'upload'
 
+/** One window of a rate-limit budget, as a fleet counts it: its limit, its end (epoch ms) and its length. */
+export interface FleetWindow {
+  limit: number
+  endsAt: number
+  windowMs: number
+}
+
 /** Which store call of a share add-on failed; `open` is a value that was read but could not be used. */
 export type ShareCall = 'get' | 'set' | 'claim' | 'open' | 'lease' | 'increment'
 
@@ -212,11 +219,16 @@ export interface TokenShare {
   /** Resolves once every background write has ended. */
   settled(): Promise<void>
   /**
-   * Counts one call of `kind` against the fleet's count of the window that ends at `endsAt` (on the session's clock):
-   * true when it may be sent (at most `allowed` calls), false when the fleet has spent the window, undefined when the
-   * store could not say. Optional.
+   * Counts one call of `kind` against the fleet's count of `window` (its end on the session's clock): true when it
+   * may be sent (at most `window.limit` calls), false when the fleet has spent the window, undefined when the store
+   * could not say. Optional.
    */
-  take?(kind: RateLimitKind, allowed: number, endsAt: number): Promise<boolean | undefined>
+  take?(kind: RateLimitKind, window: FleetWindow): Promise<boolean | undefined>
+  /**
+   * The window of `kind` the fleet counts, as an instance last counted it (its end may have passed), for a session
+   * that has had no answer yet; undefined when none is. Optional, with `take`.
+   */
+  window?(kind: RateLimitKind): Promise<FleetWindow | undefined>
 }
 
 /** Options of `createSession`; only `apiKey` matters, and it may come from `APIVIDEO_API_KEY`. */
@@ -1123,7 +1135,7 @@ function createRenewals(settings: Settings, parts: SessionParts) {
       await shareHook?.settled()
     },
     /** The share's count of the fleet's calls, when it keeps one. */
-    take: shareHook?.take?.bind(shareHook),
+    fleet: shareHook?.take ? shareHook : undefined,
   }
 }
 
@@ -1154,6 +1166,15 @@ interface Budget {
   shortAt: number
   /** Calls sent and not answered yet: they count against what is left. */
   inFlight: number
+  /** Those of them counted in flight before this window began: none of them is its first call. */
+  carried: number
+  /** This window's number, from the session's first: a call is counted in flight in one. */
+  window: number
+  /**
+   * Calls the fleet has not counted in this window: those sent before an answer or the fleet described it (counted
+   * once one does), and those in flight when it began, which api.video may count in it (counted as it begins).
+   */
+  uncounted: number
   /** The calls held until the next answer, which may free the window. */
   held: Set<() => void>
 }
@@ -1170,6 +1191,9 @@ const newBudget = (): Budget => ({
   startedAt: -Infinity,
   shortAt: -Infinity,
   inFlight: 0,
+  carried: 0,
+  window: 0,
+  uncounted: 0,
   held: new Set(),
 })
 
@@ -1193,24 +1217,29 @@ function paceWait(budget: Budget, at: number): { delayMs: number; forAnswer: boo
   if (at < budget.notBefore) return { delayMs: budget.notBefore - at, forAnswer: false }
   if (budget.remaining - budget.inFlight <= 0) return { delayMs: Math.max(budget.resetAt - at, 1), forAnswer: false }
   const forAnswer = !budget.answered && (budget.limit === undefined || fleetCounts(budget, at))
-  return { delayMs: forAnswer && budget.inFlight > 0 ? FIRST_ANSWER_WAIT_MS : 0, forAnswer }
+  return { delayMs: forAnswer && budget.inFlight > budget.carried ? FIRST_ANSWER_WAIT_MS : 0, forAnswer }
 }
 
 /**
- * The fleet counts every call in a session's first window, and for three windows after the budget ran short: a fleet
- * that spends its budget is counted from each window's start, and one far from it costs no store call.
+ * The fleet counts every call for three windows after the budget ran short, and after a session's first call, which
+ * cannot know how busy the fleet is: a fleet that spends its budget is counted from each window's start, and one far
+ * from it costs no store call.
  */
 const fleetCounts = (budget: Budget, at: number) =>
-  Number.isFinite(budget.limit) &&
-  (budget.startedAt === -Infinity || at - budget.shortAt < FLEET_COUNTS_WINDOWS * windowLength(budget))
+  Number.isFinite(budget.limit) && at - budget.shortAt < FLEET_COUNTS_WINDOWS * windowLength(budget)
 
 /** A window's length: the longest Retry-After its answers gave, or api.video's minute until one says. */
 const windowLength = (budget: Budget) => budget.windowMs || GUESSED_WINDOW_MS
 
+/** The first end after `at` of windows of `windowMs` that follow each other from one that ends at `endsAt`. */
+const nextEnd = (endsAt: number, at: number, windowMs: number) =>
+  endsAt + Math.max(Math.floor((at - endsAt) / windowMs) + 1, 0) * windowMs
+
 /**
  * Starts a budget's next window with the whole limit. Windows follow each other at one length, so it ends a whole
  * number of windows after the last one, until its answers say; at least one window later, as a clock that stood still
- * (a test's) has not moved past the end.
+ * (a test's) has not moved past the end. The calls in flight count against it, here and in the fleet's count:
+ * api.video may take them after it began.
  */
 function startWindow(budget: Budget, at: number): void {
   const windowMs = windowLength(budget)
@@ -1219,7 +1248,21 @@ function startWindow(budget: Budget, at: number): void {
   budget.endsAfter = -Infinity
   budget.endsBy = Infinity
   budget.answered = false
-  budget.resetAt += Math.max(Math.floor((at - budget.resetAt) / windowMs) + 1, 1) * windowMs
+  budget.window++
+  budget.carried = budget.inFlight
+  budget.uncounted = budget.inFlight
+  budget.resetAt = Math.max(nextEnd(budget.resetAt, at, windowMs), budget.resetAt + windowMs)
+}
+
+/**
+ * Takes the window the fleet counts for a budget no answer has described: the session's first call is then counted
+ * with the fleet's, instead of going uncounted into a window the fleet may have spent.
+ */
+function adoptWindow(budget: Budget, { limit, endsAt, windowMs }: FleetWindow, at: number): void {
+  budget.limit = limit
+  budget.remaining = limit
+  budget.windowMs = windowMs
+  budget.resetAt = nextEnd(endsAt, at, windowMs)
 }
 
 /**
@@ -1286,37 +1329,86 @@ const hold = (budget: Budget, ms: number, signal: AbortSignal) =>
     if (signal.aborted) wake()
   })
 
-/**
- * Paces a session's calls by api.video's rate limits, one budget per kind, and with `take`, by the fleet's count.
- * Waits end with the caller's signal; a store that fails or hangs costs pacing, never the call.
- */
-function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take: TokenShare['take'] }) {
-  const budgets = new Map<RateLimitKind, Budget>()
+/** A call as pacing let it go: the ms it waited, and the window it was counted in flight in. */
+interface Paced {
+  waitedMs: number
+  window: number
+}
 
-  /**
-   * Whether the fleet's count lets the call go; when it says the window is spent, this budget is spent too. The
-   * caller's abort ends the wait for the store at once (the call then goes nowhere).
-   */
-  async function fleetAllows(budget: Budget, kind: RateLimitKind, at: number, signal: AbortSignal): Promise<boolean> {
-    if (!take || !fleetCounts(budget, at)) return true
-    let allowed: boolean | undefined
-    try {
-      allowed = await untilAborted(take(kind, budget.limit as number, budget.resetAt), signal)
-    } catch {}
-    if (allowed !== false) return true
-    budget.remaining = 0
-    budget.shortAt = clock()
-    return false
+/**
+ * The fleet's count of a session's calls, with a share that keeps one (`take`, and `window` for a session's first
+ * calls); without, every call may go.
+ */
+function createFleetCount(fleet: TokenShare | undefined, clock: () => number) {
+  /** Counts a call with the fleet's; when the fleet has spent the window, so has this budget: the held look again. */
+  async function take(budget: Budget, kind: RateLimitKind): Promise<boolean | undefined> {
+    const window = { limit: budget.limit as number, endsAt: budget.resetAt, windowMs: windowLength(budget) }
+    const allowed = await fleet?.take?.(kind, window)
+    if (allowed === false) {
+      budget.remaining = 0
+      budget.shortAt = clock()
+      for (const wake of budget.held) wake()
+    }
+    return allowed
   }
 
   return {
     /**
-     * Holds a call of `kind` while its budget is spent, at most `leftMs` in all, then counts it in flight; resolves
-     * with the ms it waited. `tooMany`: the call got a 429 and is to be sent again.
+     * Whether the fleet's count lets the call go. A budget no answer has described takes the fleet's window first, if
+     * it counts one; with none, the call goes uncounted. The caller's abort ends the wait for the store at once (the
+     * call then goes nowhere).
      */
-    async before(kind: RateLimitKind, signal: AbortSignal, leftMs: number, tooMany: boolean): Promise<number> {
-      const budget = budgets.get(kind) ?? newBudget()
-      budgets.set(kind, budget)
+    async allows(budget: Budget, kind: RateLimitKind, at: number, signal: AbortSignal): Promise<boolean> {
+      if (!fleet?.take) return true
+      let allowed: boolean | undefined
+      try {
+        if (budget.limit === undefined) {
+          budget.shortAt = at
+          const known = fleet.window ? await untilAborted(fleet.window(kind), signal) : undefined
+          if (known && budget.limit === undefined) adoptWindow(budget, known, at)
+        }
+        if (budget.limit === undefined) budget.uncounted++
+        if (!fleetCounts(budget, at)) return true
+        allowed = await untilAborted(take(budget, kind), signal)
+      } catch {}
+      return allowed !== false
+    },
+    /** Counts the calls the window's count lacks, once the window is known: before the calls held are counted. */
+    countUncounted(budget: Budget, kind: RateLimitKind): void {
+      if (budget.limit === undefined || budget.uncounted === 0) return
+      if (fleetCounts(budget, clock())) for (let i = 0; i < budget.uncounted; i++) take(budget, kind).catch(() => {})
+      budget.uncounted = 0
+    },
+  }
+}
+
+/**
+ * Paces a session's calls by api.video's rate limits, one budget per kind, and with a share, by the fleet's count.
+ * Waits end with the caller's signal; a store that fails or hangs costs pacing, never the call.
+ */
+function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fleet: TokenShare | undefined }) {
+  const budgets = new Map<RateLimitKind, Budget>()
+  function budgetOf(kind: RateLimitKind): Budget {
+    let budget = budgets.get(kind)
+    if (!budget) budgets.set(kind, (budget = newBudget()))
+    return budget
+  }
+
+  const fleetCount = createFleetCount(fleet, clock)
+
+  return {
+    /**
+     * Whether a call of `kind` is to have its token before it is paced: the first of a session that has a fleet's
+     * window to take, so that it takes the window as it is when the call can go, not before an auth request.
+     */
+    first: (kind: RateLimitKind) => fleet?.window !== undefined && budgetOf(kind).limit === undefined,
+
+    /**
+     * Holds a call of `kind` while its budget is spent, at most `leftMs` in all, then counts it in flight; resolves
+     * with the ms it waited, and the window it is counted in. `tooMany`: the call got a 429 and is to be sent again.
+     */
+    async before(kind: RateLimitKind, signal: AbortSignal, leftMs: number, tooMany: boolean): Promise<Paced> {
+      const budget = budgetOf(kind)
       const started = Date.now()
       let reported = false
       let waitedForAnswer = false
@@ -1328,7 +1420,10 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
         const reached = Math.max(at, ranTo)
         // A clock that went back: the answers to come are of this window, not of an earlier one.
         if (at < budget.startedAt) budget.startedAt = at
-        if (budget.limit !== undefined && reached >= budget.resetAt) startWindow(budget, at)
+        if (budget.limit !== undefined && reached >= budget.resetAt) {
+          startWindow(budget, at)
+          fleetCount.countUncounted(budget, kind)
+        }
         if (reached >= budget.notBefore) budget.notBefore = -Infinity
         const waited = Date.now() - started
         const { delayMs, forAnswer } = paceWait(budget, reached)
@@ -1339,8 +1434,8 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
           // The fleet's count is asked for a call that may wait if it refuses: not one that goes because it cannot
           // wait (rateLimitWait 0, or spent).
           const mayWait = leftMs > 0 && (delayMs === 0 || forAnswer)
-          const allowed = !mayWait || (await fleetAllows(budget, kind, at, signal))
-          if (allowed && !signal.aborted) return waited
+          const allowed = !mayWait || (await fleetCount.allows(budget, kind, at, signal))
+          if (allowed && !signal.aborted) return { waitedMs: waited, window: budget.window }
           budget.inFlight--
           signal.throwIfAborted()
           continue
@@ -1360,11 +1455,13 @@ function createPacing({ clock, emit, take }: Omit<SessionParts, 'held'> & { take
       }
     },
     /** Reads the answer of a call counted in flight (none when it failed). */
-    after(kind: RateLimitKind, sentAt: number, response: Response | undefined): void {
-      const budget = budgets.get(kind) as Budget
+    after(kind: RateLimitKind, { window }: Paced, sentAt: number, response: Response | undefined): void {
+      const budget = budgetOf(kind)
       const { resetAt, answered } = budget
       budget.inFlight--
+      if (window < budget.window) budget.carried--
       if (response) readBudget(budget, response.headers, { status: response.status, sentAt, at: clock() })
+      fleetCount.countUncounted(budget, kind)
       // The calls held look again when the answer may let one go (a call no longer in flight, an earlier end) or
       // when it is the first of its window, which says what the budget is.
       const woken =
@@ -1458,7 +1555,7 @@ async function sendWithToken(
 /** `fetch` on the session's API, with its token, paced by its rate limits. */
 function createAuthorizedFetch(
   settings: Settings,
-  parts: SessionParts & { tokenFor: (signal: AbortSignal) => Promise<CachedToken>; take: TokenShare['take'] },
+  parts: SessionParts & { tokenFor: (signal: AbortSignal) => Promise<CachedToken>; fleet: TokenShare | undefined },
 ) {
   const { clock, held, tokenFor } = parts
   const { baseUrl, origin, rateLimitWaitMs } = settings
@@ -1520,7 +1617,9 @@ function createAuthorizedFetch(
     const again = () => new Request(request, body === null ? { headers } : { headers, body: body as BodyInit })
     for (let sent = request; ; sent = again()) {
       // Paced first: a token taken before a long wait could be near its end when the call goes.
-      waitedMs += await pacing.before(kind, request.signal, rateLimitWaitMs - waitedMs, tooMany)
+      if (pacing.first(kind)) await tokenFor(request.signal)
+      const paced = await pacing.before(kind, request.signal, rateLimitWaitMs - waitedMs, tooMany)
+      waitedMs += paced.waitedMs
       // When the call went, after its token: an answer's Retry-After counts from then, not from an auth request.
       let sentAt = clock()
       let answer: [Response, boolean, CachedToken] | undefined
@@ -1530,7 +1629,7 @@ function createAuthorizedFetch(
         sentAt = clock()
         answer = [...(await sendWithToken(settings, sent, { bearer: used.token, body, follow })), used]
       } finally {
-        pacing.after(kind, sentAt, answer?.[1] ? answer[0] : undefined)
+        pacing.after(kind, paced, sentAt, answer?.[1] ? answer[0] : undefined)
       }
       const [response, first, used] = answer
       // Only the first request's answer is about the token and the budget: a later hop's may come from another origin
@@ -1635,7 +1734,7 @@ export function createSession(options?: SessionOptions): Session {
       emit,
       held,
       tokenFor: async (signal) => obtain({ signal }),
-      take: renewals.take,
+      fleet: renewals.fleet,
     }),
     invalidate(token?: string): void {
       if (token !== undefined && typeof token !== 'string') fail('token', 'be a string')

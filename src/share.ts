@@ -1,4 +1,4 @@
-import type { CachedToken, RateLimitKind, ShareCall, ShareContext, TokenShare } from './index.js'
+import type { CachedToken, FleetWindow, RateLimitKind, ShareCall, ShareContext, TokenShare } from './index.js'
 import { encode, hex } from './internal/bytes.js'
 import { badArgument } from './internal/errors.js'
 import { type Known, checkOptions } from './internal/options.js'
@@ -41,6 +41,8 @@ const CLOCK_SKEW = 60_000
  */
 const VALUE_LIMIT = 16 * 1024
 const SHARE_OPTIONS: Known<ShareOptions> = { key: true }
+/** How many windows past its end the fleet's window is kept: a fleet counts that many after its budget ran short. */
+const WINDOWS_KEPT = 3
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** A whole number of milliseconds from 1 to MAX_DELAY (NaN stays NaN, and is refused where it matters). */
@@ -143,7 +145,12 @@ function createShareHook(
   { apiKey, baseUrl, timeoutMs, now, emit }: ShareContext,
 ): TokenShare {
   let keys: Promise<Keys> | undefined
-  const writes = new Set<Promise<void>>()
+  const writes = new Set<Promise<unknown>>()
+  /** A write nobody waits for but `settled()`. */
+  function background(write: Promise<unknown>): void {
+    writes.add(write)
+    void write.finally(() => writes.delete(write))
+  }
   const report: Report = (call, error) => emit({ type: 'share-failed', call, error: describe(error, apiKey) })
 
   /**
@@ -219,8 +226,7 @@ function createShareHook(
       const fresh = await renewHere()
       // In the background, whatever the reads met: a store that failed them may be back, and the others need it.
       const written = write(fresh, store, now, call).catch((error) => report('set', error))
-      writes.add(written)
-      void written.finally(() => writes.delete(written))
+      background(written)
       return fresh
     },
     async settled() {
@@ -228,18 +234,29 @@ function createShareHook(
     },
   }
   // Read once, as shareTokens checked it.
-  if (store.increment !== undefined) hook.take = fleetCount(store, now, call)
+  if (store.increment !== undefined) Object.assign(hook, fleetCount(store, now, call, background))
   return hook
 }
 
+/** How a window the fleet counts is stored: its end, its length and its limit, whole numbers. */
+const WINDOW_VALUE = /^(\d{1,15}) (\d{1,9}) (\d{1,9})$/
+
 /**
- * The fleet's budgets of one session: `take(kind, allowed, endsAt)` counts a call of its kind in the store's count
- * of the window that ends at `endsAt`, one key a window, kept until it ends; the store is skipped for the rest of a
- * window after a failure.
+ * The fleet's budgets of one session. `take(kind, window)` counts a call of its kind in the store's count of that
+ * window, one key a window, kept until it ends; the store is skipped for the rest of a window after a failure. The
+ * window's first count also stores the window, kept as long as a fleet that ran short goes on counting, for
+ * `window(kind)`: an instance that starts then counts its first call with the others', not before them.
  */
-function fleetCount(store: TokenStore, now: () => number, call: StoreCall): Required<TokenShare>['take'] {
+function fleetCount(
+  store: TokenStore,
+  now: () => number,
+  call: StoreCall,
+  background: (write: Promise<unknown>) => void,
+): Required<Pick<TokenShare, 'take' | 'window'>> {
   let countsLostUntil = -Infinity
-  return async function count(kind: RateLimitKind, allowed: number, endsAt: number): Promise<boolean | undefined> {
+
+  async function take(kind: RateLimitKind, window: FleetWindow): Promise<boolean | undefined> {
+    const { limit, endsAt, windowMs } = window
     const at = now()
     if (at < countsLostUntil) return undefined
     const ttlMs = Math.max(endsAt - at, 1)
@@ -249,8 +266,32 @@ function fleetCount(store: TokenStore, now: () => number, call: StoreCall): Requ
       (store.increment as Required<TokenStore>['increment'])(`${derived.key}:rate:${kind}:${endsAt}`, wholeMs(ttlMs))
     const counted = await call(counting, 'increment', increment, undefined)
     if (counting.lost) countsLostUntil = now() + ttlMs
-    return typeof counted === 'number' ? counted <= allowed : undefined
+    // The window's first count stores the window: one write a window for the whole fleet.
+    const keep = (derived: Keys) =>
+      store.set(
+        `${derived.key}:rate:${kind}:window`,
+        `${endsAt} ${windowMs} ${limit}`,
+        wholeMs(ttlMs + WINDOWS_KEPT * windowMs),
+      )
+    if (counted === 1) background(call({ lost: false }, 'set', keep, undefined))
+    return typeof counted === 'number' ? counted <= limit : undefined
   }
+
+  /** The window stored, if it is one: whole numbers, and an end no further off than its length. */
+  async function window(kind: RateLimitKind): Promise<FleetWindow | undefined> {
+    const stored = await call(
+      { lost: false },
+      'get',
+      (derived) => store.get(`${derived.key}:rate:${kind}:window`),
+      undefined,
+    )
+    const match = WINDOW_VALUE.exec(String(stored))
+    if (!match) return undefined
+    const [endsAt, windowMs, limit] = match.slice(1).map(Number) as [number, number, number]
+    return limit >= 1 && windowMs >= 1 && endsAt - now() <= windowMs ? { limit, endsAt, windowMs } : undefined
+  }
+
+  return { take, window }
 }
 
 /**

@@ -280,42 +280,117 @@ onStandIn.run()
 
 const fleet = suite("session.fetch: the fleet's count")
 
-/** A share hook that renews here and answers `take` from `answers`, recording each call. */
-function countingShare(answers) {
+/**
+ * A share hook that renews here and answers `take` from `answers`, recording each call; with `window`, `window()`
+ * answers it. `steps` records the order of the token's arrival, the reads of the window and the counts.
+ */
+function countingShare(answers, { window } = {}) {
   const takes = []
+  const steps = []
   const share = () => ({
-    renew: (renewHere) => renewHere(),
+    renew: (renewHere) => renewHere().finally(() => steps.push('token')),
     settled: async () => {},
-    async take(kind, allowed, endsAt) {
-      takes.push({ kind, allowed, endsAt })
+    async take(kind, { limit, endsAt, windowMs }) {
+      steps.push('take')
+      takes.push({ kind, allowed: limit, endsAt, windowMs })
       const answer = answers.shift()
       if (answer instanceof Error) throw answer
       return answer
     },
+    ...(window && {
+      async window(kind) {
+        steps.push(`window ${kind}`)
+        return window
+      },
+    }),
   })
-  return { share, takes }
+  return { share, takes, steps }
 }
 
-fleet("the first answer's call is not counted; the next are, against the limit, until the window ends", async () => {
-  const api = budgeted({ limits: { read: 5, write: 5 } })
-  const startedAt = Date.now()
-  const { share, takes } = countingShare([true, true])
-  const { session } = sessionOn(api, { share })
-  await session.fetch('/videos')
-  assert.equal(takes, [])
-  await session.fetch('/videos')
-  await session.fetch('/videos')
-  assert.equal(
-    takes.map(({ kind, allowed }) => [kind, allowed]),
-    [
-      ['read', 5],
-      ['read', 5],
-    ],
-  )
-  // The window's end, a whole second: every instance of a fleet names the window alike.
-  const endedBy = Date.now() + 1_000
-  assert.ok(takes.every(({ endsAt }) => endsAt % 1_000 === 0 && endsAt > startedAt && endsAt <= endedBy))
-})
+/** A fetch that holds the answer of its `nth` resource request until `release()`. */
+function holdingNth(api, nth) {
+  let release
+  const gate = new Promise((resolve) => (release = resolve))
+  let seen = 0
+  const fetch = async (request) => {
+    const answer = api.fetch(request)
+    if (!new URL(request.url).pathname.startsWith('/auth/') && ++seen === nth) await gate
+    return answer
+  }
+  return { fetch, release: () => release() }
+}
+
+fleet(
+  'the first call is counted once its answer says the window, the next before they go, against the limit',
+  async () => {
+    const api = budgeted({ limits: { read: 5, write: 5 } })
+    const startedAt = Date.now()
+    const { share, takes } = countingShare([true, true, true])
+    const { session } = sessionOn(api, { share })
+    await session.fetch('/videos')
+    assert.equal(
+      takes.map(({ kind, allowed, windowMs }) => [kind, allowed, windowMs]),
+      [['read', 5, 1_000]],
+      'the first call, sent before any answer, is counted after it',
+    )
+    await session.fetch('/videos')
+    await session.fetch('/videos')
+    assert.equal(
+      takes.map(({ kind, allowed }) => [kind, allowed]),
+      [
+        ['read', 5],
+        ['read', 5],
+        ['read', 5],
+      ],
+    )
+    // The window's end, a whole second: every instance of a fleet names the window alike.
+    const endedBy = Date.now() + 1_000
+    assert.ok(takes.every(({ endsAt }) => endsAt % 1_000 === 0 && endsAt > startedAt && endsAt <= endedBy))
+  },
+)
+
+fleet(
+  "a session's first call, once it has its token, takes the fleet's window and is counted before it goes",
+  async () => {
+    const api = budgeted({ limits: { read: 5, write: 5 } })
+    const endsAt = Math.floor(Date.now() / 1000) * 1000 + 1_000
+    const { share, takes, steps } = countingShare([false, true], { window: { limit: 5, endsAt, windowMs: 1_000 } })
+    const sentAt = []
+    const watched = { fetch: (request) => (sentAt.push(Date.now()), api.fetch(request)) }
+    const { session } = sessionOn(watched, { share })
+    assert.is((await session.fetch('/videos')).status, 200)
+    assert.equal(steps.slice(0, 3), ['token', 'window read', 'take'], 'the window read after the token, then counted')
+    assert.equal(takes[0], { kind: 'read', allowed: 5, endsAt, windowMs: 1_000 }, "counted in the fleet's window")
+    // The fleet had spent that window: nothing went before it ended, and the call was counted in the next one.
+    assert.is(sentAt.filter((at) => at < endsAt).length, 1, 'only the auth request before the window ended')
+    assert.is(takes[1].endsAt, endsAt + 1_000)
+    assert.is(takes.length, 2, 'the call counted once it knew the window is not counted again after its answer')
+  },
+)
+
+fleet(
+  'the calls in flight when a window begins are counted in it by the fleet, as api.video may take them then',
+  async () => {
+    const api = budgeted({ limits: { read: 50, write: 50 } })
+    const held = holdingNth(api, 2)
+    const { share, takes } = countingShare(Array(10).fill(true))
+    const { session } = sessionOn({ ...api, fetch: held.fetch }, { share })
+    await session.fetch('/videos')
+    const inFlight = session.fetch('/videos')
+    for (let i = 0; takes.length < 2 && i < 1_000; i++) await settle()
+    assert.is(takes.length, 2, 'the first call and the one in flight are counted')
+    const [first] = takes
+    // The next window: its first call, and the call still in flight from the last one, are both counted in it. The
+    // call in flight is not the new window's first: that goes at once, not after a wait for its answer (which would
+    // count it in the window after).
+    while (Date.now() < first.endsAt) await new Promise((resolve) => setTimeout(resolve, first.endsAt - Date.now()))
+    assert.is((await session.fetch('/videos')).status, 200)
+    held.release()
+    assert.is((await inFlight).status, 200)
+    const ends = takes.map(({ endsAt }) => endsAt)
+    assert.equal(ends, [first.endsAt, first.endsAt, first.endsAt + 1_000, first.endsAt + 1_000])
+  },
+)
 
 fleet('a fleet that has spent the window holds the call; a count that fails lets it go', async () => {
   const api = budgeted({ limits: { read: 50, write: 50 } })

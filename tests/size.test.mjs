@@ -9,10 +9,12 @@ import { minGzip } from '../build.mjs'
 // virtual entry re-exporting src/index.ts (the whole core, session.fetch included) or only the two builders.
 // The ceilings sit just above the measured figures (bench/results.md has them), so the size cannot creep. The
 // rate-limit issue's budget for a core that paces session.fetch (6,600 B) is not met: pacing by the three budgets,
-// with its probe, its windows (their ends worked out alike across a fleet) and the fleet's count, is about 1,460 B of
-// the 7,771 B (see bench/results.md); the
-// builders carry the attribution header (AV-Origin-Sdk), 31 B.
-const CORE_LIMIT = 7_780
+// with its probe, its windows (their ends worked out alike across a fleet) and the fleet's count, was about 1,460 B
+// of 7,771 B; a fleet's cold start and window ends without 429s (the fleet's window taken by an instance's first
+// call, the calls sent before it counted after, the calls in flight counted in the next window, and a clock that a
+// pause cannot put ahead) bring it to 8,091 B (see bench/results.md); the builders carry the attribution header
+// (AV-Origin-Sdk), 31 B.
+const CORE_LIMIT = 8_100
 const BUILDERS_LIMIT = 990
 // The core's share hook (the option, its check, the hook's creation, its renew() and settled() calls).
 const HOOK_LIMIT = 120
@@ -29,9 +31,10 @@ const WEBHOOKS_LIMIT = 2_280
 // The share add-on: 2,115 B in 1.0, 2,228 B with the fleet's rate-limit count; 2,399 B with the helpers it shares
 // (the suggestion in an unknown option's message, "did you mean key?", as every options object of the package
 // has, 58 B; the rest of the helpers and the constants esbuild no longer inlines, 72 B) and createShareHook in
-// named parts of at most 100 lines (41 B); 2,413 B with one count a window, named by its end. The rate-limit issue's
-// budget is 2,600 B.
-const SHARE_LIMIT = 2_420
+// named parts of at most 100 lines (41 B); 2,413 B with one count a window, named by its end; 2,598 B with the
+// window stored by its first count for the instances that start (window(), 185 B). The rate-limit issue's budget,
+// 2,600 B, is its ceiling.
+const SHARE_LIMIT = 2_600
 
 // The stand-in: 7,418 B in 1.0; 7,783 B in its rooms (src/testing/): the new POST /_stand-in/deliver 89 B, the
 // auth paths under a prefix 27 B, the suggestion in an unknown option's message 58 B; the one list of routes with
@@ -85,10 +88,10 @@ function coreWithoutShareHook() {
     // The fleet's count reaches pacing through these two; the rule of when to count is pacing's own.
     [
       "    /** The share's count of the fleet's calls, when it keeps one. */\n" +
-        '    take: shareHook?.take?.bind(shareHook),\n',
+        '    fleet: shareHook?.take ? shareHook : undefined,\n',
       '',
     ],
-    ['      take: renewals.take,\n', ''],
+    ['      fleet: renewals.fleet,\n', ''],
   ]
   for (const [part, replacement] of parts) {
     assert.is(source.split(part).length, 2, `the share hook's part is not in src/index.ts once: ${part.trim()}`)

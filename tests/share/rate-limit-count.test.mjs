@@ -12,15 +12,27 @@ function context(time = clock()) {
   return { apiKey: KEY, baseUrl: BASE, timeoutMs: 1_000, now: time.now, emit: (event) => events.push(event), events }
 }
 
-/** A store whose counts live in memory, with the TTL of each count's first increment; `calls` records each. */
+/** A window of `limit` calls that ends at `endsAt`, of 1 s. */
+const windowOf = (limit, endsAt) => ({ limit, endsAt, windowMs: 1_000 })
+
+/**
+ * A store whose counts and values live in memory, with the TTL of each count's first increment; `calls` records each
+ * increment, `sets` each set.
+ */
 function countingStore() {
   const counts = new Map()
+  const values = new Map()
   const calls = []
+  const sets = []
   return {
     calls,
     counts,
-    get: async () => null,
-    set: async () => {},
+    sets,
+    get: async (key) => values.get(key) ?? null,
+    async set(key, value, ttlMs) {
+      sets.push({ key, value, ttlMs })
+      values.set(key, value)
+    },
     async increment(key, ttlMs) {
       calls.push({ key, ttlMs })
       const count = (counts.get(key) ?? 0) + 1
@@ -39,9 +51,9 @@ count(
     const store = countingStore()
     const hook = shareTokens(store)(context(time))
     const endsAt = time.now() + 1_000
-    assert.equal(await Promise.all([1, 2, 3].map(() => hook.take('read', 2, endsAt))), [true, true, false])
+    assert.equal(await Promise.all([1, 2, 3].map(() => hook.take('read', windowOf(2, endsAt)))), [true, true, false])
     time.tick(0.4)
-    assert.is(await hook.take('write', 2, endsAt - 500), true)
+    assert.is(await hook.take('write', windowOf(2, endsAt - 500)), true)
     const [read, , , write] = store.calls
     assert.match(read.key, STORE_KEY)
     assert.ok(read.key.endsWith(`:rate:read:${endsAt}`), 'named by the kind and the window end')
@@ -52,14 +64,63 @@ count(
     assert.is(write.ttlMs, 500, 'a whole number of ms')
     // The next window is another count, whatever the last one's was.
     time.tick(1_000)
-    assert.is(await hook.take('read', 2, endsAt + 1_000), true)
+    assert.is(await hook.take('read', windowOf(2, endsAt + 1_000)), true)
+  },
+)
+
+count("a window's first count stores the window, which window() answers to an instance that starts", async () => {
+  const time = clock()
+  const store = countingStore()
+  const endsAt = time.now() + 600
+  const first = shareTokens(store)(context(time))
+  assert.is(await first.window('read'), undefined, 'no window before a count')
+  await Promise.all([1, 2, 3].map(() => first.take('read', { limit: 40, endsAt, windowMs: 1_000 })))
+  await first.settled()
+  assert.is(store.sets.length, 1, 'one write a window, by its first count')
+  const [set] = store.sets
+  assert.ok(set.key.endsWith(':rate:read:window'), set.key)
+  assert.is(set.key.replace(/:rate:.*/, ''), store.calls[0].key.replace(/:rate:.*/, ''), 'at the count key')
+  assert.is(set.ttlMs, 600 + 3 * 1_000, 'kept three windows past its end')
+  // Another instance of the fleet, starting now and later: the window as stored; its end may have passed.
+  const starting = shareTokens(store)(context(time))
+  assert.equal(await starting.window('read'), { limit: 40, endsAt, windowMs: 1_000 })
+  assert.is(await starting.window('write'), undefined, 'one window a kind')
+  time.tick(2)
+  assert.equal(await starting.window('read'), { limit: 40, endsAt, windowMs: 1_000 })
+})
+
+count(
+  'a stored window that is not one reads as none: garbage, a zero, an end further off than its length',
+  async () => {
+    const time = clock()
+    const store = countingStore()
+    const hook = shareTokens(store)(context(time))
+    await hook.take('read', windowOf(5, time.now() + 1_000))
+    const [{ key }] = store.sets
+    for (const value of [
+      'garbage',
+      `${time.now() + 500} 1000`,
+      `${time.now() + 500} 0 40`,
+      `${time.now() + 500} 1000 0`,
+      `${time.now() + 500} 1000 -4`,
+      `${time.now() + 5_000} 1000 40`,
+      ` ${time.now() + 500} 1000 40`,
+      `${time.now() + 500} 1000 40 `.repeat(1_000),
+    ]) {
+      await store.set(key, value, 1_000)
+      assert.is(await hook.window('read'), undefined, value.slice(0, 40))
+    }
+    await store.set(key, `${time.now() + 500} 1000 40`, 1_000)
+    assert.equal(await hook.window('read'), { limit: 40, endsAt: time.now() + 500, windowMs: 1_000 })
   },
 )
 
 count('a store without increment gives the session no count: each instance paces alone', async () => {
   const { increment, ...store } = countingStore()
   assert.type(increment, 'function')
-  assert.is(shareTokens(store)(context()).take, undefined)
+  const hook = shareTokens(store)(context())
+  assert.is(hook.take, undefined)
+  assert.is(hook.window, undefined)
 })
 
 count('a count that fails is share-failed `increment`, and skipped for the rest of that window', async () => {
@@ -75,8 +136,8 @@ count('a count that fails is share-failed `increment`, and skipped for the rest 
     },
   }
   const hook = shareTokens(store)(ctx)
-  assert.is(await hook.take('read', 10, time.now() + 2_000), undefined)
-  assert.is(await hook.take('read', 10, time.now() + 2_000), undefined)
+  assert.is(await hook.take('read', windowOf(10, time.now() + 2_000)), undefined)
+  assert.is(await hook.take('read', windowOf(10, time.now() + 2_000)), undefined)
   assert.is(calls, 1, 'not asked again within the window')
   assert.equal(
     ctx.events.map(({ type, call }) => [type, call]),
@@ -84,13 +145,13 @@ count('a count that fails is share-failed `increment`, and skipped for the rest 
   )
   assert.not.ok(JSON.stringify(ctx.events).includes(KEY), 'the key is scrubbed from the event')
   time.tick(2_000)
-  assert.is(await hook.take('read', 10, time.now() + 2_000), undefined)
+  assert.is(await hook.take('read', windowOf(10, time.now() + 2_000)), undefined)
   assert.is(calls, 2, 'asked again once the window ended')
 })
 
 count('an answer that is not a number says nothing: the call goes, paced by the instance alone', async () => {
   const store = { ...countingStore(), increment: async () => 'OK' }
-  assert.is(await shareTokens(store)(context()).take('upload', 1, 1_000), undefined)
+  assert.is(await shareTokens(store)(context()).take('upload', windowOf(1, 1_000)), undefined)
 })
 
 count('store.increment, when given, must be a function', async () => {
