@@ -1,7 +1,7 @@
 // The rate-limit fleet, shared by the fleet test and the bench: PROCESSES Node processes send READS reads in all,
 // CONCURRENCY at a time each, to one stand-in on 127.0.0.1 whose read budget is BUDGET a second, sharing tokens (and,
 // with `share`, their budget) through one real Redis. What the fleet saw: every caller's status, the 429 answers the
-// stand-in gave (in all and per process), the budget used, the auth requests.
+// stand-in gave (in all, per process, and the most one process got in one window), the budget used, the auth requests.
 import { execFile } from 'node:child_process'
 import { createStandIn } from '../../dist/testing.js'
 import { serve } from '../helpers/index.mjs'
@@ -42,6 +42,7 @@ export async function rateFleet({ redisUrl, share, processes = 6, reads = 360, b
       notOk: runs.reduce((sum, run) => sum + reads / processes - (run.statuses[200] ?? 0), 0),
       tooMany: counts.rateLimited,
       tooManyPerProcess: runs.map((run) => run.waits['too-many-requests']),
+      mostInAWindow: Math.max(0, ...runs.flatMap((run) => Object.values(run.tooManyByWindow))),
       seconds,
       used: reads / budget / seconds,
       auth: counts.auth,

@@ -22,9 +22,19 @@ const store = {
 
 const waits = { 'too-many-requests': 0, 'budget-spent': 0 }
 const failures = []
+// The 429s this instance got in each of the stand-in's 1 s windows, by when each call was sent.
+const tooManyByWindow = {}
+async function countingFetch(request) {
+  const sentAt = Date.now()
+  const response = await fetch(request)
+  const window = Math.floor(sentAt / 1_000)
+  if (response.status === 429) tooManyByWindow[window] = (tooManyByWindow[window] ?? 0) + 1
+  return response
+}
 const session = createSession({
   apiKey: API_KEY,
   baseUrl: STAND_IN_URL,
+  fetch: countingFetch,
   share: SHARE === '1' ? shareTokens(store) : undefined,
   onEvent(event) {
     if (event.type === 'rate-limit-wait') waits[event.reason]++
@@ -46,5 +56,5 @@ async function caller() {
 await Promise.all(Array.from({ length: Number(CONCURRENCY) }, caller))
 const finishedAt = Date.now()
 await session.settled()
-console.log(JSON.stringify({ statuses, waits, failures, finishedAt }))
+console.log(JSON.stringify({ statuses, waits, failures, finishedAt, tooManyByWindow }))
 redis.destroy()

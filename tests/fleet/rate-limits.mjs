@@ -11,17 +11,18 @@ const redis = await findRedis()
 const fleet = suite('fleet: a budget shared through Redis')
 const runs = {}
 
-fleet('with the share: every caller a 200, a few 429s a window, the budget used, one auth request', async () => {
-  const run = (runs.shared = await rateFleet({ ...SHAPE, redisUrl: redis.url, share: true }))
-  console.log(`  with the share: ${JSON.stringify(run)}`)
-  assert.is(run.notOk, 0, 'callers without a 200')
-  assert.ok(run.used >= 0.6, `budget used ${(run.used * 100).toFixed(0)}%`)
-  const windows = Math.ceil(run.seconds)
-  for (const tooMany of run.tooManyPerProcess)
-    assert.ok(tooMany <= 2 * windows, `${tooMany} 429s in ${windows} windows`)
-  assert.ok(run.auth <= 2, `${run.auth} auth requests`)
-  assert.equal(run.failures, [], 'no store call failed')
-})
+fleet(
+  'with the share: every caller a 200, at most two 429s a process a window, the budget used, one auth',
+  async () => {
+    const run = (runs.shared = await rateFleet({ ...SHAPE, redisUrl: redis.url, share: true }))
+    console.log(`  with the share: ${JSON.stringify(run)}`)
+    assert.is(run.notOk, 0, 'callers without a 200')
+    assert.ok(run.used >= 0.6, `budget used ${(run.used * 100).toFixed(0)}%`)
+    assert.ok(run.mostInAWindow <= 2, `${run.mostInAWindow} 429s for one process in one window`)
+    assert.ok(run.auth <= 2, `${run.auth} auth requests`)
+    assert.equal(run.failures, [], 'no store call failed')
+  },
+)
 
 fleet('without the share: every caller a 200 too, and at least twice the 429s', async () => {
   const run = (runs.alone = await rateFleet({ ...SHAPE, redisUrl: redis.url, share: false }))
