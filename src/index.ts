@@ -1170,11 +1170,8 @@ interface Budget {
   carried: number
   /** This window's number, from the session's first: a call is counted in flight in one. */
   window: number
-  /**
-   * Calls the fleet has not counted in this window: those sent before an answer or the fleet described it (counted
-   * once one does), and those in flight when it began, which api.video may count in it (counted as it begins).
-   */
-  uncounted: number
+  /** The fleet's window, read once for the session's first calls (none without a share that keeps one). */
+  fleetWindow: Promise<FleetWindow | undefined> | undefined
   /** The calls held until the next answer, which may free the window. */
   held: Set<() => void>
 }
@@ -1193,7 +1190,7 @@ const newBudget = (): Budget => ({
   inFlight: 0,
   carried: 0,
   window: 0,
-  uncounted: 0,
+  fleetWindow: undefined,
   held: new Set(),
 })
 
@@ -1238,8 +1235,8 @@ const nextEnd = (endsAt: number, at: number, windowMs: number) =>
 /**
  * Starts a budget's next window with the whole limit. Windows follow each other at one length, so it ends a whole
  * number of windows after the last one, until its answers say; at least one window later, as a clock that stood still
- * (a test's) has not moved past the end. The calls in flight count against it, here and in the fleet's count:
- * api.video may take them after it began.
+ * (a test's) has not moved past the end. The calls in flight count against it (api.video may take them after it
+ * began); those of earlier windows are carried.
  */
 function startWindow(budget: Budget, at: number): void {
   const windowMs = windowLength(budget)
@@ -1250,9 +1247,19 @@ function startWindow(budget: Budget, at: number): void {
   budget.answered = false
   budget.window++
   budget.carried = budget.inFlight
-  budget.uncounted = budget.inFlight
   budget.resetAt = Math.max(nextEnd(budget.resetAt, at, windowMs), budget.resetAt + windowMs)
 }
+
+/**
+ * Whether what a share gave is a window: whole numbers, at most api.video's minute long (what it stores is not
+ * sealed), ending within one.
+ */
+const isWindow = ({ limit, endsAt, windowMs }: FleetWindow, at: number) =>
+  [limit, endsAt, windowMs].every(Number.isSafeInteger) &&
+  limit > 0 &&
+  windowMs > 0 &&
+  windowMs <= GUESSED_WINDOW_MS &&
+  endsAt - at <= windowMs
 
 /**
  * Takes the window the fleet counts for a budget no answer has described: the session's first call is then counted
@@ -1329,10 +1336,20 @@ const hold = (budget: Budget, ms: number, signal: AbortSignal) =>
     if (signal.aborted) wake()
   })
 
-/** A call as pacing let it go: the ms it waited, and the window it was counted in flight in. */
+/**
+ * A call as pacing let it go: the ms it waited, the window it was counted in flight in, and whether it went before
+ * the session knew any window (the fleet then counts it once its answer says the window).
+ */
 interface Paced {
   waitedMs: number
   window: number
+  unknown: boolean
+}
+
+/** A call is no longer in flight (and no longer carried, if it was counted in an earlier window). */
+function uncount(budget: Budget, { window }: Paced): void {
+  budget.inFlight--
+  if (window < budget.window) budget.carried--
 }
 
 /**
@@ -1344,7 +1361,8 @@ function createFleetCount(fleet: TokenShare | undefined, clock: () => number) {
   async function take(budget: Budget, kind: RateLimitKind): Promise<boolean | undefined> {
     const window = { limit: budget.limit as number, endsAt: budget.resetAt, windowMs: windowLength(budget) }
     const allowed = await fleet?.take?.(kind, window)
-    if (allowed === false) {
+    // A refusal of a window that has ended since says nothing of this one.
+    if (allowed === false && window.endsAt === budget.resetAt) {
       budget.remaining = 0
       budget.shortAt = clock()
       for (const wake of budget.held) wake()
@@ -1364,20 +1382,19 @@ function createFleetCount(fleet: TokenShare | undefined, clock: () => number) {
       try {
         if (budget.limit === undefined) {
           budget.shortAt = at
-          const known = fleet.window ? await untilAborted(fleet.window(kind), signal) : undefined
-          if (known && budget.limit === undefined) adoptWindow(budget, known, at)
+          budget.fleetWindow ??= fleet.window ? fleet.window(kind) : Promise.resolve(undefined)
+          const known = await untilAborted(budget.fleetWindow, signal)
+          if (known && budget.limit === undefined && isWindow(known, at)) adoptWindow(budget, known, at)
         }
-        if (budget.limit === undefined) budget.uncounted++
         if (!fleetCounts(budget, at)) return true
         allowed = await untilAborted(take(budget, kind), signal)
       } catch {}
       return allowed !== false
     },
-    /** Counts the calls the window's count lacks, once the window is known: before the calls held are counted. */
-    countUncounted(budget: Budget, kind: RateLimitKind): void {
-      if (budget.limit === undefined || budget.uncounted === 0) return
-      if (fleetCounts(budget, clock())) for (let i = 0; i < budget.uncounted; i++) take(budget, kind).catch(() => {})
-      budget.uncounted = 0
+    /** Counts `calls` sent uncounted with the fleet's, when it counts this window, in the background. */
+    count(budget: Budget, kind: RateLimitKind, calls: number): void {
+      if (budget.limit === undefined || !fleetCounts(budget, clock())) return
+      for (let i = 0; i < calls; i++) take(budget, kind).catch(() => {})
     },
   }
 }
@@ -1421,8 +1438,10 @@ function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fle
         // A clock that went back: the answers to come are of this window, not of an earlier one.
         if (at < budget.startedAt) budget.startedAt = at
         if (budget.limit !== undefined && reached >= budget.resetAt) {
+          // The calls of the window that ended still in flight: api.video may take them in this one.
+          const crossing = budget.inFlight - budget.carried
           startWindow(budget, at)
-          fleetCount.countUncounted(budget, kind)
+          fleetCount.count(budget, kind, crossing)
         }
         if (reached >= budget.notBefore) budget.notBefore = -Infinity
         const waited = Date.now() - started
@@ -1431,12 +1450,14 @@ function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fle
         if (delayMs === 0 || waited + delayMs > leftMs || (waitedForAnswer && forAnswer)) {
           // Counted in flight before anything is awaited, so that calls made together see each other.
           budget.inFlight++
+          const paced = { waitedMs: waited, window: budget.window, unknown: false }
           // The fleet's count is asked for a call that may wait if it refuses: not one that goes because it cannot
           // wait (rateLimitWait 0, or spent).
           const mayWait = leftMs > 0 && (delayMs === 0 || forAnswer)
           const allowed = !mayWait || (await fleetCount.allows(budget, kind, at, signal))
-          if (allowed && !signal.aborted) return { waitedMs: waited, window: budget.window }
-          budget.inFlight--
+          paced.unknown = mayWait && budget.limit === undefined
+          if (allowed && !signal.aborted) return paced
+          uncount(budget, paced)
           signal.throwIfAborted()
           continue
         }
@@ -1455,13 +1476,13 @@ function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fle
       }
     },
     /** Reads the answer of a call counted in flight (none when it failed). */
-    after(kind: RateLimitKind, { window }: Paced, sentAt: number, response: Response | undefined): void {
+    after(kind: RateLimitKind, paced: Paced, sentAt: number, response: Response | undefined): void {
       const budget = budgetOf(kind)
       const { resetAt, answered } = budget
-      budget.inFlight--
-      if (window < budget.window) budget.carried--
+      uncount(budget, paced)
       if (response) readBudget(budget, response.headers, { status: response.status, sentAt, at: clock() })
-      fleetCount.countUncounted(budget, kind)
+      // Its answer says the window, and that the call reached api.video: counted before the calls held are.
+      if (response && paced.unknown) fleetCount.count(budget, kind, 1)
       // The calls held look again when the answer may let one go (a call no longer in flight, an earlier end) or
       // when it is the first of its window, which says what the budget is.
       const woken =

@@ -277,7 +277,7 @@ function fleetCount(
     return typeof counted === 'number' ? counted <= limit : undefined
   }
 
-  /** The window stored, if it is one: whole numbers, and an end no further off than its length. */
+  /** The window stored, if it is stored as one; the session checks what it says before it takes it. */
   async function window(kind: RateLimitKind): Promise<FleetWindow | undefined> {
     const stored = await call(
       { lost: false },
@@ -288,7 +288,7 @@ function fleetCount(
     const match = WINDOW_VALUE.exec(String(stored))
     if (!match) return undefined
     const [endsAt, windowMs, limit] = match.slice(1).map(Number) as [number, number, number]
-    return limit >= 1 && windowMs >= 1 && endsAt - now() <= windowMs ? { limit, endsAt, windowMs } : undefined
+    return { limit, endsAt, windowMs }
   }
 
   return { take, window }
