@@ -16,8 +16,9 @@ const origin = performance.timeOrigin
 let lead = 0
 /** The session's default clock, as src/index.ts writes it. */
 function sessionClock() {
+  const wall = Date.now()
   const monotonic = origin + performance.now()
-  lead = Math.max(lead, Date.now() - monotonic)
+  lead = Math.max(lead, wall - monotonic)
   return monotonic + lead
 }
 const VARIANTS = {
