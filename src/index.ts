@@ -1346,6 +1346,13 @@ interface Paced {
   unknown: boolean
 }
 
+/** The budget of `kind`, made when first asked for. */
+function budgetOf(budgets: Map<RateLimitKind, Budget>, kind: RateLimitKind): Budget {
+  let budget = budgets.get(kind)
+  if (!budget) budgets.set(kind, (budget = newBudget()))
+  return budget
+}
+
 /** A call is no longer in flight (and no longer carried, if it was counted in an earlier window). */
 function uncount(budget: Budget, { window }: Paced): void {
   budget.inFlight--
@@ -1353,79 +1360,77 @@ function uncount(budget: Budget, { window }: Paced): void {
 }
 
 /**
- * The fleet's count of a session's calls, with a share that keeps one (`take`, and `window` for a session's first
- * calls); without, every call may go.
+ * The fleet's count of a session's calls: its share, when it keeps one (`take`, and `window` for a session's first
+ * calls), and its clock. Without `take`, every call may go. Plain functions of it, so that a session holds no more.
  */
-function createFleetCount(fleet: TokenShare | undefined, clock: () => number) {
-  /** Counts a call with the fleet's; when the fleet has spent the window, so has this budget: the held look again. */
-  async function take(budget: Budget, kind: RateLimitKind): Promise<boolean | undefined> {
-    const window = { limit: budget.limit as number, endsAt: budget.resetAt, windowMs: windowLength(budget) }
-    const allowed = await fleet?.take?.(kind, window)
-    // A refusal of a window that has ended since says nothing of this one.
-    if (allowed === false && window.endsAt === budget.resetAt) {
-      budget.remaining = 0
-      budget.shortAt = clock()
-      for (const wake of budget.held) wake()
-    }
-    return allowed
-  }
+interface Fleet {
+  hook: TokenShare | undefined
+  clock: () => number
+}
 
-  return {
-    /**
-     * Whether the fleet's count lets the call go. A budget no answer has described takes the fleet's window first, if
-     * it counts one; with none, the call goes uncounted. The caller's abort ends the wait for the store at once (the
-     * call then goes nowhere).
-     */
-    async allows(budget: Budget, kind: RateLimitKind, at: number, signal: AbortSignal): Promise<boolean> {
-      if (!fleet?.take) return true
-      let allowed: boolean | undefined
-      try {
-        if (budget.limit === undefined) {
-          budget.shortAt = at
-          budget.fleetWindow ??= fleet.window ? fleet.window(kind) : Promise.resolve(undefined)
-          const known = await untilAborted(budget.fleetWindow, signal)
-          if (known && budget.limit === undefined && isWindow(known, at)) adoptWindow(budget, known, at)
-        }
-        if (!fleetCounts(budget, at)) return true
-        allowed = await untilAborted(take(budget, kind), signal)
-      } catch {}
-      return allowed !== false
-    },
-    /** Counts `calls` sent uncounted with the fleet's, when it counts this window, in the background. */
-    count(budget: Budget, kind: RateLimitKind, calls: number): void {
-      if (budget.limit === undefined || !fleetCounts(budget, clock())) return
-      for (let i = 0; i < calls; i++) take(budget, kind).catch(() => {})
-    },
+/** Counts a call with the fleet's; when the fleet has spent the window, so has this budget: the held look again. */
+async function fleetTake({ hook, clock }: Fleet, budget: Budget, kind: RateLimitKind): Promise<boolean | undefined> {
+  const window = { limit: budget.limit as number, endsAt: budget.resetAt, windowMs: windowLength(budget) }
+  const allowed = await hook?.take?.(kind, window)
+  // A refusal of a window that has ended since says nothing of this one.
+  if (allowed === false && window.endsAt === budget.resetAt) {
+    budget.remaining = 0
+    budget.shortAt = clock()
+    for (const wake of budget.held) wake()
   }
+  return allowed
+}
+
+/**
+ * Whether the fleet's count lets the call go. A budget no answer has described takes the fleet's window first, if it
+ * counts one; with none, the call goes uncounted. The caller's abort ends the wait for the store at once (the call
+ * then goes nowhere).
+ */
+async function fleetAllows(fleet: Fleet, budget: Budget, kind: RateLimitKind, at: number, signal: AbortSignal) {
+  const { hook } = fleet
+  if (!hook?.take) return true
+  let allowed: boolean | undefined
+  try {
+    if (budget.limit === undefined) {
+      budget.shortAt = at
+      budget.fleetWindow ??= hook.window ? hook.window(kind) : Promise.resolve(undefined)
+      const known = await untilAborted(budget.fleetWindow, signal)
+      if (known && budget.limit === undefined && isWindow(known, at)) adoptWindow(budget, known, at)
+    }
+    if (!fleetCounts(budget, at)) return true
+    allowed = await untilAborted(fleetTake(fleet, budget, kind), signal)
+  } catch {}
+  return allowed !== false
+}
+
+/** Counts `calls` sent uncounted with the fleet's, when it counts this window, in the background. */
+function fleetCount(fleet: Fleet, budget: Budget, kind: RateLimitKind, calls: number): void {
+  if (budget.limit === undefined || !fleetCounts(budget, fleet.clock())) return
+  for (let i = 0; i < calls; i++) fleetTake(fleet, budget, kind).catch(() => {})
 }
 
 /**
  * Paces a session's calls by api.video's rate limits, one budget per kind, and with a share, by the fleet's count.
  * Waits end with the caller's signal; a store that fails or hangs costs pacing, never the call.
  */
-function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fleet: TokenShare | undefined }) {
+function createPacing({ clock, emit, fleet: hook }: Omit<SessionParts, 'held'> & { fleet: TokenShare | undefined }) {
   const budgets = new Map<RateLimitKind, Budget>()
-  function budgetOf(kind: RateLimitKind): Budget {
-    let budget = budgets.get(kind)
-    if (!budget) budgets.set(kind, (budget = newBudget()))
-    return budget
-  }
 
-  const fleetCount = createFleetCount(fleet, clock)
+  const fleet: Fleet = { hook, clock }
 
   return {
     /**
      * Whether a call of `kind` is to have its token before it is paced: the first of a session that has a fleet's
      * window to take, so that it takes the window as it is when the call can go, not before an auth request.
      */
-    first: (kind: RateLimitKind) => fleet?.window !== undefined && budgetOf(kind).limit === undefined,
+    first: (kind: RateLimitKind) => hook?.window !== undefined && budgetOf(budgets, kind).limit === undefined,
 
     /**
      * Holds a call of `kind` while its budget is spent, at most `leftMs` in all, then counts it in flight; resolves
      * with the ms it waited, and the window it is counted in. `tooMany`: the call got a 429 and is to be sent again.
      */
     async before(kind: RateLimitKind, signal: AbortSignal, leftMs: number, tooMany: boolean): Promise<Paced> {
-      const budget = budgetOf(kind)
+      const budget = budgetOf(budgets, kind)
       const started = Date.now()
       let reported = false
       let waitedForAnswer = false
@@ -1441,7 +1446,7 @@ function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fle
           // The calls of the window that ended still in flight: api.video may take them in this one.
           const crossing = budget.inFlight - budget.carried
           startWindow(budget, at)
-          fleetCount.count(budget, kind, crossing)
+          fleetCount(fleet, budget, kind, crossing)
         }
         if (reached >= budget.notBefore) budget.notBefore = -Infinity
         const waited = Date.now() - started
@@ -1454,7 +1459,7 @@ function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fle
           // The fleet's count is asked for a call that may wait if it refuses: not one that goes because it cannot
           // wait (rateLimitWait 0, or spent).
           const mayWait = leftMs > 0 && (delayMs === 0 || forAnswer)
-          const allowed = !mayWait || (await fleetCount.allows(budget, kind, at, signal))
+          const allowed = !mayWait || (await fleetAllows(fleet, budget, kind, at, signal))
           paced.unknown = mayWait && budget.limit === undefined
           if (allowed && !signal.aborted) return paced
           uncount(budget, paced)
@@ -1477,12 +1482,12 @@ function createPacing({ clock, emit, fleet }: Omit<SessionParts, 'held'> & { fle
     },
     /** Reads the answer of a call counted in flight (none when it failed). */
     after(kind: RateLimitKind, paced: Paced, sentAt: number, response: Response | undefined): void {
-      const budget = budgetOf(kind)
+      const budget = budgetOf(budgets, kind)
       const { resetAt, answered } = budget
       uncount(budget, paced)
       if (response) readBudget(budget, response.headers, { status: response.status, sentAt, at: clock() })
       // Its answer says the window, and that the call reached api.video: counted before the calls held are.
-      if (response && paced.unknown) fleetCount.count(budget, kind, 1)
+      if (response && paced.unknown) fleetCount(fleet, budget, kind, 1)
       // The calls held look again when the answer may let one go (a call no longer in flight, an earlier end) or
       // when it is the first of its window, which says what the budget is.
       const woken =
