@@ -34,6 +34,7 @@ import type {
   FetchFunction,
   ShareContext,
   TokenShare,
+  FleetWindow,
 } from 'apivideo-auth'
 import { privateVideo } from 'apivideo-auth/private'
 import type {
@@ -124,6 +125,8 @@ export async function main(): Promise<string[]> {
         return token
       },
       settled: () => hook.settled(),
+      // The fleet's rate-limit window, as a custom share gives it: no store here, so none.
+      window: async (): Promise<FleetWindow | undefined> => undefined,
     }
   }
   const options: SessionOptions = {
