@@ -225,8 +225,9 @@ export interface TokenShare {
    */
   take?(kind: RateLimitKind, window: FleetWindow): Promise<boolean | undefined>
   /**
-   * The window of `kind` the fleet counts, as an instance last counted it (its end may have passed), for a session
-   * that has had no answer yet; undefined when none is. Optional, with `take`.
+   * The window of `kind` the fleet counts, as the first count of a window stored it (its end may have passed), for a
+   * session that has had no answer yet; undefined when none is. The session takes it only if it is a window (whole
+   * numbers, at most a minute long, ending within one). Optional, with `take`.
    */
   window?(kind: RateLimitKind): Promise<FleetWindow | undefined>
 }
