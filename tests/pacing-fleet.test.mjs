@@ -76,6 +76,17 @@ function sessionOn(time, share, options = {}) {
   return { session, server, waits }
 }
 
+/** A session whose first call has had its answer and its count: the window ends at START + 500. */
+async function answered() {
+  const time = { t: START }
+  const held = heldShare()
+  const parts = sessionOn(time, held.share)
+  await parts.session.fetch('/videos', bounded())
+  await turns()
+  held.allow()
+  return { time, ...held, ...parts }
+}
+
 const edges = suite("session.fetch: the fleet's count at its edges")
 
 edges('calls that failed before any answer said the window are not counted; the one answered is', async () => {
@@ -93,12 +104,7 @@ edges('calls that failed before any answer said the window are not counted; the 
 })
 
 edges('a refusal of the window that has ended since does not spend the one that began', async () => {
-  const time = { t: START }
-  const { share, takes, allow } = heldShare()
-  const { session, waits } = sessionOn(time, share)
-  await session.fetch('/videos', bounded())
-  await turns()
-  allow()
+  const { time, takes, allow, session, waits } = await answered()
   time.t = START + 499
   const late = session.fetch('/videos', bounded())
   await turns()
@@ -122,12 +128,7 @@ edges('a refusal of the window that has ended since does not spend the one that 
 })
 
 edges('a call refused or aborted while the next window began is no longer carried into it', async () => {
-  const time = { t: START }
-  const { share, takes, allow } = heldShare()
-  const { session, server } = sessionOn(time, share)
-  await session.fetch('/videos', bounded())
-  await turns()
-  allow()
+  const { time, takes, allow, session, server } = await answered()
   time.t = START + 499
   const controller = new AbortController()
   const aborted = session.fetch('/videos', { signal: controller.signal }).catch((error) => error.name)
@@ -156,12 +157,7 @@ edges('a call refused or aborted while the next window began is no longer carrie
 })
 
 edges('a call in flight across window starts is counted in the window after it was sent, not in each', async () => {
-  const time = { t: START }
-  const { share, takes, allow } = heldShare()
-  const { session, server } = sessionOn(time, share)
-  await session.fetch('/videos', bounded())
-  await turns()
-  allow()
+  const { time, takes, allow, session, server } = await answered()
   server.holdNext()
   const long = session.fetch('/videos', bounded())
   await turns()
