@@ -1207,8 +1207,9 @@ function rateLimitKind(method: string, url: string, baseUrl: string): RateLimitK
  * end the wait sooner).
  * - After a 429, no call goes before its Retry-After.
  * - A window no answer has described yet lets one call out at a time: its answer says the limit and the window's
- *   end. That holds for a session's first window, and for each new one while the budget runs short, whose end is
- *   only a guess until then (and a wrong guess would count the fleet's calls under another window's name).
+ *   end. That holds for a session's first window, and for each new one while the fleet counts (see fleetCounts),
+ *   whose end is only a guess until then (and a wrong guess would count the fleet's calls under another window's
+ *   name).
  * - Calls in flight count against what the window has left; once that is spent, calls wait for the window's end.
  */
 function paceWait(budget: Budget, at: number): { delayMs: number; forAnswer: boolean } {
@@ -1406,7 +1407,7 @@ async function fleetAllows(fleet: Fleet, budget: Budget, kind: RateLimitKind, at
 
 /** Counts `calls` sent uncounted with the fleet's, when it counts this window, in the background. */
 function fleetCount(fleet: Fleet, budget: Budget, kind: RateLimitKind, calls: number): void {
-  if (budget.limit === undefined || !fleetCounts(budget, fleet.clock())) return
+  if (!fleet.hook?.take || budget.limit === undefined || !fleetCounts(budget, fleet.clock())) return
   for (let i = 0; i < calls; i++) fleetTake(fleet, budget, kind).catch(() => {})
 }
 
